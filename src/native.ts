@@ -1,0 +1,88 @@
+// Typed face of the C addon (native/probe.c). Nothing here does work of its own.
+import { createRequire } from 'node:module';
+
+/** Socket kinds, numbered as the addon expects them. */
+export const SocketKind = { raw: 0, ping: 1, udp: 2, tcp: 3 } as const;
+export type SocketKindName = keyof typeof SocketKind;
+
+/** Extended error from the error queue (struct sock_extended_err). */
+export interface NativeExtendedError {
+  errno: number;
+  /** 2 = ICMP, 3 = ICMPv6 (SO_EE_ORIGIN_*) */
+  origin: number;
+  type: number;
+  code: number;
+  info: number;
+  /** The router that sent the ICMP error (SO_EE_OFFENDER). */
+  offender?: string;
+  /** RFC 4884: where extensions start in the quoted payload (IP_RECVERR_RFC4884). */
+  extensionOffset?: number;
+}
+
+/** One message read from a socket (normal queue or error queue), or a TCP connect result. */
+export interface NativeMessage {
+  data?: Buffer;
+  errqueue?: boolean;
+  truncated?: boolean;
+  /** Sender for normal messages; original destination for error-queue messages. */
+  addr?: string;
+  port?: number;
+  /** Receive time, ns on the addon's clock scale (kernel timestamp when kernelTime). */
+  rxNs: number;
+  kernelTime: boolean;
+  /** TTL / hop limit of the received packet. */
+  ttl?: number;
+  ee?: NativeExtendedError;
+  /** TCP probe sockets only: how the connect ended. */
+  tcp?: 'open' | 'refused' | 'error';
+  tcpRttUs?: number;
+  errno?: number;
+}
+
+export interface NativeProbe {
+  open(family: 4 | 6, kind: number, onMessages: (msgs: NativeMessage[]) => void): number;
+  close(handle: number): void;
+  bind(handle: number, addr: string, port: number): void;
+  localAddress(handle: number): { addr: string; port: number };
+  /** Returns the send time (ns), read in native code right before sendmsg. */
+  send(handle: number, packet: Buffer, addr: string, port: number, ttl: number, tos: number): number;
+  connect(handle: number, addr: string, port: number, ttl: number, tos: number): { txNs: number; errno: number };
+  drain(handle: number): NativeMessage[];
+  setIcmpFilter(handle: number, allowedTypes: number[]): void;
+  setReceiveBuffer(handle: number, bytes: number): void;
+  ref(handle: number, keepAlive: boolean): void;
+  now(): number;
+  clockOffset(): number;
+  dropCapabilities(): void;
+}
+
+/** Errors the addon throws carry the errno name as `code`. */
+export interface NativeError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+}
+
+export function isNativeError(err: unknown): err is NativeError {
+  return err instanceof Error && typeof (err as Partial<NativeError>).errno === 'number';
+}
+
+let loaded: NativeProbe | undefined;
+
+/** Load the addon once; a missing build gets an error that says how to build it. */
+export function native(): NativeProbe {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  try {
+    loaded = require('../build/Release/vpsline_probe.node') as NativeProbe;
+  } catch (err) {
+    const e = new Error(
+      'the vpsline native probe addon is not built (build/Release/vpsline_probe.node). ' +
+        'Run `npm install` (or `npm run install`) in the vpsline package to build it; it needs make, a C compiler and python3.',
+    );
+    (e as Error & { code: string; cause: unknown }).code = 'EVPSLINE_NO_ADDON';
+    (e as Error & { cause: unknown }).cause = err;
+    throw e;
+  }
+  return loaded;
+}

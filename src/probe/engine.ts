@@ -1,0 +1,572 @@
+// The probe engine: one per process (or worker), shared by every trace in it.
+// It owns the sockets, gives each probe an identity carried in packet headers,
+// matches replies to probes, and judges timeouts by kernel time.
+import { randomInt } from 'node:crypto';
+import { VpslineError } from '../errors.js';
+import { isNativeError, native, SocketKind, type NativeMessage, type NativeProbe, type SocketKindName } from '../native.js';
+import { addressFamily, type Family } from '../packet/address.js';
+import { encodeEcho, ICMP4, ICMP6 } from '../packet/icmp.js';
+import type { DropReason } from '../packet/ip.js';
+import { pingRemedy, RAW_REMEDY } from './privileges.js';
+import { decodeMessage, type DecodedReply, type ProbeProtocol } from './reply.js';
+
+/** How ICMP probes are sent: raw sockets (CAP_NET_RAW) or unprivileged ping sockets. */
+export type IcmpSocketKind = 'raw' | 'ping';
+
+export interface ProbeRequest {
+  family: Family;
+  protocol: ProbeProtocol;
+  dst: string;
+  ttl: number;
+  /** IPv4 TOS / IPv6 traffic class. */
+  tos?: number;
+  /** Whole IP packet size in bytes, like mtr's -s (headers included). */
+  size?: number;
+  /** UDP: fixed destination port (default: one port per probe from 33434 up). TCP: destination port (default 80). */
+  port?: number;
+  timeoutMs: number;
+}
+
+export type ProbeStatus = 'reply' | 'timeout' | 'error';
+
+export interface ProbeResult {
+  request: ProbeRequest;
+  status: ProbeStatus;
+  /** Send time (ns, addon clock), read in native code right before the send syscall. */
+  txNs: number;
+  rxNs?: number;
+  /** Round-trip time in ms; null when no reply, or when the clock was stepped meanwhile. */
+  rttMs: number | null;
+  reply?: DecodedReply;
+  /** The wall clock was stepped while this probe was out: its RTT is not trusted. */
+  clockStepped?: boolean;
+  /** The identity used on the wire (ICMP seq, UDP destination port, TCP source port). */
+  key: number;
+  error?: string;
+}
+
+/** Counters for everything the engine read; nothing is ever thrown at the event loop. */
+export interface EngineCounters {
+  sent: number;
+  sendErrors: number;
+  received: number;
+  matched: number;
+  /** Well-formed packets that answer no probe of this engine (other tracers, other traffic). */
+  foreign: number;
+  /** Replies that came after the probe had timed out or had already been answered. */
+  late: number;
+  truncated: number;
+  malformed: number;
+  unsupported: number;
+  clockSteps: number;
+}
+
+interface InFlight {
+  request: ProbeRequest;
+  key: number;
+  registryKey: string;
+  socket: number;
+  txNs: number;
+  deadlineNs: number;
+  clockStepped: boolean;
+  /** Set when the probe was sent on its own socket (TCP). */
+  ownSocket: boolean;
+  done: (r: ProbeResult) => void;
+}
+
+interface SharedSocket {
+  handle: number;
+  kind: SocketKindName;
+  family: Family;
+  /** Raw sockets: the ICMP identifier this engine uses. Ping sockets: the one the kernel gave us. */
+  icmpId?: number;
+}
+
+const UDP_BASE_PORT = 33434;
+const UDP_PORT_RANGE = 8192;
+const DEFAULT_TCP_PORT = 80;
+const ECONNREFUSED = 111;
+const IPV4_HEADER = 20;
+const IPV6_HEADER = 40;
+const ICMP_OR_UDP_HEADER = 8;
+/** Raw sockets see every ICMP packet of the host: give them room. */
+const RAW_RECEIVE_BUFFER = 4 * 1024 * 1024;
+/** A realtime-vs-monotonic move bigger than this (beyond NTP slewing) is a clock step. */
+const CLOCK_STEP_NS = 2e6;
+
+export interface EngineOptions {
+  /** ICMP socket kind; by default raw when CAP_NET_RAW, else ping sockets. */
+  icmpSocket?: IcmpSocketKind;
+}
+
+/** Which sockets a trace will use and why (the mode ladder's answer). */
+export interface ProbeMode {
+  protocol: ProbeProtocol;
+  socket: SocketKindName;
+  /** Why better modes were not used, in order tried. Empty when the first choice worked. */
+  fallbacks: string[];
+}
+
+export class ProbeEngine {
+  readonly counters: EngineCounters = {
+    sent: 0,
+    sendErrors: 0,
+    received: 0,
+    matched: 0,
+    foreign: 0,
+    late: 0,
+    truncated: 0,
+    malformed: 0,
+    unsupported: 0,
+    clockSteps: 0,
+  };
+
+  private readonly addon: NativeProbe;
+  private readonly shared = new Map<string, SharedSocket>();
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly cursors = new Map<string, number>();
+  private readonly deadlines = new DeadlineHeap();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private clockOffset: number;
+  private closed = false;
+  private readonly icmpPreference: IcmpSocketKind | undefined;
+
+  constructor(options: EngineOptions = {}) {
+    this.addon = native();
+    this.icmpPreference = options.icmpSocket;
+    this.clockOffset = this.addon.clockOffset();
+  }
+
+  /** Current time on the clock that send and receive stamps use (ns). */
+  now(): number {
+    return this.addon.now();
+  }
+
+  /**
+   * Open what `protocol` needs for `family` now (before dropping privileges),
+   * walking the mode ladder: raw ICMP, then ping sockets, then (for 'auto') UDP.
+   * `protocol: 'auto'` means ICMP when possible, UDP otherwise.
+   */
+  prepare(family: Family, protocol: ProbeProtocol | 'auto'): ProbeMode {
+    if (protocol === 'udp') {
+      this.sharedSocket(family, 'udp');
+      return { protocol: 'udp', socket: 'udp', fallbacks: [] };
+    }
+    if (protocol === 'tcp') {
+      // One socket per probe, opened when sent; check now that TCP sockets can be had at all.
+      const h = this.openNative(family, 'tcp');
+      this.addon.close(h);
+      return { protocol: 'tcp', socket: 'tcp', fallbacks: [] };
+    }
+    const fallbacks: string[] = [];
+    const order: IcmpSocketKind[] = this.icmpPreference ? [this.icmpPreference] : ['raw', 'ping'];
+    for (const kind of order) {
+      try {
+        this.sharedSocket(family, kind);
+        return { protocol: 'icmp', socket: kind, fallbacks };
+      } catch (err) {
+        if (!(err instanceof VpslineError) || err.code !== 'EVPSLINE_PERMISSION') throw err;
+        if (protocol === 'icmp' && (this.icmpPreference || kind === order[order.length - 1])) throw err;
+        fallbacks.push(err.message);
+      }
+    }
+    if (protocol === 'icmp') throw new VpslineError('EVPSLINE_PERMISSION', fallbacks.join(' '));
+    this.sharedSocket(family, 'udp');
+    return { protocol: 'udp', socket: 'udp', fallbacks };
+  }
+
+  /** Which ICMP socket kind is open for `family`, if any. */
+  icmpSocketKind(family: Family): IcmpSocketKind | undefined {
+    if (this.shared.has(`${family}/raw`)) return 'raw';
+    if (this.shared.has(`${family}/ping`)) return 'ping';
+    return undefined;
+  }
+
+  /** Drop every capability of this thread; call after `prepare` opened what is needed. */
+  dropCapabilities(): void {
+    this.addon.dropCapabilities();
+  }
+
+  /** Send one probe; `done` is called exactly once, with a reply, a timeout or an error. */
+  send(request: ProbeRequest, done: (r: ProbeResult) => void): void {
+    if (this.closed) throw new VpslineError('EVPSLINE_SOCKET', 'the probe engine is closed');
+    if (addressFamily(request.dst) !== request.family)
+      throw new VpslineError('EVPSLINE_BAD_OPTION', `${request.dst} is not an IPv${request.family} address`, 2);
+    if (request.protocol === 'tcp') return this.sendTcp(request, done);
+    const sock = request.protocol === 'udp' ? this.sharedSocket(request.family, 'udp') : this.icmpSocket(request.family);
+    const space = `${request.protocol}|${request.dst}`;
+    const key =
+      request.protocol === 'udp' && request.port !== undefined ? this.claimFixedPort(space, request.port) : this.allocate(space, request.protocol);
+    const registryKey = `${space}|${key}`;
+    const entry: InFlight = {
+      request,
+      key,
+      registryKey,
+      socket: sock.handle,
+      txNs: 0,
+      deadlineNs: 0,
+      clockStepped: false,
+      ownSocket: false,
+      done,
+    };
+    this.inFlight.set(registryKey, entry);
+    const payload = probePayload(request);
+    let packet: Buffer;
+    let port = 0;
+    if (request.protocol === 'icmp') {
+      packet = encodeEcho(request.family, false, { id: sock.icmpId ?? 0, seq: key, payload });
+    } else {
+      packet = Buffer.from(payload);
+      port = key;
+    }
+    try {
+      entry.txNs = this.addon.send(sock.handle, packet, request.dst, port, request.ttl, request.tos ?? 0);
+    } catch (err) {
+      this.inFlight.delete(registryKey);
+      this.counters.sendErrors++;
+      const message = isNativeError(err) ? err.code : String(err);
+      queueMicrotask(() => done({ request, status: 'error', txNs: this.now(), rttMs: null, key, error: message }));
+      return;
+    }
+    this.counters.sent++;
+    this.arm(entry);
+  }
+
+  /** Promise form of `send`. */
+  probe(request: ProbeRequest): Promise<ProbeResult> {
+    return new Promise((resolve) => this.send(request, resolve));
+  }
+
+  /** Close every socket; probes still out end as timeouts. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const entry of [...this.inFlight.values()]) this.finish(entry, { status: 'timeout' });
+    for (const s of this.shared.values()) this.addon.close(s.handle);
+    this.shared.clear();
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  // ---- sockets ----
+
+  private openNative(family: Family, kind: SocketKindName, onMessages?: (m: NativeMessage[]) => void): number {
+    try {
+      return this.addon.open(family, SocketKind[kind], onMessages ?? (() => {}));
+    } catch (err) {
+      if (isNativeError(err) && (err.code === 'EPERM' || err.code === 'EACCES')) {
+        if (kind === 'raw')
+          throw new VpslineError('EVPSLINE_PERMISSION', `Cannot open a raw ICMP socket for IPv${family} (${err.code}): this process lacks CAP_NET_RAW. ${RAW_REMEDY}`, 1, { cause: err });
+        if (kind === 'ping')
+          throw new VpslineError('EVPSLINE_PERMISSION', `Cannot open an ICMP ping socket for IPv${family} (${err.code}). ${pingRemedy()}`, 1, { cause: err });
+      }
+      if (isNativeError(err) && err.code === 'EAFNOSUPPORT')
+        throw new VpslineError('EVPSLINE_SOCKET', `IPv${family} is not available on this machine (EAFNOSUPPORT).`, 1, { cause: err });
+      throw new VpslineError('EVPSLINE_SOCKET', `Cannot open a ${kind} socket for IPv${family}: ${String((err as Error).message ?? err)}`, 1, { cause: err });
+    }
+  }
+
+  private icmpSocket(family: Family): SharedSocket {
+    const kind = this.icmpSocketKind(family);
+    if (kind) return this.shared.get(`${family}/${kind}`)!;
+    const mode = this.prepare(family, 'icmp');
+    return this.shared.get(`${family}/${mode.socket}`)!;
+  }
+
+  private sharedSocket(family: Family, kind: SocketKindName): SharedSocket {
+    const name = `${family}/${kind}`;
+    const existing = this.shared.get(name);
+    if (existing) return existing;
+    const sock: SharedSocket = { handle: -1, kind, family };
+    sock.handle = this.openNative(family, kind, (msgs) => this.onMessages(sock, msgs));
+    this.addon.ref(sock.handle, false);
+    if (kind === 'raw') {
+      this.addon.setReceiveBuffer(sock.handle, RAW_RECEIVE_BUFFER);
+      this.addon.setIcmpFilter(
+        sock.handle,
+        family === 4 ? [ICMP4.echoReply, ICMP4.unreachable, ICMP4.timeExceeded] : [ICMP6.echoReply, ICMP6.unreachable, ICMP6.timeExceeded],
+      );
+      sock.icmpId = randomInt(1, 0x10000);
+    } else {
+      this.addon.bind(sock.handle, family === 4 ? '0.0.0.0' : '::', 0);
+      if (kind === 'ping') sock.icmpId = this.addon.localAddress(sock.handle).port;
+    }
+    this.shared.set(name, sock);
+    return sock;
+  }
+
+  // ---- identity allocation ----
+
+  /** Next free identity for one destination: ICMP sequence or UDP destination port. */
+  private allocate(space: string, protocol: ProbeProtocol): number {
+    const size = protocol === 'udp' ? UDP_PORT_RANGE : 0x10000;
+    const base = protocol === 'udp' ? UDP_BASE_PORT : 0;
+    let cursor = this.cursors.get(space) ?? randomInt(0, size);
+    for (let i = 0; i < size; i++) {
+      const key = base + (cursor % size);
+      cursor = (cursor + 1) % size;
+      if (!this.inFlight.has(`${space}|${key}`)) {
+        this.cursors.set(space, cursor);
+        return key;
+      }
+    }
+    throw new VpslineError('EVPSLINE_SOCKET', `too many probes in flight to ${space.split('|')[1]}`);
+  }
+
+  private claimFixedPort(space: string, port: number): number {
+    if (this.inFlight.has(`${space}|${port}`))
+      throw new VpslineError('EVPSLINE_SOCKET', `a probe to port ${port} of ${space.split('|')[1]} is still in flight`);
+    return port;
+  }
+
+  // ---- TCP: one socket per probe ----
+
+  private sendTcp(request: ProbeRequest, done: (r: ProbeResult) => void): void {
+    let entry: InFlight | undefined;
+    let handle = -1;
+    handle = this.openNative(request.family, 'tcp', (msgs) => {
+      if (entry) this.onTcpMessages(entry, msgs);
+    });
+    this.addon.ref(handle, false);
+    this.addon.bind(handle, request.family === 4 ? '0.0.0.0' : '::', 0);
+    const key = this.addon.localAddress(handle).port;
+    const registryKey = `tcp|${request.dst}|${key}`;
+    entry = { request, key, registryKey, socket: handle, txNs: 0, deadlineNs: 0, clockStepped: false, ownSocket: true, done };
+    this.inFlight.set(registryKey, entry);
+    let result: { txNs: number; errno: number };
+    try {
+      result = this.addon.connect(handle, request.dst, request.port ?? DEFAULT_TCP_PORT, request.ttl, request.tos ?? 0);
+    } catch (err) {
+      this.inFlight.delete(registryKey);
+      this.addon.close(handle);
+      this.counters.sendErrors++;
+      const message = isNativeError(err) ? err.code : String(err);
+      const txNs = this.now();
+      queueMicrotask(() => done({ request, status: 'error', txNs, rttMs: null, key, error: message }));
+      return;
+    }
+    entry.txNs = result.txNs;
+    this.counters.sent++;
+    this.arm(entry);
+    if (result.errno === ECONNREFUSED) {
+      // Loopback answers inside connect() itself: the RST has already come back.
+      const rxNs = this.now();
+      this.onTcpMessages(entry, [{ tcp: 'refused', errno: result.errno, rxNs, kernelTime: false }]);
+    }
+  }
+
+  private onTcpMessages(entry: InFlight, msgs: NativeMessage[]): void {
+    for (const msg of msgs) {
+      this.counters.received++;
+      if (!this.inFlight.has(entry.registryKey)) {
+        this.counters.late++;
+        continue;
+      }
+      if (msg.tcp) {
+        if (msg.tcp === 'error') continue; // the error-queue entry (if any) carries the details
+        const reply: DecodedReply = {
+          identity: { protocol: 'tcp', dst: entry.request.dst, key: entry.key },
+          kind: msg.tcp === 'open' ? 'tcp-open' : 'tcp-refused',
+          from: entry.request.dst,
+          rxNs: msg.rxNs,
+          kernelTime: false,
+        };
+        // An open port: the kernel measured SYN -> SYN-ACK itself (tcpi_rtt, µs).
+        const rttMs = msg.tcp === 'open' && msg.tcpRttUs ? msg.tcpRttUs / 1000 : undefined;
+        this.accept(entry, reply, rttMs);
+        continue;
+      }
+      this.handle({ handle: entry.socket, kind: 'tcp', family: entry.request.family }, msg);
+    }
+  }
+
+  // ---- receiving ----
+
+  private onMessages(sock: SharedSocket, msgs: NativeMessage[]): void {
+    this.checkClock();
+    for (const msg of msgs) this.handle(sock, msg);
+  }
+
+  private countDrop(reason: DropReason): void {
+    this.counters[reason]++;
+  }
+
+  /** Decode and match one message. Never throws: a bad packet is counted and dropped. */
+  private handle(sock: Pick<SharedSocket, 'handle' | 'kind' | 'family' | 'icmpId'>, msg: NativeMessage): void {
+    this.counters.received++;
+    let decoded;
+    try {
+      decoded = decodeMessage(sock, msg);
+    } catch {
+      this.counters.malformed++;
+      return;
+    }
+    if (!decoded.ok) return this.countDrop(decoded.reason);
+    const reply = decoded.value;
+    const id = reply.identity;
+    // Raw sockets see every tracer's ICMP: the identifier must be ours.
+    if (sock.icmpId !== undefined && id.protocol === 'icmp' && id.icmpId !== sock.icmpId) {
+      this.counters.foreign++;
+      return;
+    }
+    const entry = this.inFlight.get(`${id.protocol}|${id.dst}|${id.key}`);
+    if (!entry || entry.socket !== sock.handle) {
+      this.counters.foreign++;
+      return;
+    }
+    this.accept(entry, reply);
+  }
+
+  private accept(entry: InFlight, reply: DecodedReply, kernelRttMs?: number): void {
+    let rttMs: number | null = kernelRttMs ?? (reply.rxNs - entry.txNs) / 1e6;
+    if (rttMs > entry.request.timeoutMs) {
+      // Read late, but judged by kernel time: it came after the timeout.
+      this.counters.late++;
+      this.finish(entry, { status: 'timeout' });
+      return;
+    }
+    let clockStepped = entry.clockStepped;
+    if (rttMs < 0) clockStepped = true;
+    if (clockStepped) rttMs = null;
+    this.counters.matched++;
+    this.finish(entry, { status: 'reply', reply, rxNs: reply.rxNs, rttMs, clockStepped });
+  }
+
+  private finish(entry: InFlight, outcome: Partial<ProbeResult> & { status: ProbeStatus }): void {
+    if (this.inFlight.get(entry.registryKey) !== entry) return;
+    this.inFlight.delete(entry.registryKey);
+    if (entry.ownSocket) this.addon.close(entry.socket);
+    const result: ProbeResult = { request: entry.request, txNs: entry.txNs, rttMs: null, key: entry.key, ...outcome };
+    if (!result.clockStepped) delete result.clockStepped;
+    if (this.inFlight.size === 0) this.idle();
+    entry.done(result);
+  }
+
+  // ---- timeouts, judged by kernel time ----
+
+  private arm(entry: InFlight): void {
+    entry.deadlineNs = entry.txNs + entry.request.timeoutMs * 1e6;
+    this.deadlines.push(entry);
+    this.schedule();
+  }
+
+  /** Nothing out: no timer may keep the process alive. */
+  private idle(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.deadlines.clear();
+  }
+
+  private schedule(): void {
+    let next = this.deadlines.peek();
+    while (next && this.inFlight.get(next.registryKey) !== next) {
+      this.deadlines.pop();
+      next = this.deadlines.peek();
+    }
+    if (!next) return;
+    if (next.deadlineNs >= this.timerAt && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next.deadlineNs;
+    const delayMs = Math.max(0, (next.deadlineNs - this.now()) / 1e6);
+    this.timer = setTimeout(() => this.expire(), Math.ceil(delayMs));
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    // A reply may be sitting unread because the loop was busy: read it before judging.
+    this.drainAll();
+    this.checkClock();
+    const now = this.now();
+    for (let top = this.deadlines.peek(); top && top.deadlineNs <= now; top = this.deadlines.peek()) {
+      this.deadlines.pop();
+      if (this.inFlight.get(top.registryKey) === top) this.finish(top, { status: 'timeout' });
+    }
+    if (!this.closed) this.schedule();
+  }
+
+  private drainAll(): void {
+    for (const s of this.shared.values()) this.onMessages(s, this.addon.drain(s.handle));
+    for (const entry of [...this.inFlight.values()]) {
+      if (entry.ownSocket) this.onTcpMessages(entry, this.addon.drain(entry.socket));
+    }
+  }
+
+  /** Wall-clock steps move kernel timestamps: flag probes out during a step and move their deadlines. */
+  private checkClock(): void {
+    const offset = this.addon.clockOffset();
+    const delta = offset - this.clockOffset;
+    this.clockOffset = offset;
+    if (Math.abs(delta) < CLOCK_STEP_NS) return;
+    this.counters.clockSteps++;
+    for (const entry of this.inFlight.values()) {
+      entry.clockStepped = true;
+      entry.deadlineNs += delta;
+    }
+    this.deadlines.rebuild();
+  }
+}
+
+/** Payload of zeros sized so the whole IP packet is `size` bytes (mtr's -s). */
+function probePayload(req: ProbeRequest): Uint8Array {
+  const headers = (req.family === 4 ? IPV4_HEADER : IPV6_HEADER) + ICMP_OR_UDP_HEADER;
+  const size = req.size ?? 64;
+  return new Uint8Array(Math.max(0, size - headers));
+}
+
+/** Min-heap of probes by deadline; entries already finished are skipped when popped. */
+class DeadlineHeap {
+  private items: InFlight[] = [];
+
+  push(e: InFlight): void {
+    const a = this.items;
+    a.push(e);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]!.deadlineNs <= a[i]!.deadlineNs) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+
+  peek(): InFlight | undefined {
+    return this.items[0];
+  }
+
+  pop(): InFlight | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length && last) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]!.deadlineNs < a[m]!.deadlineNs) m = l;
+        if (r < a.length && a[r]!.deadlineNs < a[m]!.deadlineNs) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  clear(): void {
+    this.items = [];
+  }
+
+  rebuild(): void {
+    const old = this.items;
+    this.items = [];
+    for (const e of old) this.push(e);
+  }
+}

@@ -1,0 +1,172 @@
+// Turn what a socket delivered into a reply with the identity of the probe it
+// answers. Pure: no sockets, no state. Identity always comes from headers
+// (ICMP id/seq, UDP/TCP ports, the quoted destination), never from payload.
+import type { Family } from '../packet/address.js';
+import {
+  decodeIcmp,
+  decodeMplsAt,
+  decodeQuotedProbe,
+  decodeQuotedTransport,
+  icmpKind,
+  unreachableReason,
+  type MplsLabel,
+  type UnreachableReason,
+} from '../packet/icmp.js';
+import { decodeIPv4, fail, IPPROTO_ICMP, type Decoded } from '../packet/ip.js';
+import type { NativeMessage } from '../native.js';
+import type { SocketKindName } from '../native.js';
+
+export type ProbeProtocol = 'icmp' | 'udp' | 'tcp';
+
+/** Which probe a reply belongs to: matched against the engine's registry. */
+export interface ReplyIdentity {
+  protocol: ProbeProtocol;
+  /** The probe's destination (from the quoted header or the reply source). */
+  dst: string;
+  /** ICMP sequence, UDP destination port, or TCP source port. */
+  key: number;
+  /** ICMP identifier when the packet carries one (raw sockets must check it). */
+  icmpId?: number;
+}
+
+export type ReplyKind = 'echo-reply' | 'time-exceeded' | 'unreachable' | 'tcp-open' | 'tcp-refused';
+
+export interface DecodedReply {
+  identity: ReplyIdentity;
+  kind: ReplyKind;
+  /** Who answered: the router for errors, the destination for echo/port replies. */
+  from: string;
+  icmpType?: number;
+  icmpCode?: number;
+  unreachable?: UnreachableReason;
+  mpls?: MplsLabel[];
+  /** TTL / hop limit of the reply packet as it reached us. */
+  replyTtl?: number;
+  rxNs: number;
+  kernelTime: boolean;
+}
+
+/** What the receiving socket is, as far as decoding is concerned. */
+export interface SocketContext {
+  kind: SocketKindName;
+  family: Family;
+}
+
+const SO_EE_ORIGIN_ICMP = 2;
+const SO_EE_ORIGIN_ICMP6 = 3;
+
+/** Decode one native message. Foreign and malformed packets come back as drop reasons. */
+export function decodeMessage(sock: SocketContext, msg: NativeMessage): Decoded<DecodedReply> {
+  if (sock.kind === 'raw') return decodeRaw(sock.family, msg);
+  if (msg.errqueue) return decodeErrorQueue(sock, msg);
+  if (sock.kind === 'ping') return decodePingReply(sock.family, msg);
+  return fail('unsupported');
+}
+
+function base(msg: NativeMessage): Pick<DecodedReply, 'rxNs' | 'kernelTime' | 'replyTtl'> {
+  const b: Pick<DecodedReply, 'rxNs' | 'kernelTime' | 'replyTtl'> = { rxNs: msg.rxNs, kernelTime: msg.kernelTime };
+  if (msg.ttl !== undefined) b.replyTtl = msg.ttl;
+  return b;
+}
+
+/** Raw sockets: IPv4 delivers the IP header, IPv6 only the ICMPv6 message. */
+function decodeRaw(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
+  const data = msg.data;
+  if (!data) return fail('malformed');
+  let off = 0;
+  let from = msg.addr;
+  let replyTtl = msg.ttl;
+  if (family === 4) {
+    const ip = decodeIPv4(data, 0);
+    if (!ip.ok) return ip;
+    if (ip.value.protocol !== IPPROTO_ICMP) return fail('unsupported');
+    off = ip.value.payloadOffset;
+    from = ip.value.src;
+    replyTtl = ip.value.ttl;
+  }
+  if (!from) return fail('malformed');
+  const icmp = decodeIcmp(data, off, family);
+  if (!icmp.ok) return icmp;
+  const m = icmp.value;
+  const common = { ...base(msg), from, icmpType: m.type, icmpCode: m.code };
+  if (replyTtl !== undefined) common.replyTtl = replyTtl;
+  if (m.kind === 'echo-reply') {
+    return {
+      ok: true,
+      value: { ...common, kind: 'echo-reply', identity: { protocol: 'icmp', dst: from, key: m.seq!, icmpId: m.id! } },
+    };
+  }
+  if (m.kind !== 'time-exceeded' && m.kind !== 'unreachable') return fail('unsupported');
+  const q = decodeQuotedProbe(data, m.quotedOffset!, m.quotedEnd!);
+  if (!q.ok) return q;
+  if (q.value.protocol !== 'icmp' || q.value.icmpSeq === undefined) return fail('unsupported');
+  const reply: DecodedReply = {
+    ...common,
+    kind: m.kind,
+    identity: { protocol: 'icmp', dst: q.value.dst, key: q.value.icmpSeq, icmpId: q.value.icmpId! },
+  };
+  if (m.kind === 'unreachable') reply.unreachable = unreachableReason(family, m.code);
+  if (m.mpls) reply.mpls = m.mpls;
+  return { ok: true, value: reply };
+}
+
+/** Ping sockets: the kernel hands over only the ICMP echo reply addressed to this socket. */
+function decodePingReply(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
+  if (!msg.data || !msg.addr) return fail('malformed');
+  const icmp = decodeIcmp(msg.data, 0, family);
+  if (!icmp.ok) return icmp;
+  if (icmp.value.kind !== 'echo-reply') return fail('unsupported');
+  return {
+    ok: true,
+    value: {
+      ...base(msg),
+      kind: 'echo-reply',
+      from: msg.addr,
+      icmpType: icmp.value.type,
+      icmpCode: icmp.value.code,
+      identity: { protocol: 'icmp', dst: msg.addr, key: icmp.value.seq!, icmpId: icmp.value.id! },
+    },
+  };
+}
+
+/**
+ * Error queue (ping, UDP, TCP sockets): the kernel already matched the error
+ * to this socket. The payload is the quoted transport header (ping, TCP) or
+ * the original UDP payload; the message address is the original destination.
+ */
+function decodeErrorQueue(sock: SocketContext, msg: NativeMessage): Decoded<DecodedReply> {
+  const ee = msg.ee;
+  if (!ee || !msg.addr || !msg.data) return fail('malformed');
+  if (ee.origin !== SO_EE_ORIGIN_ICMP && ee.origin !== SO_EE_ORIGIN_ICMP6) return fail('unsupported');
+  if (!ee.offender) return fail('malformed');
+  const family: Family = ee.origin === SO_EE_ORIGIN_ICMP ? 4 : 6;
+  const kind = icmpKind(family, ee.type);
+  if (kind !== 'time-exceeded' && kind !== 'unreachable') return fail('unsupported');
+  let identity: ReplyIdentity;
+  if (sock.kind === 'udp') {
+    if (msg.port === undefined) return fail('malformed');
+    identity = { protocol: 'udp', dst: msg.addr, key: msg.port };
+  } else {
+    const protocol = sock.kind === 'ping' ? 'icmp' : 'tcp';
+    const t = decodeQuotedTransport(msg.data, 0, protocol, sock.family);
+    if (!t.ok) return t;
+    identity =
+      protocol === 'icmp'
+        ? { protocol, dst: msg.addr, key: t.value.icmpSeq!, icmpId: t.value.icmpId! }
+        : { protocol, dst: msg.addr, key: t.value.srcPort! };
+  }
+  const reply: DecodedReply = {
+    ...base(msg),
+    identity,
+    kind,
+    from: ee.offender,
+    icmpType: ee.type,
+    icmpCode: ee.code,
+  };
+  if (kind === 'unreachable') reply.unreachable = unreachableReason(family, ee.code);
+  if (ee.extensionOffset !== undefined && ee.extensionOffset < msg.data.length) {
+    const mpls = decodeMplsAt(msg.data, ee.extensionOffset);
+    if (mpls) reply.mpls = mpls;
+  }
+  return { ok: true, value: reply };
+}
