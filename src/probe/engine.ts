@@ -146,9 +146,10 @@ export class ProbeEngine {
   /**
    * Open what `protocol` needs for `family` now (before dropping privileges),
    * walking the mode ladder: raw ICMP, then ping sockets, then (for 'auto') UDP.
-   * `protocol: 'auto'` means ICMP when possible, UDP otherwise.
+   * `protocol: 'auto'` means ICMP when possible, UDP otherwise. `icmpSocket`
+   * forces one ICMP socket kind: then its failure is the error.
    */
-  prepare(family: Family, protocol: ProbeProtocol | 'auto'): ProbeMode {
+  prepare(family: Family, protocol: ProbeProtocol | 'auto', icmpSocket?: IcmpSocketKind): ProbeMode {
     if (protocol === 'udp') {
       this.sharedSocket(family, 'udp');
       return { protocol: 'udp', socket: 'udp', fallbacks: [] };
@@ -160,14 +161,15 @@ export class ProbeEngine {
       return { protocol: 'tcp', socket: 'tcp', fallbacks: [] };
     }
     const fallbacks: string[] = [];
-    const order: IcmpSocketKind[] = this.icmpPreference ? [this.icmpPreference] : ['raw', 'ping'];
+    const forced = icmpSocket ?? this.icmpPreference;
+    const order: IcmpSocketKind[] = forced ? [forced] : ['raw', 'ping'];
     for (const kind of order) {
       try {
         this.sharedSocket(family, kind);
         return { protocol: 'icmp', socket: kind, fallbacks };
       } catch (err) {
         if (!(err instanceof VpslineError) || err.code !== 'EVPSLINE_PERMISSION') throw err;
-        if (protocol === 'icmp' && (this.icmpPreference || kind === order[order.length - 1])) throw err;
+        if (protocol === 'icmp' && (forced || kind === order[order.length - 1])) throw err;
         fallbacks.push(err.message);
       }
     }

@@ -1,0 +1,42 @@
+// `vpsline` command line: parses arguments and calls the library. Nothing else.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { isVpslineError } from '../errors.js';
+import { mtrCommand } from './mtr.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('vpsline')
+    .description("Judge a server's network line: routes, loss, latency, carrier backbones, virtualization.")
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for the options)')
+    .exitOverride();
+  mtrCommand(program, { Option, InvalidArgumentError });
+  return program;
+}
+
+/** Print one clear paragraph for expected errors; keep stack traces for real bugs. */
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    return 2; // commander already printed its one line
+  }
+  if (isVpslineError(err)) {
+    process.stderr.write(`vpsline: ${err.message}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`vpsline: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 70;
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  let code = 0;
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    code = report(err);
+  }
+  // Abandoned reverse-DNS lookups must not keep the process alive: leave once output is flushed.
+  process.stdout.write('', () => process.exit(code || process.exitCode || 0));
+}

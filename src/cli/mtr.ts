@@ -1,0 +1,118 @@
+// `vpsline mtr`: mtr's options, mapped onto trace().
+import type { Command, InvalidArgumentError as IAE, Option as Opt } from 'commander';
+import { VpslineError } from '../errors.js';
+import { ReverseDns } from '../lookup/reverse-dns.js';
+import { renderReport } from '../report/mtr-report.js';
+import { defaultEngine, resolveTarget, Trace, type TraceOptions } from '../trace/trace.js';
+
+interface MtrFlags {
+  report?: boolean;
+  reportWide?: boolean;
+  reportCycles: number;
+  interval: number;
+  dns: boolean;
+  showIps?: boolean;
+  inet?: boolean;
+  inet6?: boolean;
+  udp?: boolean;
+  tcp?: boolean;
+  icmp?: boolean;
+  icmpSocket?: 'raw' | 'ping';
+  port?: number;
+  firstTtl: number;
+  maxTtl: number;
+  psize: number;
+  tos: number;
+  timeout: number;
+  maxUnknown: number;
+  order?: string;
+  keepCapabilities?: boolean;
+}
+
+export function mtrCommand(program: Command, lib: { Option: typeof Opt; InvalidArgumentError: typeof IAE }): void {
+  const { Option, InvalidArgumentError } = lib;
+  const num = (what: string) => (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number.`);
+    return n;
+  };
+  const int = (what: string) => (v: string): number => {
+    const n = num(what)(v);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${what} must be a whole number.`);
+    return n;
+  };
+  program
+    .command('mtr')
+    .description('traceroute and ping in one, like mtr, with kernel-timestamped RTTs')
+    .argument('<host>', 'target host name or address')
+    .option('-r, --report', 'report mode: run the cycles, then print a report')
+    .option('-w, --report-wide', 'wide report: do not cut host names')
+    .option('-c, --report-cycles <count>', 'rounds of probes to send', int('count'), 10)
+    .option('-i, --interval <seconds>', 'seconds between rounds', num('interval'), 1)
+    .option('-n, --no-dns', 'do not resolve host names')
+    .option('-b, --show-ips', 'show both host names and addresses')
+    .option('-4, --inet', 'use IPv4 only')
+    .option('-6, --inet6', 'use IPv6 only')
+    .option('-u, --udp', 'UDP probes instead of ICMP')
+    .option('-T, --tcp', 'TCP SYN probes instead of ICMP')
+    .option('--icmp', 'ICMP probes only: fail instead of falling back to UDP')
+    .addOption(new Option('--icmp-socket <kind>', 'ICMP socket kind (default: raw with CAP_NET_RAW, else ping)').choices(['raw', 'ping']))
+    .option('-P, --port <port>', 'TCP destination port, or fixed UDP destination port', int('port'))
+    .option('-f, --first-ttl <ttl>', 'first TTL to probe', int('first TTL'), 1)
+    .option('-m, --max-ttl <ttl>', 'largest TTL to probe', int('max TTL'), 30)
+    .option('-s, --psize <bytes>', 'whole packet size in bytes', int('packet size'), 64)
+    .option('-Q, --tos <tos>', 'IP type of service / traffic class', int('TOS'), 0)
+    .option('-Z, --timeout <seconds>', 'seconds before a probe counts as lost', num('timeout'), 2)
+    .option('-U, --max-unknown <count>', 'unknown hops after the last known one before a round stops', int('max unknown'), 12)
+    .option('-o, --order <fields>', 'report fields, mtr letters (LDRSNBAWVGJMXI and space)')
+    .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
+    .action(async (host: string, flags: MtrFlags) => runMtr(host, flags));
+}
+
+async function runMtr(host: string, f: MtrFlags): Promise<void> {
+  if (f.inet && f.inet6) throw new VpslineError('EVPSLINE_BAD_OPTION', '-4 and -6 cannot be used together.', 2);
+  if (f.udp && f.tcp) throw new VpslineError('EVPSLINE_BAD_OPTION', '-u and -T cannot be used together.', 2);
+  if ((f.udp || f.tcp) && (f.icmp || f.icmpSocket))
+    throw new VpslineError('EVPSLINE_BAD_OPTION', '--icmp/--icmp-socket cannot be combined with -u or -T.', 2);
+  if (f.order !== undefined && !/^[LDRSNBAWVGJMXI _]+$/.test(f.order))
+    throw new VpslineError('EVPSLINE_BAD_OPTION', `-o ${JSON.stringify(f.order)}: fields are the letters LDRSNBAWVGJMXI and space.`, 2);
+  const family = f.inet ? 4 : f.inet6 ? 6 : undefined;
+  const protocol = f.udp ? 'udp' : f.tcp ? 'tcp' : f.icmp || f.icmpSocket ? 'icmp' : 'auto';
+  const engine = defaultEngine();
+  const options: TraceOptions = {
+    protocol,
+    cycles: f.reportCycles,
+    interval: f.interval,
+    firstTtl: f.firstTtl,
+    maxTtl: f.maxTtl,
+    packetSize: f.psize,
+    tos: f.tos,
+    timeout: f.timeout,
+    maxUnknown: f.maxUnknown,
+    engine,
+    ...(family ? { family } : {}),
+    ...(f.port !== undefined ? { port: f.port } : {}),
+    ...(f.icmpSocket ? { icmpSocket: f.icmpSocket } : {}),
+  };
+  const t = new Trace(host, options); // validates options before anything is opened
+
+  // Open sockets first (mode ladder), then give up every capability.
+  const target = await resolveTarget(host, family);
+  const mode = engine.prepare(target.family, protocol, f.icmpSocket);
+  if (!f.keepCapabilities) engine.dropCapabilities();
+  if (mode.fallbacks.length && process.stderr.isTTY)
+    process.stderr.write(`vpsline: using ${mode.protocol.toUpperCase()} probes (${mode.socket} socket): ${mode.fallbacks.join(' ')}\n`);
+
+  const dns = f.dns ? new ReverseDns() : undefined;
+  if (dns) t.on('hop', (h) => h.address && dns.request(h.address));
+  await t.start();
+  const report = await t.done;
+  if (dns) await dns.settle();
+  const text = renderReport(report, {
+    wide: !!f.reportWide,
+    ...(f.order ? { fields: f.order } : {}),
+    ...(dns ? { nameOf: (a: string) => dns.nameOf(a) } : {}),
+    showBoth: !!f.showIps,
+  });
+  process.stdout.write(text + '\n');
+}

@@ -1,0 +1,346 @@
+// trace(): traceroute + ping in one, the library API under `vpsline mtr`.
+import { lookup } from 'node:dns/promises';
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { VpslineError } from '../errors.js';
+import { addressFamily, canonicalAddress, type Family } from '../packet/address.js';
+import { ProbeEngine, type IcmpSocketKind, type ProbeMode, type ProbeResult } from '../probe/engine.js';
+import type { ProbeProtocol } from '../probe/reply.js';
+import { HopState, type HopSnapshot } from './hop.js';
+
+export interface TraceOptions {
+  /** 'auto' (default): ICMP when the machine allows it, else UDP. */
+  protocol?: ProbeProtocol | 'auto';
+  /** Force the ICMP socket kind (default: raw with CAP_NET_RAW, else ping). */
+  icmpSocket?: IcmpSocketKind;
+  /** Address family when the target is a name (default: what DNS gives first). */
+  family?: Family;
+  firstTtl?: number;
+  maxTtl?: number;
+  /** Seconds between rounds (mtr -i). */
+  interval?: number;
+  /** Rounds to run (mtr -c); Infinity runs until stop(). */
+  cycles?: number;
+  /** Whole packet size in bytes (mtr -s). */
+  packetSize?: number;
+  tos?: number;
+  /** Seconds a probe may take before it counts as lost (mtr -Z). */
+  timeout?: number;
+  /** Unknown hops after the last known one before a round stops (mtr -U). */
+  maxUnknown?: number;
+  /** UDP destination port (fixed) or TCP destination port. */
+  port?: number;
+  /** Share sockets with other traces (default: the process-wide engine). */
+  engine?: ProbeEngine;
+}
+
+export type EndReason = 'completed' | 'stopped' | 'error';
+
+export interface TraceReport {
+  /** Target as given. */
+  target: string;
+  /** The address actually traced. */
+  address: string;
+  family: Family;
+  mode: ProbeMode;
+  source: string;
+  startedAt: Date;
+  endedAt: Date;
+  endReason: EndReason;
+  /** Rounds started. */
+  rounds: number;
+  /** Hops up to the destination (or the hop that said unreachable, or one past the last answer). */
+  hops: HopSnapshot[];
+  /** TTL at which the destination answered, if it did. */
+  destinationTtl: number | null;
+}
+
+export interface ProbeEvent {
+  ttl: number;
+  round: number;
+  result: ProbeResult;
+}
+
+export interface TraceEvents {
+  start: [info: { address: string; family: Family; mode: ProbeMode }];
+  probe: [event: ProbeEvent];
+  hop: [hop: HopSnapshot];
+  round: [round: number];
+  end: [report: TraceReport];
+  error: [err: Error];
+}
+
+const DEFAULTS = {
+  firstTtl: 1,
+  maxTtl: 30,
+  interval: 1,
+  cycles: 10,
+  packetSize: 64,
+  tos: 0,
+  timeout: 2,
+  maxUnknown: 12,
+};
+
+let sharedEngine: ProbeEngine | undefined;
+
+/** The engine traces share unless given their own (one per thread). */
+export function defaultEngine(): ProbeEngine {
+  sharedEngine ??= new ProbeEngine();
+  return sharedEngine;
+}
+
+export class Trace extends EventEmitter<TraceEvents> {
+  /** Resolves with the final report when the trace ends; rejects on setup errors. */
+  readonly done: Promise<TraceReport>;
+  readonly target: string;
+
+  private readonly opts: Required<Omit<TraceOptions, 'engine' | 'family' | 'port' | 'icmpSocket'>> & Pick<TraceOptions, 'family' | 'port' | 'icmpSocket'>;
+  private readonly engine: ProbeEngine;
+  private readonly hops = new Map<number, HopState>();
+  private address = '';
+  private family: Family = 4;
+  private mode: ProbeMode | undefined;
+  private startedAt = new Date();
+  private round = 0;
+  private outstanding = 0;
+  private destinationTtl: number | null = null;
+  private unreachableTtl: number | null = null;
+  private stopping = false;
+  private ended = false;
+  private timer: NodeJS.Timeout | undefined;
+  private resolveDone!: (r: TraceReport) => void;
+  private rejectDone!: (e: Error) => void;
+
+  constructor(target: string, options: TraceOptions = {}) {
+    super();
+    this.target = target;
+    this.opts = { ...DEFAULTS, protocol: 'auto', ...stripUndefined(options) } as Trace['opts'];
+    validate(this.opts);
+    this.engine = options.engine ?? defaultEngine();
+    this.done = new Promise((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // A caller that only awaits `done` should not also get an unhandled 'error' event.
+    this.on('error', () => {});
+  }
+
+  /** Resolve the target, open sockets (mode ladder) and start the rounds. */
+  async start(): Promise<void> {
+    try {
+      const { address, family } = await resolveTarget(this.target, this.opts.family);
+      this.address = address;
+      this.family = family;
+      this.mode = this.engine.prepare(family, this.opts.protocol, this.opts.icmpSocket);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      this.ended = true;
+      this.emit('error', e);
+      this.rejectDone(e);
+      return;
+    }
+    this.startedAt = new Date();
+    this.emit('start', { address: this.address, family: this.family, mode: this.mode });
+    this.runRound();
+  }
+
+  /** Stop sending; the trace ends when the probes already out are settled. */
+  stop(): void {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.maybeEnd();
+  }
+
+  /** Current hops up to the display limit. */
+  snapshot(): HopSnapshot[] {
+    const last = this.displayLimit();
+    const out: HopSnapshot[] = [];
+    for (let ttl = this.opts.firstTtl; ttl <= last; ttl++) out.push(this.hop(ttl).snapshot());
+    return out;
+  }
+
+  private hop(ttl: number): HopState {
+    let h = this.hops.get(ttl);
+    if (!h) {
+      h = new HopState(ttl);
+      this.hops.set(ttl, h);
+    }
+    return h;
+  }
+
+  /** Highest TTL worth probing this round. */
+  private probeLimit(): number {
+    const end = Math.min(this.destinationTtl ?? Infinity, this.unreachableTtl ?? Infinity);
+    if (end !== Infinity) return end;
+    return Math.min(this.opts.maxTtl, this.lastAnsweringTtl() + this.opts.maxUnknown);
+  }
+
+  private lastAnsweringTtl(): number {
+    let last = this.opts.firstTtl - 1;
+    for (const [ttl, h] of this.hops) if (h.received > 0 && ttl > last) last = ttl;
+    return last;
+  }
+
+  /** Like mtr: up to the destination, else the unreachable hop, else one past the last answer. */
+  private displayLimit(): number {
+    const end = Math.min(this.destinationTtl ?? Infinity, this.unreachableTtl ?? Infinity);
+    if (end !== Infinity) return end;
+    return Math.min(this.opts.maxTtl, Math.max(this.lastAnsweringTtl() + 1, this.opts.firstTtl));
+  }
+
+  private runRound(): void {
+    if (this.stopping) return;
+    if (this.round >= this.opts.cycles) {
+      this.stopping = true;
+      this.maybeEnd();
+      return;
+    }
+    this.round++;
+    this.emit('round', this.round);
+    const intervalMs = this.opts.interval * 1000;
+    if (this.round === 1) {
+      // First round: every TTL at once, so the whole path shows within one round trip.
+      for (let ttl = this.opts.firstTtl; ttl <= this.opts.maxTtl; ttl++) this.sendProbe(ttl);
+      this.timer = setTimeout(() => this.runRound(), intervalMs);
+      return;
+    }
+    // Later rounds: spread the TTLs evenly over the interval (gentler on ICMP rate limits).
+    const limit = this.probeLimit();
+    const ttls: number[] = [];
+    for (let ttl = this.opts.firstTtl; ttl <= limit; ttl++) ttls.push(ttl);
+    const gap = intervalMs / Math.max(1, ttls.length);
+    const round = this.round;
+    let i = 0;
+    const tick = (): void => {
+      if (this.stopping || round !== this.round) return;
+      const ttl = ttls[i++];
+      if (ttl !== undefined && ttl <= this.probeLimit()) this.sendProbe(ttl);
+      this.timer = setTimeout(i < ttls.length ? tick : () => this.runRound(), gap);
+    };
+    tick();
+  }
+
+  private sendProbe(ttl: number): void {
+    const hop = this.hop(ttl);
+    const round = this.round;
+    hop.recordSent();
+    this.outstanding++;
+    const request = {
+      family: this.family,
+      protocol: this.mode!.protocol,
+      dst: this.address,
+      ttl,
+      tos: this.opts.tos,
+      size: this.opts.packetSize,
+      timeoutMs: this.opts.timeout * 1000,
+      ...(this.opts.port !== undefined ? { port: this.opts.port } : {}),
+    };
+    try {
+      this.engine.send(request, (result) => this.onResult(ttl, round, result));
+    } catch (err) {
+      this.outstanding--;
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private onResult(ttl: number, round: number, result: ProbeResult): void {
+    this.outstanding--;
+    const hop = this.hop(ttl);
+    hop.record(result);
+    const reply = result.reply;
+    if (reply) {
+      const atTarget = reply.from === this.address;
+      if (atTarget && (reply.kind !== 'time-exceeded')) {
+        if (this.destinationTtl === null || ttl < this.destinationTtl) this.destinationTtl = ttl;
+      } else if (reply.kind === 'unreachable' && hop.unreachable) {
+        if (this.unreachableTtl === null || ttl < this.unreachableTtl) this.unreachableTtl = ttl;
+      }
+    }
+    this.emit('probe', { ttl, round, result });
+    if (ttl <= this.displayLimit()) this.emit('hop', hop.snapshot());
+    this.maybeEnd();
+  }
+
+  private fail(err: Error): void {
+    if (this.ended) return;
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.emit('error', err);
+    this.finish('error');
+  }
+
+  private maybeEnd(): void {
+    if (this.ended || !this.stopping || this.outstanding > 0) return;
+    this.finish(this.round >= this.opts.cycles ? 'completed' : 'stopped');
+  }
+
+  private finish(reason: EndReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    const report: TraceReport = {
+      target: this.target,
+      address: this.address,
+      family: this.family,
+      mode: this.mode!,
+      source: hostname(),
+      startedAt: this.startedAt,
+      endedAt: new Date(),
+      endReason: reason,
+      rounds: this.round,
+      hops: this.snapshot(),
+      destinationTtl: this.destinationTtl,
+    };
+    this.emit('end', report);
+    this.resolveDone(report);
+  }
+}
+
+/** Start a trace. Await `trace(...).done` for the final report, or listen to its events. */
+export function trace(target: string, options: TraceOptions = {}): Trace {
+  const t = new Trace(target, options);
+  void t.start();
+  return t;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function bad(message: string): never {
+  throw new VpslineError('EVPSLINE_BAD_OPTION', message, 2);
+}
+
+function validate(o: Trace['opts']): void {
+  const int = (v: number, lo: number, hi: number, what: string): void => {
+    if (!Number.isInteger(v) || v < lo || v > hi) bad(`${what} must be a whole number from ${lo} to ${hi} (got ${v}).`);
+  };
+  int(o.firstTtl, 1, 255, 'first TTL (-f)');
+  int(o.maxTtl, 1, 255, 'max TTL (-m)');
+  if (o.firstTtl > o.maxTtl) bad(`first TTL (-f ${o.firstTtl}) is larger than max TTL (-m ${o.maxTtl}).`);
+  if (!(o.interval >= 0.01 && o.interval <= 3600)) bad(`interval (-i) must be between 0.01 and 3600 seconds (got ${o.interval}).`);
+  if (!(o.cycles === Infinity || (Number.isInteger(o.cycles) && o.cycles >= 1 && o.cycles <= 1_000_000)))
+    bad(`cycles (-c) must be a whole number from 1 to 1000000 (got ${o.cycles}).`);
+  int(o.packetSize, 28, 9000, 'packet size (-s)');
+  int(o.tos, 0, 255, 'TOS (-Q)');
+  if (!(o.timeout > 0 && o.timeout <= 60)) bad(`probe timeout (-Z) must be between 0 and 60 seconds (got ${o.timeout}).`);
+  int(o.maxUnknown, 1, 255, 'max unknown hops (-U)');
+  if (o.port !== undefined) int(o.port, 1, 65535, 'port (-P)');
+  if (!['auto', 'icmp', 'udp', 'tcp'].includes(o.protocol)) bad(`protocol must be icmp, udp or tcp (got ${String(o.protocol)}).`);
+}
+
+/** Name or literal to one address; DNS errors become one clear line. */
+export async function resolveTarget(target: string, family?: Family): Promise<{ address: string; family: Family }> {
+  const literal = addressFamily(target);
+  if (literal) {
+    if (family && family !== literal) bad(`${target} is an IPv${literal} address, but -${family} asks for IPv${family}.`);
+    return { address: canonicalAddress(target), family: literal };
+  }
+  try {
+    const r = await lookup(target, family ? { family } : {});
+    return { address: canonicalAddress(r.address), family: r.family as Family };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+    throw new VpslineError('EVPSLINE_UNKNOWN_HOST', `Failed to resolve host: ${target} (${code}${family ? `, IPv${family}` : ''}).`, 1, { cause: err });
+  }
+}
