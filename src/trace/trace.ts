@@ -246,6 +246,11 @@ export class Trace extends EventEmitter<TraceEvents> {
 
   private onResult(ttl: number, round: number, result: ProbeResult): void {
     this.outstanding--;
+    if (result.status === 'error' && (result.error === 'ENETUNREACH' || result.error === 'EHOSTUNREACH')) {
+      // The local machine has no route at all: nothing will ever come back.
+      this.fail(new VpslineError('EVPSLINE_NO_ROUTE', `No route to ${this.address} from this machine (${result.error}). Check the routing table or use -4/-6 for the other address family.`));
+      return;
+    }
     const hop = this.hop(ttl);
     hop.record(result);
     const reply = result.reply;
