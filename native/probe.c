@@ -9,7 +9,12 @@
  *
  * Times handed to JavaScript are CLOCK_REALTIME nanoseconds minus a base taken
  * when the addon loads, as doubles: exact to the nanosecond for 104 days, and
- * on the same clock as SO_TIMESTAMPNS, so RTT = kernel rx - native tx.
+ * on the same clock as kernel receive stamps, so RTT = kernel rx - native tx.
+ *
+ * Receive stamps use SO_TIMESTAMPING (software RX) rather than SO_TIMESTAMPNS:
+ * the kernel turns stamping on through deferred work, and until then
+ * SO_TIMESTAMPNS silently reports the time the packet was *read*. With
+ * SO_TIMESTAMPING an unstamped packet has no stamp, so we can say so.
  */
 #define _GNU_SOURCE
 #ifndef NAPI_VERSION
@@ -23,6 +28,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -271,11 +277,13 @@ static int read_one(napi_env env, probe_sock *s, int errqueue, napi_value *out) 
 
   int have_ts = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-      struct timespec ts;
-      memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      set_double(env, obj, "rxNs", rel_ns((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec));
-      have_ts = 1;
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+      struct timespec ts[3];
+      memcpy(ts, CMSG_DATA(c), sizeof ts);
+      if (ts[0].tv_sec || ts[0].tv_nsec) {
+        set_double(env, obj, "rxNs", rel_ns((int64_t)ts[0].tv_sec * 1000000000LL + ts[0].tv_nsec));
+        have_ts = 1;
+      }
     } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
                (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
       int ttl;
@@ -483,7 +491,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (fd < 0) return throw_errno(env, errno, "socket");
 
   int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  int tsflags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &tsflags, sizeof tsflags);
   setsockopt(fd, SOL_SOCKET, SO_SELECT_ERR_QUEUE, &one, sizeof one);
   if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
   else setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);

@@ -2,13 +2,16 @@
 // It owns the sockets, gives each probe an identity carried in packet headers,
 // matches replies to probes, and judges timeouts by kernel time.
 import { randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { VpslineError } from '../errors.js';
 import { isNativeError, native, SocketKind, type NativeMessage, type NativeProbe, type SocketKindName } from '../native.js';
 import { addressFamily, type Family } from '../packet/address.js';
 import { encodeEcho, ICMP4, ICMP6 } from '../packet/icmp.js';
-import type { DropReason } from '../packet/ip.js';
 import { pingRemedy, RAW_REMEDY } from './privileges.js';
-import { decodeMessage, type DecodedReply, type ProbeProtocol } from './reply.js';
+import { ProbeRegistry, type EngineCounters, type ReceivingSocket, type RegisteredProbe } from './registry.js';
+import type { DecodedReply, ProbeProtocol } from './reply.js';
+
+export type { EngineCounters } from './registry.js';
 
 /** How ICMP probes are sent: raw sockets (CAP_NET_RAW) or unprivileged ping sockets. */
 export type IcmpSocketKind = 'raw' | 'ping';
@@ -45,27 +48,8 @@ export interface ProbeResult {
   error?: string;
 }
 
-/** Counters for everything the engine read; nothing is ever thrown at the event loop. */
-export interface EngineCounters {
-  sent: number;
-  sendErrors: number;
-  received: number;
-  matched: number;
-  /** Well-formed packets that answer no probe of this engine (other tracers, other traffic). */
-  foreign: number;
-  /** Replies that came after the probe had timed out or had already been answered. */
-  late: number;
-  truncated: number;
-  malformed: number;
-  unsupported: number;
-  clockSteps: number;
-}
-
-interface InFlight {
+interface InFlight extends RegisteredProbe {
   request: ProbeRequest;
-  key: number;
-  registryKey: string;
-  socket: number;
   txNs: number;
   deadlineNs: number;
   clockStepped: boolean;
@@ -74,16 +58,8 @@ interface InFlight {
   done: (r: ProbeResult) => void;
 }
 
-interface SharedSocket {
-  handle: number;
-  kind: SocketKindName;
-  family: Family;
-  /** Raw sockets: the ICMP identifier this engine uses. Ping sockets: the one the kernel gave us. */
-  icmpId?: number;
-}
+type SharedSocket = ReceivingSocket;
 
-const UDP_BASE_PORT = 33434;
-const UDP_PORT_RANGE = 8192;
 const DEFAULT_TCP_PORT = 80;
 const ECONNREFUSED = 111;
 const IPV4_HEADER = 20;
@@ -93,6 +69,8 @@ const ICMP_OR_UDP_HEADER = 8;
 const RAW_RECEIVE_BUFFER = 4 * 1024 * 1024;
 /** A realtime-vs-monotonic move bigger than this (beyond NTP slewing) is a clock step. */
 const CLOCK_STEP_NS = 2e6;
+/** Time for the kernel's deferred work that turns receive stamping on. */
+const STAMPING_SETTLE_MS = 20;
 
 export interface EngineOptions {
   /** ICMP socket kind; by default raw when CAP_NET_RAW, else ping sockets. */
@@ -108,34 +86,27 @@ export interface ProbeMode {
 }
 
 export class ProbeEngine {
-  readonly counters: EngineCounters = {
-    sent: 0,
-    sendErrors: 0,
-    received: 0,
-    matched: 0,
-    foreign: 0,
-    late: 0,
-    truncated: 0,
-    malformed: 0,
-    unsupported: 0,
-    clockSteps: 0,
-  };
-
   private readonly addon: NativeProbe;
   private readonly shared = new Map<string, SharedSocket>();
-  private readonly inFlight = new Map<string, InFlight>();
-  private readonly cursors = new Map<string, number>();
+  private readonly registry = new ProbeRegistry<InFlight>();
   private readonly deadlines = new DeadlineHeap();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private clockOffset: number;
   private closed = false;
+  /** When this engine opened its first socket (performance.now ms). */
+  private firstOpenMs: number | undefined;
   private readonly icmpPreference: IcmpSocketKind | undefined;
 
   constructor(options: EngineOptions = {}) {
     this.addon = native();
     this.icmpPreference = options.icmpSocket;
     this.clockOffset = this.addon.clockOffset();
+  }
+
+  /** What the engine sent, received, matched and dropped so far. */
+  get counters(): EngineCounters {
+    return this.registry.counters;
   }
 
   /** Current time on the clock that send and receive stamps use (ns). */
@@ -185,6 +156,17 @@ export class ProbeEngine {
     return undefined;
   }
 
+  /**
+   * Resolves once kernel receive stamps are live. Opening the first
+   * timestamping socket makes the kernel enable stamping in deferred work;
+   * replies in the first moments after it would carry no kernel stamp.
+   */
+  async ready(): Promise<void> {
+    if (this.firstOpenMs === undefined) return;
+    const wait = this.firstOpenMs + STAMPING_SETTLE_MS - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+
   /** Drop every capability of this thread; call after `prepare` opened what is needed. */
   dropCapabilities(): void {
     this.addon.dropCapabilities();
@@ -197,14 +179,12 @@ export class ProbeEngine {
       throw new VpslineError('EVPSLINE_BAD_OPTION', `${request.dst} is not an IPv${request.family} address`, 2);
     if (request.protocol === 'tcp') return this.sendTcp(request, done);
     const sock = request.protocol === 'udp' ? this.sharedSocket(request.family, 'udp') : this.icmpSocket(request.family);
-    const space = `${request.protocol}|${request.dst}`;
-    const key =
-      request.protocol === 'udp' && request.port !== undefined ? this.claimFixedPort(space, request.port) : this.allocate(space, request.protocol);
-    const registryKey = `${space}|${key}`;
+    const key = this.registry.allocate(request.protocol, request.dst, request.protocol === 'udp' ? request.port : undefined);
     const entry: InFlight = {
       request,
+      protocol: request.protocol,
+      dst: request.dst,
       key,
-      registryKey,
       socket: sock.handle,
       txNs: 0,
       deadlineNs: 0,
@@ -212,7 +192,7 @@ export class ProbeEngine {
       ownSocket: false,
       done,
     };
-    this.inFlight.set(registryKey, entry);
+    this.registry.add(entry);
     const payload = probePayload(request);
     let packet: Buffer;
     let port = 0;
@@ -225,7 +205,7 @@ export class ProbeEngine {
     try {
       entry.txNs = this.addon.send(sock.handle, packet, request.dst, port, request.ttl, request.tos ?? 0);
     } catch (err) {
-      this.inFlight.delete(registryKey);
+      this.registry.delete(entry);
       this.counters.sendErrors++;
       const message = isNativeError(err) ? err.code : String(err);
       queueMicrotask(() => done({ request, status: 'error', txNs: this.now(), rttMs: null, key, error: message }));
@@ -245,13 +225,13 @@ export class ProbeEngine {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    for (const entry of [...this.inFlight.values()]) this.finish(entry, { status: 'timeout' });
+    for (const entry of [...this.registry.probes()]) this.finish(entry, { status: 'timeout' });
     for (const s of this.shared.values()) this.addon.close(s.handle);
     this.shared.clear();
   }
 
   get inFlightCount(): number {
-    return this.inFlight.size;
+    return this.registry.size;
   }
 
   // ---- sockets ----
@@ -285,6 +265,7 @@ export class ProbeEngine {
     if (existing) return existing;
     const sock: SharedSocket = { handle: -1, kind, family };
     sock.handle = this.openNative(family, kind, (msgs) => this.onMessages(sock, msgs));
+    this.firstOpenMs ??= performance.now();
     this.addon.ref(sock.handle, false);
     if (kind === 'raw') {
       this.addon.setReceiveBuffer(sock.handle, RAW_RECEIVE_BUFFER);
@@ -301,30 +282,6 @@ export class ProbeEngine {
     return sock;
   }
 
-  // ---- identity allocation ----
-
-  /** Next free identity for one destination: ICMP sequence or UDP destination port. */
-  private allocate(space: string, protocol: ProbeProtocol): number {
-    const size = protocol === 'udp' ? UDP_PORT_RANGE : 0x10000;
-    const base = protocol === 'udp' ? UDP_BASE_PORT : 0;
-    let cursor = this.cursors.get(space) ?? randomInt(0, size);
-    for (let i = 0; i < size; i++) {
-      const key = base + (cursor % size);
-      cursor = (cursor + 1) % size;
-      if (!this.inFlight.has(`${space}|${key}`)) {
-        this.cursors.set(space, cursor);
-        return key;
-      }
-    }
-    throw new VpslineError('EVPSLINE_SOCKET', `too many probes in flight to ${space.split('|')[1]}`);
-  }
-
-  private claimFixedPort(space: string, port: number): number {
-    if (this.inFlight.has(`${space}|${port}`))
-      throw new VpslineError('EVPSLINE_SOCKET', `a probe to port ${port} of ${space.split('|')[1]} is still in flight`);
-    return port;
-  }
-
   // ---- TCP: one socket per probe ----
 
   private sendTcp(request: ProbeRequest, done: (r: ProbeResult) => void): void {
@@ -336,14 +293,13 @@ export class ProbeEngine {
     this.addon.ref(handle, false);
     this.addon.bind(handle, request.family === 4 ? '0.0.0.0' : '::', 0);
     const key = this.addon.localAddress(handle).port;
-    const registryKey = `tcp|${request.dst}|${key}`;
-    entry = { request, key, registryKey, socket: handle, txNs: 0, deadlineNs: 0, clockStepped: false, ownSocket: true, done };
-    this.inFlight.set(registryKey, entry);
+    entry = { request, protocol: 'tcp', dst: request.dst, key, socket: handle, txNs: 0, deadlineNs: 0, clockStepped: false, ownSocket: true, done };
+    this.registry.add(entry);
     let result: { txNs: number; errno: number };
     try {
       result = this.addon.connect(handle, request.dst, request.port ?? DEFAULT_TCP_PORT, request.ttl, request.tos ?? 0);
     } catch (err) {
-      this.inFlight.delete(registryKey);
+      this.registry.delete(entry);
       this.addon.close(handle);
       this.counters.sendErrors++;
       const message = isNativeError(err) ? err.code : String(err);
@@ -363,12 +319,13 @@ export class ProbeEngine {
 
   private onTcpMessages(entry: InFlight, msgs: NativeMessage[]): void {
     for (const msg of msgs) {
-      this.counters.received++;
-      if (!this.inFlight.has(entry.registryKey)) {
+      if (!this.registry.has(entry)) {
+        this.counters.received++;
         this.counters.late++;
         continue;
       }
       if (msg.tcp) {
+        this.counters.received++;
         if (msg.tcp === 'error') continue; // the error-queue entry (if any) carries the details
         const reply: DecodedReply = {
           identity: { protocol: 'tcp', dst: entry.request.dst, key: entry.key },
@@ -382,7 +339,8 @@ export class ProbeEngine {
         this.accept(entry, reply, rttMs);
         continue;
       }
-      this.handle({ handle: entry.socket, kind: 'tcp', family: entry.request.family }, msg);
+      const m = this.registry.match({ handle: entry.socket, kind: 'tcp', family: entry.request.family }, msg);
+      if (m) this.accept(m.probe, m.reply);
     }
   }
 
@@ -390,37 +348,10 @@ export class ProbeEngine {
 
   private onMessages(sock: SharedSocket, msgs: NativeMessage[]): void {
     this.checkClock();
-    for (const msg of msgs) this.handle(sock, msg);
-  }
-
-  private countDrop(reason: DropReason): void {
-    this.counters[reason]++;
-  }
-
-  /** Decode and match one message. Never throws: a bad packet is counted and dropped. */
-  private handle(sock: Pick<SharedSocket, 'handle' | 'kind' | 'family' | 'icmpId'>, msg: NativeMessage): void {
-    this.counters.received++;
-    let decoded;
-    try {
-      decoded = decodeMessage(sock, msg);
-    } catch {
-      this.counters.malformed++;
-      return;
+    for (const msg of msgs) {
+      const m = this.registry.match(sock, msg);
+      if (m) this.accept(m.probe, m.reply);
     }
-    if (!decoded.ok) return this.countDrop(decoded.reason);
-    const reply = decoded.value;
-    const id = reply.identity;
-    // Raw sockets see every tracer's ICMP: the identifier must be ours.
-    if (sock.icmpId !== undefined && id.protocol === 'icmp' && id.icmpId !== sock.icmpId) {
-      this.counters.foreign++;
-      return;
-    }
-    const entry = this.inFlight.get(`${id.protocol}|${id.dst}|${id.key}`);
-    if (!entry || entry.socket !== sock.handle) {
-      this.counters.foreign++;
-      return;
-    }
-    this.accept(entry, reply);
   }
 
   private accept(entry: InFlight, reply: DecodedReply, kernelRttMs?: number): void {
@@ -439,12 +370,11 @@ export class ProbeEngine {
   }
 
   private finish(entry: InFlight, outcome: Partial<ProbeResult> & { status: ProbeStatus }): void {
-    if (this.inFlight.get(entry.registryKey) !== entry) return;
-    this.inFlight.delete(entry.registryKey);
+    if (!this.registry.delete(entry)) return;
     if (entry.ownSocket) this.addon.close(entry.socket);
     const result: ProbeResult = { request: entry.request, txNs: entry.txNs, rttMs: null, key: entry.key, ...outcome };
     if (!result.clockStepped) delete result.clockStepped;
-    if (this.inFlight.size === 0) this.idle();
+    if (this.registry.size === 0) this.idle();
     entry.done(result);
   }
 
@@ -466,7 +396,7 @@ export class ProbeEngine {
 
   private schedule(): void {
     let next = this.deadlines.peek();
-    while (next && this.inFlight.get(next.registryKey) !== next) {
+    while (next && !this.registry.has(next)) {
       this.deadlines.pop();
       next = this.deadlines.peek();
     }
@@ -487,14 +417,14 @@ export class ProbeEngine {
     const now = this.now();
     for (let top = this.deadlines.peek(); top && top.deadlineNs <= now; top = this.deadlines.peek()) {
       this.deadlines.pop();
-      if (this.inFlight.get(top.registryKey) === top) this.finish(top, { status: 'timeout' });
+      this.finish(top, { status: 'timeout' });
     }
     if (!this.closed) this.schedule();
   }
 
   private drainAll(): void {
     for (const s of this.shared.values()) this.onMessages(s, this.addon.drain(s.handle));
-    for (const entry of [...this.inFlight.values()]) {
+    for (const entry of [...this.registry.probes()]) {
       if (entry.ownSocket) this.onTcpMessages(entry, this.addon.drain(entry.socket));
     }
   }
@@ -506,7 +436,7 @@ export class ProbeEngine {
     this.clockOffset = offset;
     if (Math.abs(delta) < CLOCK_STEP_NS) return;
     this.counters.clockSteps++;
-    for (const entry of this.inFlight.values()) {
+    for (const entry of this.registry.probes()) {
       entry.clockStepped = true;
       entry.deadlineNs += delta;
     }

@@ -132,6 +132,7 @@ export class Trace extends EventEmitter<TraceEvents> {
       this.address = address;
       this.family = family;
       this.mode = this.engine.prepare(family, this.opts.protocol, this.opts.icmpSocket);
+      await this.engine.ready();
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       this.ended = true;

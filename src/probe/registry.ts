@@ -1,0 +1,149 @@
+// Probes in flight, the identities they carry on the wire, and the matching of
+// received messages to them. Pure (no sockets), so the decoder and matcher can
+// be fuzzed exactly as the engine uses them.
+import { randomInt } from 'node:crypto';
+import { VpslineError } from '../errors.js';
+import type { NativeMessage, SocketKindName } from '../native.js';
+import type { Family } from '../packet/address.js';
+import { decodeMessage, type DecodedReply, type ProbeProtocol } from './reply.js';
+
+/** Counters for everything read; nothing is ever thrown at the event loop. */
+export interface EngineCounters {
+  sent: number;
+  sendErrors: number;
+  received: number;
+  matched: number;
+  /** Well-formed packets that answer no probe of ours (other tracers, other traffic). */
+  foreign: number;
+  /** Replies that came after the probe had timed out (by kernel time) or was already settled. */
+  late: number;
+  truncated: number;
+  malformed: number;
+  unsupported: number;
+  clockSteps: number;
+}
+
+/** What the registry needs to know about a probe. */
+export interface RegisteredProbe {
+  protocol: ProbeProtocol;
+  dst: string;
+  /** ICMP sequence, UDP destination port or TCP source port. */
+  key: number;
+  /** Socket handle it was sent on; a reply must come back on the same one. */
+  socket: number;
+}
+
+/** The socket a message came from, as far as matching is concerned. */
+export interface ReceivingSocket {
+  handle: number;
+  kind: SocketKindName;
+  family: Family;
+  /** ICMP identifier this socket's probes carry (raw: ours; ping: the kernel's). */
+  icmpId?: number;
+}
+
+const UDP_BASE_PORT = 33434;
+const UDP_PORT_RANGE = 8192;
+
+export function registryKey(protocol: ProbeProtocol, dst: string, key: number): string {
+  return `${protocol}|${dst}|${key}`;
+}
+
+export class ProbeRegistry<P extends RegisteredProbe> {
+  readonly counters: EngineCounters = {
+    sent: 0,
+    sendErrors: 0,
+    received: 0,
+    matched: 0,
+    foreign: 0,
+    late: 0,
+    truncated: 0,
+    malformed: 0,
+    unsupported: 0,
+    clockSteps: 0,
+  };
+
+  private readonly inFlight = new Map<string, P>();
+  private readonly cursors = new Map<string, number>();
+
+  get size(): number {
+    return this.inFlight.size;
+  }
+
+  probes(): IterableIterator<P> {
+    return this.inFlight.values();
+  }
+
+  add(probe: P): void {
+    this.inFlight.set(registryKey(probe.protocol, probe.dst, probe.key), probe);
+  }
+
+  has(probe: P): boolean {
+    return this.inFlight.get(registryKey(probe.protocol, probe.dst, probe.key)) === probe;
+  }
+
+  /** Remove a probe; false when it was already gone (settled before). */
+  delete(probe: P): boolean {
+    if (!this.has(probe)) return false;
+    this.inFlight.delete(registryKey(probe.protocol, probe.dst, probe.key));
+    return true;
+  }
+
+  /**
+   * A free identity for one more probe to `dst`: the next ICMP sequence or UDP
+   * destination port not in flight, from a random start per destination.
+   * `fixedPort` (UDP) asks for exactly that port.
+   */
+  allocate(protocol: 'icmp' | 'udp', dst: string, fixedPort?: number): number {
+    if (fixedPort !== undefined) {
+      if (this.inFlight.has(registryKey(protocol, dst, fixedPort)))
+        throw new VpslineError('EVPSLINE_SOCKET', `a probe to port ${fixedPort} of ${dst} is still in flight; use a longer interval`);
+      return fixedPort;
+    }
+    const size = protocol === 'udp' ? UDP_PORT_RANGE : 0x10000;
+    const base = protocol === 'udp' ? UDP_BASE_PORT : 0;
+    const space = `${protocol}|${dst}`;
+    let cursor = this.cursors.get(space) ?? randomInt(0, size);
+    for (let i = 0; i < size; i++) {
+      const key = base + (cursor % size);
+      cursor = (cursor + 1) % size;
+      if (!this.inFlight.has(registryKey(protocol, dst, key))) {
+        this.cursors.set(space, cursor);
+        return key;
+      }
+    }
+    throw new VpslineError('EVPSLINE_SOCKET', `too many probes in flight to ${dst}`);
+  }
+
+  /**
+   * Decode one message from `sock` and find the probe it answers. Never
+   * throws: malformed, truncated and foreign packets are counted and dropped.
+   */
+  match(sock: ReceivingSocket, msg: NativeMessage): { probe: P; reply: DecodedReply } | undefined {
+    this.counters.received++;
+    let decoded;
+    try {
+      decoded = decodeMessage(sock, msg);
+    } catch {
+      this.counters.malformed++;
+      return undefined;
+    }
+    if (!decoded.ok) {
+      this.counters[decoded.reason]++;
+      return undefined;
+    }
+    const reply = decoded.value;
+    const id = reply.identity;
+    // Raw sockets see every tracer's ICMP: the identifier must be this socket's.
+    if (sock.icmpId !== undefined && id.protocol === 'icmp' && id.icmpId !== sock.icmpId) {
+      this.counters.foreign++;
+      return undefined;
+    }
+    const probe = this.inFlight.get(registryKey(id.protocol, id.dst, id.key));
+    if (!probe || probe.socket !== sock.handle) {
+      this.counters.foreign++;
+      return undefined;
+    }
+    return { probe, reply };
+  }
+}

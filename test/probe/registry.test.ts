@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { encodeEcho } from '../../src/packet/icmp.js';
+import { ProbeRegistry, type RegisteredProbe } from '../../src/probe/registry.js';
+import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded, tcpProbe } from './fixtures.js';
+
+const RAW4 = { handle: 1, kind: 'raw' as const, family: 4 as const, icmpId: 0x1111 };
+const RAW6 = { handle: 2, kind: 'raw' as const, family: 6 as const, icmpId: 0x1111 };
+const UDP4 = { handle: 3, kind: 'udp' as const, family: 4 as const };
+const PING6 = { handle: 4, kind: 'ping' as const, family: 6 as const, icmpId: 777 };
+
+describe('ProbeRegistry', () => {
+  test('allocates distinct identities per destination and skips ones in flight', () => {
+    const r = new ProbeRegistry<RegisteredProbe>();
+    const keys = new Set<number>();
+    for (let i = 0; i < 1000; i++) {
+      const key = r.allocate('udp', '198.18.9.9');
+      assert.ok(key >= 33434 && key < 33434 + 8192);
+      assert.ok(!keys.has(key));
+      keys.add(key);
+      r.add({ protocol: 'udp', dst: '198.18.9.9', key, socket: 3 });
+    }
+    assert.throws(() => r.allocate('udp', '198.18.9.9', [...keys][0]), /still in flight/);
+  });
+
+  test('a raw-socket echo reply matches only with our identifier and destination', () => {
+    const r = new ProbeRegistry<RegisteredProbe>();
+    const probe = { protocol: 'icmp' as const, dst: '198.18.9.9', key: 500, socket: RAW4.handle };
+    r.add(probe);
+    assert.equal(r.match(RAW4, rawEchoReply(4, '198.18.9.9', 0x2222, 500)), undefined, 'other tracer');
+    assert.equal(r.match(RAW4, rawEchoReply(4, '198.18.9.8', 0x1111, 500)), undefined, 'other destination');
+    assert.equal(r.match({ ...RAW4, handle: 9 }, rawEchoReply(4, '198.18.9.9', 0x1111, 500)), undefined, 'other socket');
+    const m = r.match(RAW4, rawEchoReply(4, '198.18.9.9', 0x1111, 500));
+    assert.equal(m?.probe, probe);
+    assert.equal(m?.reply.kind, 'echo-reply');
+    assert.equal(r.counters.foreign, 3);
+  });
+
+  test('time exceeded on raw v6 with MPLS carries the labels and the router', () => {
+    const r = new ProbeRegistry<RegisteredProbe>();
+    r.add({ protocol: 'icmp', dst: '2001:2:0:9::9', key: 42, socket: RAW6.handle });
+    const labels = [{ label: 3001, tc: 0, s: 1, ttl: 1 }];
+    const m = r.match(RAW6, rawTimeExceeded(6, '2001:2:0:1::1', echoProbe(6, '2001:2:0:9::9', 0x1111, 42), labels));
+    assert.equal(m?.reply.kind, 'time-exceeded');
+    assert.equal(m?.reply.from, '2001:2:0:1::1');
+    assert.deepEqual(m?.reply.mpls, labels);
+  });
+
+  test('UDP error queue: the original destination port is the identity', () => {
+    const r = new ProbeRegistry<RegisteredProbe>();
+    r.add({ protocol: 'udp', dst: '198.18.9.9', key: 33500, socket: UDP4.handle });
+    const te = r.match(UDP4, errqueueMessage(4, '198.18.9.9', 33500, '198.18.1.1', Buffer.alloc(36)));
+    assert.equal(te?.reply.kind, 'time-exceeded');
+    assert.equal(te?.reply.from, '198.18.1.1');
+    assert.equal(r.match(UDP4, errqueueMessage(4, '198.18.9.9', 33501, '198.18.1.1', Buffer.alloc(36))), undefined);
+  });
+
+  test('ping socket error queue: the quoted echo sequence is the identity', () => {
+    const r = new ProbeRegistry<RegisteredProbe>();
+    r.add({ protocol: 'icmp', dst: '2001:2:0:9::9', key: 9, socket: PING6.handle });
+    const quoted = encodeEcho(6, false, { id: 777, seq: 9 });
+    const m = r.match(PING6, errqueueMessage(6, '2001:2:0:9::9', 0, '2001:2:0:1::1', quoted));
+    assert.equal(m?.reply.from, '2001:2:0:1::1');
+    const unreachable = r.match(PING6, errqueueMessage(6, '2001:2:0:9::9', 0, '2001:2:0:1::1', quoted, 1, 3));
+    assert.equal(unreachable?.reply.unreachable, 'host');
+  });
+
+  test('TCP error queue quotes the source port', () => {
+    const r = new ProbeRegistry<RegisteredProbe>();
+    const TCP4 = { handle: 7, kind: 'tcp' as const, family: 4 as const };
+    r.add({ protocol: 'tcp', dst: '198.18.9.9', key: 50123, socket: 7 });
+    const quoted = tcpProbe(4, '198.18.9.9', 50123, 443).subarray(20, 28);
+    const m = r.match(TCP4, errqueueMessage(4, '198.18.9.9', 443, '198.18.2.1', quoted));
+    assert.equal(m?.reply.kind, 'time-exceeded');
+  });
+
+  test('garbage is counted by reason, never thrown', () => {
+    const r = new ProbeRegistry<RegisteredProbe>();
+    assert.equal(r.match(RAW4, { data: Buffer.alloc(3), rxNs: 0, kernelTime: true }), undefined);
+    assert.equal(r.match(UDP4, { rxNs: 0, kernelTime: true, errqueue: true }), undefined);
+    assert.equal(r.counters.truncated, 1);
+    assert.equal(r.counters.malformed, 1);
+  });
+});
