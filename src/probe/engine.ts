@@ -1,7 +1,6 @@
 // The probe engine: one per process (or worker), shared by every trace in it.
 // It owns the sockets, gives each probe an identity carried in packet headers,
 // matches replies to probes, and judges timeouts by kernel time.
-import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { VpslineError } from '../errors.js';
 import { isNativeError, native, SocketKind, type NativeMessage, type NativeProbe, type SocketKindName } from '../native.js';
@@ -129,6 +128,9 @@ export class ProbeEngine {
       // One socket per probe, opened when sent; check now that TCP sockets can be had at all.
       const h = this.openNative(family, 'tcp');
       this.addon.close(h);
+      // Probe sockets come and go; a long-lived stamping socket keeps the
+      // kernel's receive stamping switched on between them.
+      this.sharedSocket(family, 'udp');
       return { protocol: 'tcp', socket: 'tcp', fallbacks: [] };
     }
     const fallbacks: string[] = [];
@@ -273,7 +275,10 @@ export class ProbeEngine {
         sock.handle,
         family === 4 ? [ICMP4.echoReply, ICMP4.unreachable, ICMP4.timeExceeded] : [ICMP6.echoReply, ICMP6.unreachable, ICMP6.timeExceeded],
       );
-      sock.icmpId = randomInt(1, 0x10000);
+      // Our UDP socket's port is unique among live sockets of this network
+      // namespace, which is exactly the set of raw sockets that can see our
+      // replies: as an ICMP identifier it cannot collide with another vpsline.
+      sock.icmpId = this.addon.localAddress(this.sharedSocket(family, 'udp').handle).port;
     } else {
       this.addon.bind(sock.handle, family === 4 ? '0.0.0.0' : '::', 0);
       if (kind === 'ping') sock.icmpId = this.addon.localAddress(sock.handle).port;

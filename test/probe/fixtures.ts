@@ -17,14 +17,14 @@ export function echoProbe(family: Family, dst: string, id: number, seq: number, 
   return encodeIp(family, { ...e, protocol: family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, ttl }, encodeEcho(family, false, { id, seq, payload: new Uint8Array(36) }, e));
 }
 
-export function udpProbe(family: Family, dst: string, srcPort: number, dstPort: number): Buffer {
+export function udpProbe(family: Family, dst: string, srcPort: number, dstPort: number, ttl = 1): Buffer {
   const e = ep(family, CLIENT[family], dst);
-  return encodeIp(family, { ...e, protocol: IPPROTO_UDP, ttl: 1 }, encodeUdp(e, srcPort, dstPort, new Uint8Array(36)));
+  return encodeIp(family, { ...e, protocol: IPPROTO_UDP, ttl }, encodeUdp(e, srcPort, dstPort, new Uint8Array(36)));
 }
 
-export function tcpProbe(family: Family, dst: string, srcPort: number, dstPort: number): Buffer {
+export function tcpProbe(family: Family, dst: string, srcPort: number, dstPort: number, ttl = 1): Buffer {
   const e = ep(family, CLIENT[family], dst);
-  return encodeIp(family, { ...e, protocol: IPPROTO_TCP, ttl: 1 }, encodeTcp(e, { srcPort, dstPort, seq: 12345, ack: 0, flags: TCP_SYN }));
+  return encodeIp(family, { ...e, protocol: IPPROTO_TCP, ttl }, encodeTcp(e, { srcPort, dstPort, seq: 12345, ack: 0, flags: TCP_SYN }));
 }
 
 /** A router's time-exceeded for `probe`, as a raw socket receives it (v4: with IP header). */

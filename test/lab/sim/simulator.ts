@@ -29,7 +29,7 @@ export const CLIENT_V6 = '2001:2::2';
 
 export class Simulator {
   readonly path: PathSimulator;
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
   private baseNs: bigint | undefined;
 
   private constructor(
