@@ -34,7 +34,7 @@ export interface TraceOptions {
   engine?: ProbeEngine;
 }
 
-export type EndReason = 'completed' | 'stopped' | 'error';
+export type EndReason = 'completed' | 'stopped';
 
 export interface TraceReport {
   /** Target as given. */
@@ -90,7 +90,7 @@ export function defaultEngine(): ProbeEngine {
 }
 
 export class Trace extends EventEmitter<TraceEvents> {
-  /** Resolves with the final report when the trace ends; rejects on setup errors. */
+  /** Resolves with the final report when the trace ends; rejects when it cannot run (bad target, no route, no permission). */
   readonly done: Promise<TraceReport>;
   readonly target: string;
 
@@ -268,12 +268,14 @@ export class Trace extends EventEmitter<TraceEvents> {
     this.maybeEnd();
   }
 
+  /** A failure that makes the rest of the run pointless: `done` rejects with it. */
   private fail(err: Error): void {
     if (this.ended) return;
+    this.ended = true;
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.emit('error', err);
-    this.finish('error');
+    this.rejectDone(err);
   }
 
   private maybeEnd(): void {

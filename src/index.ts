@@ -1,0 +1,18 @@
+// vpsline as a library: trace a path from a Node program.
+//
+//   import { trace, renderReport } from 'vpsline';
+//   const report = await trace('example.net', { cycles: 10 }).done;
+//   console.log(renderReport(report, { wide: true }));
+export { trace, Trace, defaultEngine, resolveTarget } from './trace/trace.js';
+export type { TraceOptions, TraceReport, TraceEvents, ProbeEvent, EndReason } from './trace/trace.js';
+export type { HopSnapshot, Responder } from './trace/hop.js';
+export type { LatencyStats } from './trace/stats.js';
+export { ProbeEngine } from './probe/engine.js';
+export type { ProbeRequest, ProbeResult, ProbeStatus, ProbeMode, IcmpSocketKind, EngineOptions, EngineCounters } from './probe/engine.js';
+export type { DecodedReply, ReplyKind, ProbeProtocol } from './probe/reply.js';
+export type { MplsLabel, UnreachableReason } from './packet/icmp.js';
+export { renderReport } from './report/mtr-report.js';
+export type { ReportOptions } from './report/mtr-report.js';
+export { ReverseDns } from './lookup/reverse-dns.js';
+export { VpslineError, isVpslineError } from './errors.js';
+export type { VpslineErrorCode } from './errors.js';
