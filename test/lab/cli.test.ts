@@ -6,13 +6,14 @@ import { chownSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { checkoutFor, projectRoot as root } from './checkout.js';
 import { Lab, labSkipReason, type Netns } from './netns.js';
 import { unprivileged } from './run-agent.js';
 
 const skip = labSkipReason();
-const root = new URL('../../', import.meta.url).pathname;
-const bin = join(root, 'bin', 'vpsline.js');
 const NOBODY = 65534;
+/** The CLI as `uid` can run it. */
+const binFor = (uid = 0): string => join(checkoutFor(uid), 'bin', 'vpsline.js');
 
 interface Run {
   status: number | null;
@@ -27,10 +28,10 @@ function userEnv(): NodeJS.ProcessEnv {
 
 function run(ns: Netns, args: string[], opts: { uid?: number; cwd?: string; cmd?: string; env?: NodeJS.ProcessEnv } = {}): Run {
   let cmd = opts.cmd ?? process.execPath;
-  let argv = opts.cmd ? args : [bin, ...args];
+  let argv = opts.cmd ? args : [binFor(opts.uid), ...args];
   if (opts.uid !== undefined) [cmd, argv] = unprivileged(opts.uid, cmd, argv);
   const r = spawnSync('ip', ['netns', 'exec', ns.name, cmd, ...argv], {
-    cwd: opts.cwd ?? root,
+    cwd: opts.cwd ?? checkoutFor(opts.uid ?? 0),
     encoding: 'utf8',
     env: { ...userEnv(), HOME: '/tmp', ...opts.env },
     timeout: 60_000,
@@ -126,8 +127,8 @@ describe('vpsline mtr from the command line', { skip }, () => {
   test('uid 65534 with only an ambient CAP_NET_RAW (what the systemd unit grants) uses raw sockets', () => {
     const r = spawnSync(
       'ip',
-      ['netns', 'exec', ns.name, 'setpriv', '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', '--inh-caps=+net_raw', '--ambient-caps=+net_raw', process.execPath, bin, 'mtr', '--report', '--icmp-socket', 'raw', '-c', '2', '-i', '0.1', '127.0.0.1'],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, HOME: '/tmp' } },
+      ['netns', 'exec', ns.name, 'setpriv', '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', '--inh-caps=+net_raw', '--ambient-caps=+net_raw', process.execPath, binFor(NOBODY), 'mtr', '--report', '--icmp-socket', 'raw', '-c', '2', '-i', '0.1', '127.0.0.1'],
+      { cwd: checkoutFor(NOBODY), encoding: 'utf8', env: { ...userEnv(), HOME: '/tmp' } },
     );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^ {2}1\.\|-- (localhost|127\.0\.0\.1) +0\.0% +2 /m);

@@ -1,8 +1,7 @@
 // Start the lab agent in a namespace and collect its JSON answer.
-import type { Lab, Netns } from './netns.js';
 import type { AgentJob, AgentResult } from './agent-types.js';
-
-const root = new URL('../../', import.meta.url).pathname;
+import { checkoutFor } from './checkout.js';
+import type { Lab, Netns } from './netns.js';
 
 export interface AgentOptions {
   /** Run as this uid/gid with no capabilities at all (e.g. 65534). */
@@ -24,8 +23,9 @@ export function unprivileged(uid: number, cmd: string, args: string[]): [string,
 }
 
 export function runAgent(lab: Lab, ns: Netns, job: AgentJob, opts: AgentOptions = {}): Promise<AgentResult> {
+  const root = checkoutFor(opts.uid ?? 0);
   let cmd = process.execPath;
-  let args = ['--import', 'tsx', `${root}test/lab/agent.ts`, JSON.stringify(job)];
+  let args = ['--import', 'tsx', `${root}/test/lab/agent.ts`, JSON.stringify(job)];
   if (opts.uid !== undefined) [cmd, args] = unprivileged(opts.uid, cmd, args);
   const child = lab.spawn(ns, cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: '/tmp' } });
   let out = '';
