@@ -19,6 +19,8 @@ export interface IpHeader {
   src: string;
   dst: string;
   ttl: number;
+  /** IPv4 TOS byte or IPv6 traffic class. */
+  tos: number;
   /** Upper-layer protocol after any IPv6 extension headers. */
   protocol: number;
   /** Offset of the upper-layer header within the buffer. */
@@ -49,6 +51,7 @@ export function decodeIPv4(buf: Uint8Array, off = 0): Decoded<IpHeader> {
     value: {
       family: 4,
       ttl: buf[off + 8]!,
+      tos: buf[off + 1]!,
       protocol: buf[off + 9]!,
       src: formatIPv4(buf, off + 12),
       dst: formatIPv4(buf, off + 16),
@@ -99,6 +102,7 @@ export function decodeIPv6(buf: Uint8Array, off = 0): Decoded<IpHeader> {
     value: {
       family: 6,
       ttl: buf[off + 7]!,
+      tos: ((buf[off]! & 0x0f) << 4) | (buf[off + 1]! >> 4),
       protocol: next,
       src: formatIPv6(buf, off + 8),
       dst: formatIPv6(buf, off + 24),

@@ -74,6 +74,12 @@ const STAMPING_SETTLE_MS = 20;
 export interface EngineOptions {
   /** ICMP socket kind; by default raw when CAP_NET_RAW, else ping sockets. */
   icmpSocket?: IcmpSocketKind;
+  /**
+   * CLOCK_REALTIME - CLOCK_MONOTONIC in ns (default: the kernel's). A change
+   * means the wall clock was stepped. Replaceable because tests cannot step
+   * the machine's clock.
+   */
+  clockOffset?: () => number;
 }
 
 /** Which sockets a trace will use and why (the mode ladder's answer). */
@@ -96,11 +102,13 @@ export class ProbeEngine {
   /** When this engine opened its first socket (performance.now ms). */
   private firstOpenMs: number | undefined;
   private readonly icmpPreference: IcmpSocketKind | undefined;
+  private readonly readClockOffset: () => number;
 
   constructor(options: EngineOptions = {}) {
     this.addon = native();
     this.icmpPreference = options.icmpSocket;
-    this.clockOffset = this.addon.clockOffset();
+    this.readClockOffset = options.clockOffset ?? (() => this.addon.clockOffset());
+    this.clockOffset = this.readClockOffset();
   }
 
   /** What the engine sent, received, matched and dropped so far. */
@@ -332,15 +340,16 @@ export class ProbeEngine {
       if (msg.tcp) {
         this.counters.received++;
         if (msg.tcp === 'error') continue; // the error-queue entry (if any) carries the details
+        // An open port: the kernel measured SYN -> SYN-ACK itself (tcpi_rtt, µs).
+        // A refusal (RST) has no kernel stamp: it is timed when read.
+        const rttMs = msg.tcp === 'open' && msg.tcpRttUs ? msg.tcpRttUs / 1000 : undefined;
         const reply: DecodedReply = {
           identity: { protocol: 'tcp', dst: entry.request.dst, key: entry.key },
           kind: msg.tcp === 'open' ? 'tcp-open' : 'tcp-refused',
           from: entry.request.dst,
           rxNs: msg.rxNs,
-          kernelTime: false,
+          kernelTime: rttMs !== undefined,
         };
-        // An open port: the kernel measured SYN -> SYN-ACK itself (tcpi_rtt, µs).
-        const rttMs = msg.tcp === 'open' && msg.tcpRttUs ? msg.tcpRttUs / 1000 : undefined;
         this.accept(entry, reply, rttMs);
         continue;
       }
@@ -436,7 +445,7 @@ export class ProbeEngine {
 
   /** Wall-clock steps move kernel timestamps: flag probes out during a step and move their deadlines. */
   private checkClock(): void {
-    const offset = this.addon.clockOffset();
+    const offset = this.readClockOffset();
     const delta = offset - this.clockOffset;
     this.clockOffset = offset;
     if (Math.abs(delta) < CLOCK_STEP_NS) return;

@@ -81,3 +81,39 @@ describe('a real router that drops its time-exceeded messages (iptables)', { ski
     for (const i of [0, 2, 3]) assert.equal(r.report.hops[i]!.lossPercent, 0);
   });
 });
+
+describe('TOS / traffic class and TCP to an open port', { skip }, () => {
+  const lab = new Lab();
+  let sim: Simulator;
+  before(async () => {
+    sim = await Simulator.start(lab, loadNamedScenario('features'));
+  });
+  after(() => lab.close());
+
+  for (const [family, trace, uid] of [
+    [4, { protocol: 'icmp', icmpSocket: 'raw' }, undefined],
+    [6, { protocol: 'icmp', icmpSocket: 'ping' }, 65534],
+    [4, { protocol: 'udp' }, 65534],
+    [6, { protocol: 'tcp' }, 65534],
+  ] as const) {
+    test(`-Q 184 reaches the wire: IPv${family} ${trace.protocol}${'icmpSocket' in trace ? `/${trace.icmpSocket}` : ''}`, async () => {
+      const before = sim.path.tosSeen.get(184) ?? 0;
+      const target = family === 4 ? '198.18.210.1' : '2001:2:0:210::1';
+      const r = await runAgent(lab, sim.ns, { target, trace: { ...trace, tos: 184, cycles: 2, interval: 0.05, maxTtl: 3, timeout: 0.5 } }, uid ? { uid } : {});
+      assert.equal((sim.path.tosSeen.get(184) ?? 0) - before, r.counters.sent, 'every probe carried TOS 184');
+    });
+  }
+
+  test('TCP SYN to an open port: SYN-ACK ends the path, timed by the kernel (tcpi_rtt)', async () => {
+    const r = await runAgent(lab, sim.ns, { target: '198.18.210.1', trace: { protocol: 'tcp', port: 443, cycles: 3, interval: 0.05, timeout: 0.5 } }, { uid: 65534 });
+    const last = r.report.hops[r.report.hops.length - 1]!;
+    assert.equal(last.address, '198.18.210.1');
+    assert.equal(r.report.destinationTtl, 7);
+    const opens = r.probes.filter((p) => p.kind === 'tcp-open');
+    assert.ok(opens.length >= 3);
+    for (const p of opens) {
+      assert.equal(p.kernelTime, true);
+      assert.ok(p.rttMs !== null && p.rttMs > 0 && p.rttMs < 50, `rtt ${p.rttMs}`);
+    }
+  });
+});

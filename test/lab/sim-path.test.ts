@@ -111,3 +111,28 @@ describe('PathSimulator', () => {
     assert.throws(() => parseScenario('paths: [{ target: { v4: 198.18.1.1 }, hops: [{ v4: 198.18.2.1, loss: 150% }] }]'), /not a share/);
   });
 });
+
+describe('PathSimulator loss and jitter', () => {
+  const scenario = parseScenario(`
+paths:
+  - target: { v4: 198.18.240.1 }
+    hops:
+      - { v4: 198.18.140.1, delay: 10ms, jitter: 2ms, loss: 25% }
+`);
+  test('forward loss at the configured rate; jitter uniform within +-2 ms of 10 ms', () => {
+    const sim = new PathSimulator(scenario, 7);
+    const delays: number[] = [];
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      const out = sim.handle(echoProbe(4, '198.18.240.1', 1, i & 0xffff, 1), 0);
+      if (out.length) delays.push(out[0]!.atNs / 1e6);
+    }
+    const lossRate = 1 - delays.length / n;
+    assert.ok(Math.abs(lossRate - 0.25) < 0.015, `loss ${lossRate}`);
+    assert.ok(delays.every((d) => d >= 8 && d <= 12), 'within 10 +- 2 ms');
+    const mean = delays.reduce((a, b) => a + b) / delays.length;
+    assert.ok(Math.abs(mean - 10) < 0.05, `mean ${mean}`);
+    const sd = Math.sqrt(delays.reduce((a, b) => a + (b - mean) ** 2, 0) / delays.length);
+    assert.ok(Math.abs(sd - 2 / Math.sqrt(3)) < 0.05, `uniform sd ${sd}`);
+  });
+});

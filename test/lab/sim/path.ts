@@ -47,6 +47,8 @@ interface Bucket {
 
 export class PathSimulator {
   readonly counters: SimCounters = { packets: 0, ignored: 0, forwardLost: 0, silent: 0, rateLimited: 0, replyLost: 0, replies: 0 };
+  /** Probes seen per TOS / traffic class value, to check what the client set. */
+  readonly tosSeen = new Map<number, number>();
   private readonly byTarget = new Map<string, PathSpec>();
   private readonly buckets = new Map<HopSpec, Bucket>();
   private readonly random: () => number;
@@ -66,6 +68,7 @@ export class PathSimulator {
     const path = this.byTarget.get(ip.value.dst);
     if (!path) return this.ignore();
     const h = ip.value;
+    this.tosSeen.set(h.tos, (this.tosSeen.get(h.tos) ?? 0) + 1);
     const original = packet.subarray(0, Math.min(packet.length, h.totalLength));
     let rttMs = 0;
     for (let i = 0; i < path.hops.length; i++) {
