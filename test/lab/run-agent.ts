@@ -33,7 +33,8 @@ export function runAgent(lab: Lab, ns: Netns, job: AgentJob, opts: AgentOptions 
   child.stdout!.on('data', (d: Buffer) => (out += d));
   child.stderr!.on('data', (d: Buffer) => (err += d));
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => {
+    // 'close', not 'exit': only then has all of the child's output been read.
+    child.once('close', (code) => {
       const line = out.trim().split('\n').pop() ?? '';
       let parsed: (AgentResult & { error?: undefined }) | { error: { code: string; message: string } } | undefined;
       try {
