@@ -63,8 +63,11 @@ enum kind { KIND_RAW = 0, KIND_PING = 1, KIND_UDP = 2, KIND_TCP = 3 };
 #define RX_DATA 4096
 #define RX_CONTROL 512
 
+struct addon_state;
+
 typedef struct probe_sock {
   uv_poll_t poll;
+  struct addon_state *state;
   int fd;
   int family; /* AF_INET or AF_INET6 */
   int kind;
@@ -77,9 +80,15 @@ typedef struct probe_sock {
   napi_async_context async_context;
 } probe_sock;
 
-typedef struct {
+typedef struct addon_state {
   probe_sock **slots;
   int nslots;
+  /* uv_close() calls whose callback has not run yet. Their callback is code
+   * in this library: Node must not unload it (worker exit) before they ran,
+   * so environment teardown waits on an async cleanup hook until they have. */
+  int pending_closes;
+  int tearing_down;
+  napi_async_cleanup_hook_handle cleanup_handle;
 } addon_state;
 
 static int64_t clock_base_ns;
@@ -409,11 +418,25 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
 
 /* ---------- lifecycle ---------- */
 
-static void free_sock(uv_handle_t *h) { free(h->data); }
+static void finish_teardown(addon_state *st) {
+  if (st->tearing_down && st->pending_closes == 0 && st->cleanup_handle) {
+    napi_async_cleanup_hook_handle h = st->cleanup_handle;
+    st->cleanup_handle = NULL;
+    napi_remove_async_cleanup_hook(h);
+  }
+}
+
+static void free_sock(uv_handle_t *h) {
+  probe_sock *s = (probe_sock *)h->data;
+  addon_state *st = s->state;
+  free(s);
+  st->pending_closes--;
+  finish_teardown(st);
+}
 
 static void close_sock(probe_sock *s) {
-  addon_state *st = state_of(s->env);
-  if (st && s->id >= 0 && s->id < st->nslots && st->slots[s->id] == s) st->slots[s->id] = NULL;
+  addon_state *st = s->state;
+  if (s->id >= 0 && s->id < st->nslots && st->slots[s->id] == s) st->slots[s->id] = NULL;
   if (s->callback) napi_delete_reference(s->env, s->callback);
   if (s->resource) napi_delete_reference(s->env, s->resource);
   if (s->async_context) napi_async_destroy(s->env, s->async_context);
@@ -423,13 +446,19 @@ static void close_sock(probe_sock *s) {
   s->polling = 0;
   close(s->fd);
   s->fd = -1;
+  st->pending_closes++;
   uv_close((uv_handle_t *)&s->poll, free_sock);
 }
 
-static void cleanup_env(void *arg) {
+/* The environment is going away (process or worker exit): close what is still
+ * open, and let teardown go on once every close callback has run. */
+static void cleanup_env(napi_async_cleanup_hook_handle handle, void *arg) {
   addon_state *st = (addon_state *)arg;
+  (void)handle;
+  st->tearing_down = 1;
   for (int i = 0; i < st->nslots; i++)
     if (st->slots[i]) close_sock(st->slots[i]);
+  finish_teardown(st);
 }
 
 static void free_state(napi_env env, void *data, void *hint) {
@@ -519,11 +548,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return throw_errno(env, ENOMEM, "calloc");
   }
   s->fd = fd;
+  s->state = state_of(env);
   s->family = family;
   s->kind = kind;
   s->env = env;
   uv_loop_t *loop;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init_socket(loop, &s->poll, fd) != 0) {
+  if (!s->state || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init_socket(loop, &s->poll, fd) != 0) {
     close(fd);
     free(s);
     return throw_errno(env, EINVAL, "uv_poll_init_socket");
@@ -814,7 +844,7 @@ static napi_value init(napi_env env, napi_value exports) {
   addon_state *st = calloc(1, sizeof *st);
   if (!st) return NULL;
   napi_set_instance_data(env, st, free_state, NULL);
-  napi_add_env_cleanup_hook(env, cleanup_env, st);
+  napi_add_async_cleanup_hook(env, cleanup_env, st, &st->cleanup_handle);
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},

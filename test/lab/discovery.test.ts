@@ -7,8 +7,7 @@ import type { AgentResult } from './agent-types.js';
 import { Lab, labSkipReason } from './netns.js';
 import { buildRouterChain, type RouterChain } from './routers.js';
 import { AgentError, runAgent } from './run-agent.js';
-import { Simulator } from './sim/simulator.js';
-import { loadNamedScenario } from './sim/scenario.js';
+import { useSimulatedPath } from './sim/suite.js';
 
 const skip = labSkipReason();
 const NOBODY = 65534;
@@ -86,19 +85,14 @@ describe('hop discovery on real Linux routers', { skip }, () => {
 });
 
 describe('hop discovery through the simulated path (TUN)', { skip }, () => {
-  const lab = new Lab();
-  let sim: Simulator;
-  before(async () => {
-    sim = await Simulator.start(lab, loadNamedScenario('twenty-ms'));
-  });
-  after(() => lab.close());
+  const path = useSimulatedPath('twenty-ms');
 
   for (const family of [4, 6] as const) {
     for (const kind of KINDS) {
       test(`${kind} socket, IPv${family}`, async () => {
         const target = family === 4 ? '198.18.200.1' : '2001:2:0:200::1';
         const hops = ['100', '101', '102', '103', '200'].map((n) => (family === 4 ? `198.18.${n}.1` : `2001:2:0:${n}::1`));
-        const r = await runAgent(lab, sim.ns, { target, trace: traceOptions(kind) }, kind === 'raw' ? {} : { uid: NOBODY });
+        const r = await runAgent(path.lab, path.sim.ns, { target, trace: traceOptions(kind) }, kind === 'raw' ? {} : { uid: NOBODY });
         checkPath(r, kind, hops);
       });
     }

@@ -4,12 +4,11 @@
 // router silenced with iptables.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { Lab, labSkipReason } from './netns.js';
 import { buildRouterChain } from './routers.js';
 import { runAgent } from './run-agent.js';
-import { Simulator } from './sim/simulator.js';
-import { loadNamedScenario } from './sim/scenario.js';
+import { useSimulatedPath } from './sim/suite.js';
 
 const skip = labSkipReason();
 
@@ -23,12 +22,7 @@ function hasIptables(): boolean {
 }
 
 describe('awkward paths through the simulator', { skip }, () => {
-  const lab = new Lab();
-  let sim: Simulator;
-  before(async () => {
-    sim = await Simulator.start(lab, loadNamedScenario('features'));
-  });
-  after(() => lab.close());
+  const path = useSimulatedPath('features');
 
   for (const [family, kind, uid] of [
     [4, 'raw', undefined],
@@ -40,7 +34,7 @@ describe('awkward paths through the simulator', { skip }, () => {
       const a = (n: number, i = 1): string => (family === 4 ? `198.18.${n}.${i}` : `2001:2:0:${n}::${i}`);
       const trace = kind === 'raw' ? { protocol: 'icmp' as const, icmpSocket: 'raw' as const } : { protocol: 'udp' as const };
       // 2 probes per second per hop stay under hop 6's rate limit only for the first round.
-      const r = await runAgent(lab, sim.ns, { target: a(210), trace: { ...trace, cycles: 12, interval: 0.1, timeout: 0.5 } }, uid ? { uid } : {});
+      const r = await runAgent(path.lab, path.sim.ns, { target: a(210), trace: { ...trace, cycles: 12, interval: 0.1, timeout: 0.5 } }, uid ? { uid } : {});
       const hops = r.report.hops;
       assert.deepEqual(hops.map((h) => h.ttl), [1, 2, 3, 4, 5, 6, 7]);
       assert.equal(hops[0]!.address, a(110));
@@ -61,7 +55,7 @@ describe('awkward paths through the simulator', { skip }, () => {
   }
 
   test('a router with no route ends the displayed path there', async () => {
-    const r = await runAgent(lab, sim.ns, { target: '198.18.220.1', trace: { cycles: 3, interval: 0.05, timeout: 0.5 } });
+    const r = await runAgent(path.lab, path.sim.ns, { target: '198.18.220.1', trace: { cycles: 3, interval: 0.05, timeout: 0.5 } });
     assert.deepEqual(r.report.hops.map((h) => h.address), ['198.18.120.1', '198.18.121.1']);
     assert.equal(r.report.hops[1]!.unreachable, 'net');
     assert.equal(r.report.destinationTtl, null);
@@ -83,12 +77,7 @@ describe('a real router that drops its time-exceeded messages (iptables)', { ski
 });
 
 describe('TOS / traffic class and TCP to an open port', { skip }, () => {
-  const lab = new Lab();
-  let sim: Simulator;
-  before(async () => {
-    sim = await Simulator.start(lab, loadNamedScenario('features'));
-  });
-  after(() => lab.close());
+  const path = useSimulatedPath('features');
 
   for (const [family, trace, uid] of [
     [4, { protocol: 'icmp', icmpSocket: 'raw' }, undefined],
@@ -97,15 +86,15 @@ describe('TOS / traffic class and TCP to an open port', { skip }, () => {
     [6, { protocol: 'tcp' }, 65534],
   ] as const) {
     test(`-Q 184 reaches the wire: IPv${family} ${trace.protocol}${'icmpSocket' in trace ? `/${trace.icmpSocket}` : ''}`, async () => {
-      const before = sim.path.tosSeen.get(184) ?? 0;
+      const before = path.sim.path.tosSeen.get(184) ?? 0;
       const target = family === 4 ? '198.18.210.1' : '2001:2:0:210::1';
-      const r = await runAgent(lab, sim.ns, { target, trace: { ...trace, tos: 184, cycles: 2, interval: 0.05, maxTtl: 3, timeout: 0.5 } }, uid ? { uid } : {});
-      assert.equal((sim.path.tosSeen.get(184) ?? 0) - before, r.counters.sent, 'every probe carried TOS 184');
+      const r = await runAgent(path.lab, path.sim.ns, { target, trace: { ...trace, tos: 184, cycles: 2, interval: 0.05, maxTtl: 3, timeout: 0.5 } }, uid ? { uid } : {});
+      assert.equal((path.sim.path.tosSeen.get(184) ?? 0) - before, r.counters.sent, 'every probe carried TOS 184');
     });
   }
 
   test('TCP SYN to an open port: SYN-ACK ends the path, timed by the kernel (tcpi_rtt)', async () => {
-    const r = await runAgent(lab, sim.ns, { target: '198.18.210.1', trace: { protocol: 'tcp', port: 443, cycles: 3, interval: 0.05, timeout: 0.5 } }, { uid: 65534 });
+    const r = await runAgent(path.lab, path.sim.ns, { target: '198.18.210.1', trace: { protocol: 'tcp', port: 443, cycles: 3, interval: 0.05, timeout: 0.5 } }, { uid: 65534 });
     const last = r.report.hops[r.report.hops.length - 1]!;
     assert.equal(last.address, '198.18.210.1');
     assert.equal(r.report.destinationTtl, 7);

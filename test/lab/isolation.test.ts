@@ -2,12 +2,11 @@
 // exactly their own replies. Raw sockets are the hard case: each sees every
 // ICMP packet in the namespace, the other tracer's replies included.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { AgentResult } from './agent-types.js';
-import { Lab, labSkipReason } from './netns.js';
+import { labSkipReason } from './netns.js';
 import { runAgent } from './run-agent.js';
-import { Simulator } from './sim/simulator.js';
-import { loadNamedScenario } from './sim/scenario.js';
+import { useSimulatedPath } from './sim/suite.js';
 
 const skip = labSkipReason();
 
@@ -23,20 +22,15 @@ function ownRepliesOnly(r: AgentResult): void {
 }
 
 describe('two processes tracing the same destination at once', { skip }, () => {
-  const lab = new Lab();
-  let sim: Simulator;
-  before(async () => {
-    sim = await Simulator.start(lab, loadNamedScenario('twenty-ms'));
-  });
-  after(() => lab.close());
+  const path = useSimulatedPath('twenty-ms');
 
   // A 20 ms link keeps many probes of both processes in flight together.
   const trace = { cycles: 20, interval: 0.02, maxTtl: 8 };
 
   test('raw sockets (each sees the other one\'s packets and rejects them)', async () => {
     const [a, b] = await Promise.all([
-      runAgent(lab, sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' } }),
-      runAgent(lab, sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' } }),
+      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' } }),
+      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' } }),
     ]);
     ownRepliesOnly(a);
     ownRepliesOnly(b);
@@ -45,9 +39,9 @@ describe('two processes tracing the same destination at once', { skip }, () => {
 
   test('ping sockets and UDP sockets as uid 65534', async () => {
     const [a, b, c] = await Promise.all([
-      runAgent(lab, sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } }, { uid: 65534 }),
-      runAgent(lab, sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } }, { uid: 65534 }),
-      runAgent(lab, sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'udp' } }, { uid: 65534 }),
+      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } }, { uid: 65534 }),
+      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } }, { uid: 65534 }),
+      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'udp' } }, { uid: 65534 }),
     ]);
     for (const r of [a, b, c]) {
       ownRepliesOnly(r);
@@ -57,8 +51,8 @@ describe('two processes tracing the same destination at once', { skip }, () => {
 
   test('a raw tracer beside an unprivileged one', async () => {
     const [a, b] = await Promise.all([
-      runAgent(lab, sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' } }),
-      runAgent(lab, sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } }, { uid: 65534 }),
+      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' } }),
+      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } }, { uid: 65534 }),
     ]);
     ownRepliesOnly(a);
     ownRepliesOnly(b);

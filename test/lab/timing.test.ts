@@ -2,12 +2,11 @@
 // busy event loop must not move the measurement (kernel receive stamps and
 // native send stamps, not JavaScript clocks).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { AgentProbe } from './agent-types.js';
-import { Lab, labSkipReason } from './netns.js';
+import { labSkipReason } from './netns.js';
 import { runAgent } from './run-agent.js';
-import { Simulator } from './sim/simulator.js';
-import { loadNamedScenario } from './sim/scenario.js';
+import { useSimulatedPath } from './sim/suite.js';
 
 const skip = labSkipReason();
 const TARGET = { 4: '198.18.200.1', 6: '2001:2:0:200::1' } as const;
@@ -24,12 +23,7 @@ function median(xs: number[]): number {
 }
 
 describe('RTT accuracy on a simulated 20 ms link', { skip }, () => {
-  const lab = new Lab();
-  let sim: Simulator;
-  before(async () => {
-    sim = await Simulator.start(lab, loadNamedScenario('twenty-ms'));
-  });
-  after(() => lab.close());
+  const path = useSimulatedPath('twenty-ms');
 
   const cases = [
     { name: 'raw ICMP, IPv4', family: 4, trace: { protocol: 'icmp', icmpSocket: 'raw' } },
@@ -39,7 +33,7 @@ describe('RTT accuracy on a simulated 20 ms link', { skip }, () => {
   ] as const;
   for (const c of cases) {
     test(`${c.name}: 20 ms measures 20 ms +- 0.5 ms`, async (t) => {
-      const r = await runAgent(lab, sim.ns, { target: TARGET[c.family], trace: { ...c.trace, cycles: 10, interval: 0.05 } }, 'uid' in c ? { uid: c.uid } : {});
+      const r = await runAgent(path.lab, path.sim.ns, { target: TARGET[c.family], trace: { ...c.trace, cycles: 10, interval: 0.05 } }, 'uid' in c ? { uid: c.uid } : {});
       const hop2 = r.report.hops[1]!;
       assert.equal(hop2.received, 10);
       assert.ok(Math.abs(hop2.stats.mean - 20) <= 0.5, `hop 2 Avg ${hop2.stats.mean.toFixed(3)} ms`);
@@ -53,8 +47,8 @@ describe('RTT accuracy on a simulated 20 ms link', { skip }, () => {
 
   test('a busy event loop (~80 %) moves measured RTTs by less than 50 us', async (t) => {
     const trace = { protocol: 'icmp' as const, cycles: 40, interval: 0.05 };
-    const idle = await runAgent(lab, sim.ns, { target: TARGET[4], trace });
-    const busy = await runAgent(lab, sim.ns, { target: TARGET[4], trace, busy: { busyMs: 5, periodMs: 6 } });
+    const idle = await runAgent(path.lab, path.sim.ns, { target: TARGET[4], trace });
+    const busy = await runAgent(path.lab, path.sim.ns, { target: TARGET[4], trace, busy: { busyMs: 5, periodMs: 6 } });
     assert.ok(busy.loopUtilization >= 0.7, `the loop was only ${(busy.loopUtilization * 100).toFixed(0)} % busy`);
     const a = median(behindTheLink(idle.probes));
     const b = median(behindTheLink(busy.probes));
