@@ -3,7 +3,7 @@
  *
  * Sockets of four kinds (raw ICMP, ICMP "ping" datagram, UDP, TCP) for IPv4
  * and IPv6, per-packet TTL/TOS through sendmsg control messages, kernel
- * receive timestamps (SO_TIMESTAMPNS), the error queue (MSG_ERRQUEUE), and a
+ * receive timestamps (SO_TIMESTAMPING), the error queue (MSG_ERRQUEUE), and a
  * uv_poll on the loop of the environment that opened the socket, so it works
  * inside worker threads.  Everything above the syscalls lives in TypeScript.
  *
