@@ -4,7 +4,7 @@
 //   const report = await trace('example.net', { cycles: 10 }).done;
 //   console.log(renderReport(report, { wide: true }));
 export { trace, Trace, defaultEngine, resolveTarget } from './trace/trace.js';
-export type { TraceOptions, TraceReport, TraceEvents, ProbeEvent, EndReason } from './trace/trace.js';
+export type { TraceOptions, TraceReport, TraceSettings, TraceEvents, ProbeEvent, EndReason } from './trace/trace.js';
 export type { HopSnapshot, Responder } from './trace/hop.js';
 export type { LatencyStats } from './trace/stats.js';
 export { ProbeEngine } from './probe/engine.js';

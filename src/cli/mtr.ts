@@ -2,7 +2,10 @@
 import type { Command, InvalidArgumentError as IAE, Option as Opt } from 'commander';
 import { VpslineError } from '../errors.js';
 import { ReverseDns } from '../lookup/reverse-dns.js';
+import { renderCsv, renderXml } from '../report/csv-xml.js';
+import { renderJson } from '../report/json.js';
 import { renderReport } from '../report/mtr-report.js';
+import { streamRaw } from '../report/raw.js';
 import { defaultEngine, resolveTarget, Trace, type TraceOptions } from '../trace/trace.js';
 
 interface MtrFlags {
@@ -26,6 +29,11 @@ interface MtrFlags {
   timeout: number;
   maxUnknown: number;
   order?: string;
+  json?: boolean;
+  csv?: boolean;
+  xml?: boolean;
+  raw?: boolean;
+  mpls?: boolean;
   keepCapabilities?: boolean;
 }
 
@@ -65,6 +73,11 @@ export function mtrCommand(program: Command, lib: { Option: typeof Opt; InvalidA
     .option('-Z, --timeout <seconds>', 'seconds before a probe counts as lost', num('timeout'), 2)
     .option('-U, --max-unknown <count>', 'unknown hops after the last known one before a round stops', int('max unknown'), 12)
     .option('-o, --order <fields>', 'report fields, mtr letters (LDRSNBAWVGJMXI and space)')
+    .option('-j, --json', 'JSON output: mtr\'s keys plus vpsline\'s extensions (schema/mtr-report.schema.json)')
+    .option('-C, --csv', 'CSV output, like mtr')
+    .option('-x, --xml', 'XML output, like mtr')
+    .option('-l, --raw', 'raw event stream, like mtr (0-based hops)')
+    .option('-e, --mpls', 'show MPLS labels in the report')
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
     .action(async (host: string, flags: MtrFlags) => runMtr(host, flags));
 }
@@ -74,6 +87,8 @@ async function runMtr(host: string, f: MtrFlags): Promise<void> {
   if (f.udp && f.tcp) throw new VpslineError('EVPSLINE_BAD_OPTION', '-u and -T cannot be used together.', 2);
   if ((f.udp || f.tcp) && (f.icmp || f.icmpSocket))
     throw new VpslineError('EVPSLINE_BAD_OPTION', '--icmp/--icmp-socket cannot be combined with -u or -T.', 2);
+  const formats = [f.json, f.csv, f.xml, f.raw].filter(Boolean).length;
+  if (formats > 1) throw new VpslineError('EVPSLINE_BAD_OPTION', 'choose one output format: --json, --csv, --xml or --raw.', 2);
   if (f.order !== undefined && !/^[LDRSNBAWVGJMXI _]+$/.test(f.order))
     throw new VpslineError('EVPSLINE_BAD_OPTION', `-o ${JSON.stringify(f.order)}: fields are the letters LDRSNBAWVGJMXI and space.`, 2);
   const family = f.inet ? 4 : f.inet6 ? 6 : undefined;
@@ -105,14 +120,32 @@ async function runMtr(host: string, f: MtrFlags): Promise<void> {
 
   const dns = f.dns ? new ReverseDns() : undefined;
   if (dns) t.on('hop', (h) => h.address && dns.request(h.address));
+  if (f.raw) {
+    const raw = streamRaw(t, (line) => process.stdout.write(line + '\n'), { mpls: !!f.mpls });
+    if (dns) {
+      const named = new Set<number>();
+      t.on('hop', (h) => {
+        const name = h.address ? dns.nameOf(h.address) : undefined;
+        if (name && !named.has(h.ttl)) {
+          named.add(h.ttl);
+          raw.named(h.ttl, name);
+        }
+      });
+    }
+  }
   await t.start();
   const report = await t.done;
+  if (f.raw) return;
   if (dns) await dns.settle();
-  const text = renderReport(report, {
-    wide: !!f.reportWide,
-    ...(f.order ? { fields: f.order } : {}),
+  const names = {
     ...(dns ? { nameOf: (a: string) => dns.nameOf(a) } : {}),
     showBoth: !!f.showIps,
-  });
+    ...(f.order ? { fields: f.order } : {}),
+  };
+  let text: string;
+  if (f.json) text = renderJson(report, names);
+  else if (f.csv) text = renderCsv(report, { ...names, wide: !!f.reportWide });
+  else if (f.xml) text = renderXml(report, names);
+  else text = renderReport(report, { ...names, wide: !!f.reportWide, mpls: !!f.mpls });
   process.stdout.write(text + '\n');
 }

@@ -182,8 +182,11 @@ export class ProbeEngine {
     this.addon.dropCapabilities();
   }
 
-  /** Send one probe; `done` is called exactly once, with a reply, a timeout or an error. */
-  send(request: ProbeRequest, done: (r: ProbeResult) => void): void {
+  /**
+   * Send one probe; `done` is called exactly once, with a reply, a timeout or
+   * an error. Returns the identity the probe carries on the wire.
+   */
+  send(request: ProbeRequest, done: (r: ProbeResult) => void): number {
     if (this.closed) throw new VpslineError('EVPSLINE_SOCKET', 'the probe engine is closed');
     if (addressFamily(request.dst) !== request.family)
       throw new VpslineError('EVPSLINE_BAD_OPTION', `${request.dst} is not an IPv${request.family} address`, 2);
@@ -219,10 +222,11 @@ export class ProbeEngine {
       this.counters.sendErrors++;
       const message = isNativeError(err) ? err.code : String(err);
       queueMicrotask(() => done({ request, status: 'error', txNs: this.now(), rttMs: null, key, error: message }));
-      return;
+      return key;
     }
     this.counters.sent++;
     this.arm(entry);
+    return key;
   }
 
   /** Promise form of `send`. */
@@ -297,7 +301,7 @@ export class ProbeEngine {
 
   // ---- TCP: one socket per probe ----
 
-  private sendTcp(request: ProbeRequest, done: (r: ProbeResult) => void): void {
+  private sendTcp(request: ProbeRequest, done: (r: ProbeResult) => void): number {
     let entry: InFlight | undefined;
     let handle = -1;
     handle = this.openNative(request.family, 'tcp', (msgs) => {
@@ -318,7 +322,7 @@ export class ProbeEngine {
       const message = isNativeError(err) ? err.code : String(err);
       const txNs = this.now();
       queueMicrotask(() => done({ request, status: 'error', txNs, rttMs: null, key, error: message }));
-      return;
+      return key;
     }
     entry.txNs = result.txNs;
     this.counters.sent++;
@@ -328,6 +332,7 @@ export class ProbeEngine {
       const rxNs = this.now();
       this.onTcpMessages(entry, [{ tcp: 'refused', errno: result.errno, rxNs, kernelTime: false }]);
     }
+    return key;
   }
 
   private onTcpMessages(entry: InFlight, msgs: NativeMessage[]): void {

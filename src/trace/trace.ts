@@ -36,9 +36,24 @@ export interface TraceOptions {
 
 export type EndReason = 'completed' | 'stopped';
 
+/** What a trace ran with (after defaults). */
+export interface TraceSettings {
+  protocol: ProbeProtocol;
+  firstTtl: number;
+  maxTtl: number;
+  interval: number;
+  cycles: number;
+  packetSize: number;
+  tos: number;
+  timeout: number;
+  maxUnknown: number;
+  port?: number;
+}
+
 export interface TraceReport {
   /** Target as given. */
   target: string;
+  settings: TraceSettings;
   /** The address actually traced. */
   address: string;
   family: Family;
@@ -63,6 +78,8 @@ export interface ProbeEvent {
 
 export interface TraceEvents {
   start: [info: { address: string; family: Family; mode: ProbeMode }];
+  /** A probe left; `key` is its identity on the wire (ICMP seq, UDP/TCP port). */
+  sent: [event: { ttl: number; round: number; key: number }];
   probe: [event: ProbeEvent];
   hop: [hop: HopSnapshot];
   round: [round: number];
@@ -238,7 +255,8 @@ export class Trace extends EventEmitter<TraceEvents> {
       ...(this.opts.port !== undefined ? { port: this.opts.port } : {}),
     };
     try {
-      this.engine.send(request, (result) => this.onResult(ttl, round, result));
+      const key = this.engine.send(request, (result) => this.onResult(ttl, round, result));
+      this.emit('sent', { ttl, round, key });
     } catch (err) {
       this.outstanding--;
       this.fail(err instanceof Error ? err : new Error(String(err)));
@@ -286,8 +304,21 @@ export class Trace extends EventEmitter<TraceEvents> {
   private finish(reason: EndReason): void {
     if (this.ended) return;
     this.ended = true;
+    const o = this.opts;
     const report: TraceReport = {
       target: this.target,
+      settings: {
+        protocol: this.mode!.protocol,
+        firstTtl: o.firstTtl,
+        maxTtl: o.maxTtl,
+        interval: o.interval,
+        cycles: o.cycles,
+        packetSize: o.packetSize,
+        tos: o.tos,
+        timeout: o.timeout,
+        maxUnknown: o.maxUnknown,
+        ...(o.port !== undefined ? { port: o.port } : {}),
+      },
       address: this.address,
       family: this.family,
       mode: this.mode!,

@@ -2,32 +2,8 @@
 // a lab run: the expected strings below are that program's output.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { HopSnapshot } from '../../src/trace/hop.js';
 import { renderReport } from '../../src/report/mtr-report.js';
-import type { TraceReport } from '../../src/trace/trace.js';
-
-function hop(ttl: number, address: string | null, loss: number, sent: number, last: number, avg: number, best: number, worst: number, stdev: number, extra: string[] = []): HopSnapshot {
-  const received = Math.round(sent * (1 - loss / 100));
-  const stats = { received, last, best, worst, mean: avg, stdev, gmean: 0, jitter: 0, jitterMean: 0, jitterMax: 0, jitterInterarrival: 0 };
-  const responders = address ? [address, ...extra].map((a) => ({ address: a, received: 1, stats })) : [];
-  return { ttl, address, responders, sent, received, lost: sent - received, inFlight: 0, lossPercent: loss, stats, untimed: 0 };
-}
-
-function report(hops: HopSnapshot[]): TraceReport {
-  return {
-    target: '198.18.4.2',
-    address: '198.18.4.2',
-    family: 4,
-    mode: { protocol: 'icmp', socket: 'raw', fallbacks: [] },
-    source: 'vm',
-    startedAt: new Date(),
-    endedAt: new Date(),
-    endReason: 'completed',
-    rounds: 10,
-    hops,
-    destinationTtl: hops.length,
-  };
-}
+import { hop, sampleReport as report } from './sample-report.js';
 
 const A = report([
   hop(1, '198.18.1.1', 0, 10, 0.1, 0.1, 0.1, 0.1, 0),

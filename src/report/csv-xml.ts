@@ -1,0 +1,61 @@
+// mtr's CSV (`-C`) and XML (`-x`) outputs.
+// CSV follows mtr 0.96: the same columns as 0.95, without 0.95's trailing
+// comma and with the spacer column left empty (0.95 printed Drop there).
+// XML follows 0.95's layout (values padded as printf pads them) but escapes
+// attribute values, which 0.95 did not.
+import type { TraceReport } from '../trace/trace.js';
+import { fieldsFor, hostLabel, printfValue, type NameOptions } from './fields.js';
+
+export interface TableOptions extends NameOptions {
+  fields?: string;
+  /** mtr -w with -C: one more row per extra ECMP responder, repeating the hop's figures. */
+  wide?: boolean;
+}
+
+const MTR_VERSION = 'MTR.0.95';
+
+function csvCell(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function renderCsv(report: TraceReport, opts: TableOptions = {}): string {
+  const fields = fieldsFor(opts.fields);
+  const header = ['Mtr_Version', 'Start_Time', 'Status', 'Host', 'Hop', 'Ip', ...fields.map((f) => f.header)];
+  const lines = [header.join(',')];
+  // mtr stamps CSV rows with the end of the run, in whole seconds.
+  const time = String(Math.floor(report.endedAt.getTime() / 1000));
+  for (const h of report.hops) {
+    const names = [hostLabel(h.address, opts)];
+    if (opts.wide) for (const r of h.responders) if (r.address !== h.address) names.push(hostLabel(r.address, opts));
+    for (const name of names) {
+      const values = fields.map((f) => (f.kind === 'spacer' ? '' : f.kind === 'count' ? String(f.value(h)) : f.value(h).toFixed(2)));
+      lines.push([MTR_VERSION, time, 'OK', csvCell(report.target), String(h.ttl), csvCell(name), ...values].join(','));
+    }
+  }
+  return lines.join('\n');
+}
+
+export function xmlEscape(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+export function renderXml(report: TraceReport, opts: TableOptions = {}): string {
+  const s = report.settings;
+  const fields = fieldsFor(opts.fields).filter((f) => f.kind !== 'spacer');
+  const tos = `0x${s.tos.toString(16)}`;
+  const tests = Number.isFinite(s.cycles) ? s.cycles : report.rounds;
+  const lines = [
+    '<?xml version="1.0"?>',
+    `<MTR SRC="${xmlEscape(report.source)}" DST="${xmlEscape(report.target)}" TOS="${tos}" PSIZE="${s.packetSize}" BITPATTERN="0x00" TESTS="${tests}">`,
+  ];
+  for (const h of report.hops) {
+    lines.push(`    <HUB COUNT="${h.ttl}" HOST="${xmlEscape(hostLabel(h.address, opts))}">`);
+    for (const f of fields) {
+      const tag = f.header.replace('%', '');
+      lines.push(`        <${tag}>${xmlEscape(printfValue(f, h))}</${tag}>`);
+    }
+    lines.push('    </HUB>');
+  }
+  lines.push('</MTR>');
+  return lines.join('\n');
+}

@@ -1,0 +1,88 @@
+// `--json`: mtr's JSON (same keys, types and meanings, so its consumers keep
+// working) plus a versioned `vpsline` object in the report and in each hub
+// with what mtr leaves out: every responder, MPLS labels, timestamps, the
+// probe mode, and why the run ended. Schema: schema/mtr-report.schema.json.
+import type { HopSnapshot } from '../trace/hop.js';
+import type { TraceReport } from '../trace/trace.js';
+import { fieldsFor, hostLabel, type NameOptions } from './fields.js';
+
+export const JSON_EXTENSION_VERSION = 1;
+
+export interface JsonOptions extends NameOptions {
+  fields?: string;
+}
+
+/** mtr prints reals with JSON_REAL_PRECISION(5): five significant digits. */
+function real(v: number): number {
+  return v === 0 ? 0 : Number(v.toPrecision(5));
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+function hub(h: HopSnapshot, opts: JsonOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = { count: h.ttl, host: hostLabel(h.address, opts) };
+  for (const f of fieldsFor(opts.fields)) {
+    if (f.kind === 'spacer') continue;
+    out[f.header] = f.kind === 'count' ? f.value(h) : real(f.value(h));
+  }
+  const ext: Record<string, unknown> = {
+    ttl: h.ttl,
+    address: h.address,
+    sent: h.sent,
+    received: h.received,
+    lost: h.lost,
+    untimed: h.untimed,
+    responders: h.responders.map((r) => ({
+      address: r.address,
+      ...(opts.nameOf?.(r.address) ? { name: opts.nameOf(r.address) } : {}),
+      received: r.received,
+      avg: round3(r.stats.mean),
+      best: round3(r.stats.best),
+      worst: round3(r.stats.worst),
+      ...(r.mpls ? { mpls: r.mpls } : {}),
+    })),
+  };
+  if (h.mpls) ext['mpls'] = h.mpls;
+  if (h.unreachable) ext['unreachable'] = h.unreachable;
+  out['vpsline'] = ext;
+  return out;
+}
+
+/** The report as mtr's JSON document, with vpsline's extensions. */
+export function jsonReport(report: TraceReport, opts: JsonOptions = {}): Record<string, unknown> {
+  const s = report.settings;
+  return {
+    report: {
+      mtr: {
+        src: report.source,
+        dst: report.target,
+        tos: s.tos,
+        tests: Number.isFinite(s.cycles) ? s.cycles : report.rounds,
+        psize: String(s.packetSize),
+        bitpattern: '0x00',
+      },
+      hubs: report.hops.map((h) => hub(h, opts)),
+      vpsline: {
+        version: JSON_EXTENSION_VERSION,
+        target: report.target,
+        address: report.address,
+        family: report.family,
+        protocol: report.mode.protocol,
+        socket: report.mode.socket,
+        fallbacks: report.mode.fallbacks,
+        settings: { ...s, cycles: Number.isFinite(s.cycles) ? s.cycles : null },
+        startedAt: report.startedAt.toISOString(),
+        endedAt: report.endedAt.toISOString(),
+        endReason: report.endReason,
+        rounds: report.rounds,
+        destinationTtl: report.destinationTtl,
+      },
+    },
+  };
+}
+
+export function renderJson(report: TraceReport, opts: JsonOptions = {}): string {
+  return JSON.stringify(jsonReport(report, opts), null, 4);
+}
