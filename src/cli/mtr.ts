@@ -6,6 +6,7 @@ import { renderCsv, renderXml } from '../report/csv-xml.js';
 import { renderJson } from '../report/json.js';
 import { renderReport } from '../report/mtr-report.js';
 import { streamRaw } from '../report/raw.js';
+import { analyzeReport, type Language } from '../trace/analysis.js';
 import { defaultEngine, resolveTarget, Trace, type TraceOptions } from '../trace/trace.js';
 
 interface MtrFlags {
@@ -34,6 +35,8 @@ interface MtrFlags {
   xml?: boolean;
   raw?: boolean;
   mpls?: boolean;
+  analyze?: boolean;
+  lang: Language;
   keepCapabilities?: boolean;
 }
 
@@ -78,6 +81,8 @@ export function mtrCommand(program: Command, lib: { Option: typeof Opt; InvalidA
     .option('-x, --xml', 'XML output, like mtr')
     .option('-l, --raw', 'raw event stream, like mtr (0-based hops)')
     .option('-e, --mpls', 'show MPLS labels in the report')
+    .option('--analyze', 'after the report, say what it means: loss vs rate limiting, latency rises, the destination')
+    .addOption(new Option('--lang <lang>', 'language of the analysis').choices(['en', 'zh']).default('en'))
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
     .action(async (host: string, flags: MtrFlags) => runMtr(host, flags));
 }
@@ -143,9 +148,13 @@ async function runMtr(host: string, f: MtrFlags): Promise<void> {
     ...(f.order ? { fields: f.order } : {}),
   };
   let text: string;
-  if (f.json) text = renderJson(report, names);
+  if (f.json) text = renderJson(report, { ...names, lang: f.lang });
   else if (f.csv) text = renderCsv(report, { ...names, wide: !!f.reportWide });
   else if (f.xml) text = renderXml(report, names);
   else text = renderReport(report, { ...names, wide: !!f.reportWide, mpls: !!f.mpls });
+  if (f.analyze && !f.json && !f.csv && !f.xml) {
+    const heading = f.lang === 'zh' ? '分析：' : 'Analysis:';
+    text += `\n\n${heading}\n` + analyzeReport(report, f.lang).map((x) => `- ${x.message}`).join('\n');
+  }
   process.stdout.write(text + '\n');
 }

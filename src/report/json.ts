@@ -3,6 +3,7 @@
 // with what mtr leaves out: every responder, MPLS labels, timestamps, the
 // probe mode, and why the run ended. Schema: schema/mtr-report.schema.json.
 import type { HopSnapshot } from '../trace/hop.js';
+import { analyzeReport, type Language } from '../trace/analysis.js';
 import type { TraceReport } from '../trace/trace.js';
 import { fieldsFor, hostLabel, type NameOptions } from './fields.js';
 
@@ -10,6 +11,8 @@ export const JSON_EXTENSION_VERSION = 1;
 
 export interface JsonOptions extends NameOptions {
   fields?: string;
+  /** Language of the analysis messages. */
+  lang?: Language;
 }
 
 /** mtr prints reals with JSON_REAL_PRECISION(5): five significant digits. */
@@ -78,6 +81,7 @@ export function jsonReport(report: TraceReport, opts: JsonOptions = {}): Record<
         endReason: report.endReason,
         rounds: report.rounds,
         destinationTtl: report.destinationTtl,
+        analysis: analyzeReport(report, opts.lang ?? 'en'),
       },
     },
   };

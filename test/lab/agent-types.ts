@@ -25,6 +25,7 @@ export interface AgentProbe {
 
 export interface AgentResult {
   report: {
+    target: string;
     address: string;
     mode: { protocol: string; socket: string; fallbacks: string[] };
     hops: HopSnapshot[];

@@ -1,0 +1,199 @@
+// What a trace says about the path, in words, with the hops that prove it.
+// Pure: hops in, findings out. The rules, in short:
+// - loss at a hop that the hops after it do not show is the router limiting
+//   or ignoring ICMP, not loss on the path;
+// - path loss starts at the first hop from which every answering hop up to
+//   the destination loses too;
+// - a latency rise is a long link or congestion when every later hop keeps it
+//   (judged on each hop's path floor: the lowest Best at or after it); a hop
+//   slower than the hops after it is a router slow to answer, not a slow path;
+// - the destination either answered, said unreachable, or stayed silent.
+import type { HopSnapshot } from './hop.js';
+
+export type FindingCode =
+  | 'clean'
+  | 'icmp-rate-limited'
+  | 'hop-ignores-icmp'
+  | 'path-loss'
+  | 'latency-jump'
+  | 'slow-responder'
+  | 'destination-silent'
+  | 'destination-unreachable';
+
+export type Severity = 'info' | 'warning' | 'problem';
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  /** TTLs of the hops that are the evidence. */
+  hops: number[];
+  /** Figures the message quotes (ms, percent, addresses). */
+  params: Record<string, string | number>;
+  /** The finding in the requested language. */
+  message: string;
+}
+
+export type Language = 'en' | 'zh';
+
+export interface AnalysisInput {
+  hops: HopSnapshot[];
+  destinationTtl: number | null;
+  protocol: string;
+  target: string;
+}
+
+/** A latency rise smaller than this (or than this share of the RTT before it) is noise. */
+const JUMP_MIN_MS = 5;
+const JUMP_MIN_SHARE = 0.25;
+
+/** Loss worth talking about: at least two probes, or a fifth of them. */
+function lossy(h: HopSnapshot): boolean {
+  return h.lost >= 2 || (h.lossPercent >= 20 && h.lost >= 1);
+}
+
+function settled(h: HopSnapshot): number {
+  return h.received + h.lost;
+}
+
+const MESSAGES: Record<FindingCode, Record<Language, (p: Record<string, string | number>) => string>> = {
+  clean: {
+    en: () => 'No loss on the path and no lasting latency rise.',
+    zh: () => '线路没有丢包，也没有持续的延迟上升。',
+  },
+  'icmp-rate-limited': {
+    en: (p) => `Hop ${p['ttl']} (${p['address']}) shows ${p['loss']}% loss, but hop ${p['next']} after it shows ${p['nextLoss']}%: the router limits or deprioritises its ICMP replies. This is not loss on the path.`,
+    zh: (p) => `第 ${p['ttl']} 跳（${p['address']}）显示 ${p['loss']}% 丢包，但其后的第 ${p['next']} 跳只有 ${p['nextLoss']}%：该路由器限制或降低了 ICMP 回复的优先级，并非线路丢包。`,
+  },
+  'hop-ignores-icmp': {
+    en: (p) => `Hop ${p['ttl']} never answers, but hop ${p['next']} after it does: the router does not send ICMP replies (it disallows ping). This is not loss.`,
+    zh: (p) => `第 ${p['ttl']} 跳始终没有回应，但其后的第 ${p['next']} 跳有回应：该路由器不回应 ICMP（禁 ping），并非丢包。`,
+  },
+  'path-loss': {
+    en: (p) => `Loss starts at hop ${p['ttl']} (${p['address']}, ${p['loss']}%) and lasts to the destination (${p['destLoss']}%)${p['prev'] ? `; hop ${p['prev']} before it is clean` : ''}: packets are lost on the path from there on.`,
+    zh: (p) => `从第 ${p['ttl']} 跳（${p['address']}，${p['loss']}%）开始出现丢包，并一直持续到目标（${p['destLoss']}%）${p['prev'] ? `；其前的第 ${p['prev']} 跳正常` : ''}：从这里开始线路确有丢包。`,
+  },
+  'latency-jump': {
+    en: (p) => `Latency rises by ${p['rise']} ms at hop ${p['ttl']} (${p['address']}, best ${p['best']} ms against ${p['prevBest']} ms at hop ${p['prev']}) and stays up to the destination: a long-distance link or congestion between hop ${p['prev']} and hop ${p['ttl']}.`,
+    zh: (p) => `第 ${p['ttl']} 跳（${p['address']}）延迟上升 ${p['rise']} ms（最低 ${p['best']} ms，第 ${p['prev']} 跳为 ${p['prevBest']} ms），并一直保持到目标：第 ${p['prev']} 跳与第 ${p['ttl']} 跳之间是长距离链路或存在拥塞。`,
+  },
+  'slow-responder': {
+    en: (p) => `Hop ${p['ttl']} (${p['address']}) answers ${p['extra']} ms slower than hop ${p['next']} after it: the router is slow to generate ICMP replies; the path is not slower there.`,
+    zh: (p) => `第 ${p['ttl']} 跳（${p['address']}）的回应比其后的第 ${p['next']} 跳慢 ${p['extra']} ms：该路由器生成 ICMP 回复较慢，线路本身并未变慢。`,
+  },
+  'destination-silent': {
+    en: (p) => `The destination ${p['target']} did not answer (it may drop ${p['protocol']} probes); the last hop that answered is hop ${p['last']} (${p['address']}).`,
+    zh: (p) => `目标 ${p['target']} 没有回应（可能丢弃了 ${p['protocol']} 探测包）；最后有回应的是第 ${p['last']} 跳（${p['address']}）。`,
+  },
+  'destination-unreachable': {
+    en: (p) => `Hop ${p['ttl']} (${p['address']}) answered that the destination is unreachable (${p['reason']}).`,
+    zh: (p) => `第 ${p['ttl']} 跳（${p['address']}）回应目标不可达（${p['reason']}）。`,
+  },
+};
+
+const SEVERITY: Record<FindingCode, Severity> = {
+  clean: 'info',
+  'icmp-rate-limited': 'info',
+  'hop-ignores-icmp': 'info',
+  'path-loss': 'problem',
+  'latency-jump': 'warning',
+  'slow-responder': 'info',
+  'destination-silent': 'warning',
+  'destination-unreachable': 'problem',
+};
+
+const fmt = (v: number): number => Math.round(v * 10) / 10;
+
+/** Findings for a trace report. */
+export function analyzeReport(report: { hops: HopSnapshot[]; destinationTtl: number | null; mode: { protocol: string }; target: string }, lang: Language = 'en'): Finding[] {
+  return analyze({ hops: report.hops, destinationTtl: report.destinationTtl, protocol: report.mode.protocol, target: report.target }, lang);
+}
+
+/** Findings about a finished (or running) trace, in `lang`. */
+export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] {
+  const out: Finding[] = [];
+  const add = (code: FindingCode, hops: number[], params: Record<string, string | number> = {}): void => {
+    out.push({ code, severity: SEVERITY[code], hops, params, message: MESSAGES[code][lang](params) });
+  };
+  const hops = input.hops.filter((h) => settled(h) > 0);
+  const answering = hops.filter((h) => h.received > 0);
+  const dest = input.destinationTtl !== null ? hops.find((h) => h.ttl === input.destinationTtl) : undefined;
+  const after = (h: HopSnapshot): HopSnapshot[] => answering.filter((x) => x.ttl > h.ttl);
+
+  // 1. Loss: a router's own ICMP habits, or loss on the path?
+  let pathLossAt: HopSnapshot | undefined;
+  for (const h of answering) {
+    if (!lossy(h)) continue;
+    const later = after(h);
+    // Path loss from here: every later answering hop loses too (at least half as much).
+    if (later.length === 0 ? h === dest : later.every((x) => lossy(x) && x.lossPercent >= h.lossPercent / 2)) {
+      pathLossAt ??= h;
+      continue;
+    }
+    const next = later.find((x) => x.lossPercent < h.lossPercent / 2) ?? later[0]!;
+    if (!pathLossAt) add('icmp-rate-limited', [h.ttl, next.ttl], { ttl: h.ttl, address: h.address ?? '???', loss: fmt(h.lossPercent), next: next.ttl, nextLoss: fmt(next.lossPercent) });
+  }
+  for (const h of hops) {
+    if (h.received > 0) continue;
+    const next = after(h)[0];
+    if (next) add('hop-ignores-icmp', [h.ttl, next.ttl], { ttl: h.ttl, next: next.ttl });
+  }
+  if (pathLossAt) {
+    const end = dest ?? answering[answering.length - 1]!;
+    const prev = [...answering].reverse().find((x) => x.ttl < pathLossAt!.ttl && !lossy(x));
+    add('path-loss', [...(prev ? [prev.ttl] : []), ...answering.filter((x) => x.ttl >= pathLossAt!.ttl).map((x) => x.ttl)], {
+      ttl: pathLossAt.ttl,
+      address: pathLossAt.address ?? '???',
+      loss: fmt(pathLossAt.lossPercent),
+      destLoss: fmt(end.lossPercent),
+      ...(prev ? { prev: prev.ttl } : {}),
+    });
+  }
+
+  // 2. Latency: lasting rises against slow responders, on each hop's floor (Best).
+  const timed = answering.filter((h) => h.stats.received > 0);
+  for (let i = 0; i < timed.length; i++) {
+    const h = timed[i]!;
+    const later = timed.slice(i + 1);
+    if (later.length === 0) continue;
+    const floorAfter = Math.min(...later.map((x) => x.stats.best));
+    const extra = h.stats.best - floorAfter;
+    if (extra >= JUMP_MIN_MS && extra >= JUMP_MIN_SHARE * floorAfter) {
+      const next = later.find((x) => x.stats.best === floorAfter)!;
+      add('slow-responder', [h.ttl, next.ttl], { ttl: h.ttl, address: h.address ?? '???', extra: fmt(extra), next: next.ttl });
+    }
+  }
+  // The path floor at a hop: the lowest Best at or after it. A hop cannot be
+  // farther than the hops behind it, so anything above that is its own
+  // slowness; a step in the floor is a rise that lasts to the end.
+  const floor = timed.map((_, i) => Math.min(...timed.slice(i).map((x) => x.stats.best)));
+  for (let i = 1; i < timed.length; i++) {
+    const rise = floor[i]! - floor[i - 1]!;
+    if (rise < JUMP_MIN_MS || rise < JUMP_MIN_SHARE * Math.max(floor[i - 1]!, 1)) continue;
+    const h = timed[i]!;
+    const prev = timed[i - 1]!;
+    add('latency-jump', [prev.ttl, ...timed.slice(i).map((x) => x.ttl)], {
+      ttl: h.ttl,
+      address: h.address ?? '???',
+      rise: fmt(rise),
+      best: fmt(floor[i]!),
+      prev: prev.ttl,
+      prevBest: fmt(floor[i - 1]!),
+    });
+  }
+
+  // 3. The destination.
+  const last = hops[hops.length - 1];
+  if (last?.unreachable) {
+    add('destination-unreachable', [last.ttl], { ttl: last.ttl, address: last.address ?? '???', reason: last.unreachable });
+  } else if (input.destinationTtl === null) {
+    const lastAnswer = answering[answering.length - 1];
+    add('destination-silent', lastAnswer ? [lastAnswer.ttl] : [], {
+      target: input.target,
+      protocol: input.protocol.toUpperCase(),
+      last: lastAnswer?.ttl ?? 0,
+      address: lastAnswer?.address ?? '???',
+    });
+  }
+  if (!out.some((f) => f.severity !== 'info')) add('clean', answering.map((h) => h.ttl));
+  return out;
+}
