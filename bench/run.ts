@@ -1,13 +1,19 @@
 // `npm run bench`: throughput figures for the README (not a test: nothing here
 // passes or fails). Probes go to loopback only.
+import { execFile, execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { Lab, labSkipReason, type Netns } from '../test/lab/netns.js';
+import { runAgent } from '../test/lab/run-agent.js';
+import { loadNamedScenario } from '../test/lab/sim/scenario.js';
+import { Simulator } from '../test/lab/sim/simulator.js';
 import { ProbeEngine, type ProbeRequest } from '../src/probe/engine.js';
 import { ProbeRegistry, type RegisteredProbe } from '../src/probe/registry.js';
 import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded } from '../test/probe/fixtures.js';
 
 function row(name: string, value: string): void {
-  console.log(`| ${name.padEnd(52)} | ${value.padStart(22)} |`);
+  console.log(`| ${name.padEnd(58)} | ${value.padStart(22)} |`);
 }
 
 function decodeBench(): void {
@@ -69,12 +75,86 @@ async function loopbackBench(protocol: 'icmp' | 'udp', family: 4 | 6, total: num
   engine.close();
 }
 
+const root = new URL('..', import.meta.url).pathname;
+const exec = promisify(execFile);
+
+function has(cmd: string): boolean {
+  try {
+    execFileSync(cmd, ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    try {
+      execFileSync(cmd, ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Wall time of a command in the namespace (asynchronous: the simulator answers from this process). */
+async function timed(ns: Netns, cmd: string, args: string[]): Promise<{ seconds: number; stdout: string }> {
+  const t0 = performance.now();
+  const r = await exec('ip', ['netns', 'exec', ns.name, cmd, ...args], { cwd: root, encoding: 'utf8' });
+  return { seconds: (performance.now() - t0) / 1000, stdout: r.stdout };
+}
+
+function destinationAvg(report: string): number {
+  const rows = report.split('\n').filter((l) => /\|--/.test(l));
+  return Number(rows[rows.length - 1]!.trim().split(/\s+/)[5]);
+}
+
+async function labBench(): Promise<void> {
+  const skip = labSkipReason();
+  if (skip) {
+    row('lab figures', `skipped: ${skip.slice(0, 30)}`);
+    return;
+  }
+  const lab = new Lab();
+  try {
+    const sim = await Simulator.start(lab, loadNamedScenario('twenty-ms'));
+    const args = ['-rn', '-c', '10', '-i', '0.2', '198.18.200.1'];
+    const ours = await timed(sim.ns, process.execPath, [`${root}bin/vpsline.js`, 'mtr', ...args]);
+    row('vpsline mtr -r -c 10 -i 0.2 (c x i = 2.0 s), wall time', `${ours.seconds.toFixed(2)} s`);
+    if (has('mtr')) {
+      const theirs = await timed(sim.ns, 'mtr', args);
+      row('mtr 0.95 -r -c 10 -i 0.2, same path, wall time', `${theirs.seconds.toFixed(2)} s`);
+      row('  Avg at the destination (20 ms path): vpsline / mtr', `${destinationAvg(ours.stdout)} / ${destinationAvg(theirs.stdout)} ms`);
+    } else row('mtr 0.95 side by side', 'skipped: mtr not installed');
+    if (has('ping')) {
+      const ping = await timed(sim.ns, 'ping', ['-n', '-q', '-c', '50', '-i', '0.05', '198.18.200.1']);
+      const pingAvg = Number(/= [\d.]+\/([\d.]+)\//.exec(ping.stdout)?.[1]);
+      const r = await runAgent(lab, sim.ns, { target: '198.18.200.1', trace: { protocol: 'icmp', icmpSocket: 'raw', cycles: 50, interval: 0.05 } });
+      const dest = r.report.hops[r.report.hops.length - 1]!;
+      row('RTT bias against ping (50 probes, 20 ms path)', `${((dest.stats.mean - pingAvg) * 1000).toFixed(0)} us (${dest.stats.mean.toFixed(3)} vs ${pingAvg.toFixed(3)} ms)`);
+    } else row('RTT bias against ping', 'skipped: ping not installed');
+    const trace = { protocol: 'icmp' as const, icmpSocket: 'raw' as const, cycles: 40, interval: 0.05 };
+    const idle = await runAgent(lab, sim.ns, { target: '198.18.200.1', trace });
+    const busy = await runAgent(lab, sim.ns, { target: '198.18.200.1', trace, busy: { busyMs: 5, periodMs: 6 } });
+    const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+    const rtts = (r: typeof idle): number[] => r.probes.filter((p) => p.ttl >= 2 && p.ttl <= 5 && p.rttMs !== null).map((p) => p.rttMs!);
+    row(`RTT shift with the event loop ${(busy.loopUtilization * 100).toFixed(0)} % busy (median)`, `${((median(rtts(busy)) - median(rtts(idle))) * 1000).toFixed(1)} us`);
+
+    const ns = lab.namespace('bench');
+    const taskset = has('taskset') ? ['taskset', '-c', '0'] : [];
+    for (const [n, interval] of [[1, 0.02], [10, 0.02], [100, 0.02], [500, 0.02], [500, 0.01]] as const) {
+      const [cmd, ...pre] = taskset.length ? taskset : [process.execPath];
+      const args = [...pre, ...(taskset.length ? [process.execPath] : []), `${root}bench/concurrent-traces.mjs`, String(n), '3', String(interval)];
+      const out = JSON.parse(execFileSync('ip', ['netns', 'exec', ns.name, cmd!, ...args], { encoding: 'utf8' }));
+      row(`${n} concurrent traces, -i ${interval}, one core: probes/s`, `${Math.round(out.sent / out.seconds).toLocaleString('en')}`);
+      row(`  CPU per probe / peak RSS / replies from the wrong trace`, `${((out.cpuSeconds / out.sent) * 1e6).toFixed(1)} us / ${out.rssMB.toFixed(0)} MB / ${out.wrong}`);
+    }
+  } finally {
+    await lab.close();
+  }
+}
+
 console.log(`vpsline bench, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}, uid ${process.getuid?.()}`);
-console.log(`| ${'what'.padEnd(52)} | ${'figure'.padStart(22)} |`);
-console.log(`|${'-'.repeat(54)}|${'-'.repeat(24)}|`);
+console.log(`| ${'what'.padEnd(58)} | ${'figure'.padStart(22)} |`);
+console.log(`|${'-'.repeat(60)}|${'-'.repeat(24)}|`);
 decodeBench();
 for (const family of [4, 6] as const) {
   await loopbackBench('icmp', family, 50_000, 100);
   await loopbackBench('udp', family, 50_000, 100);
 }
-console.log(`| ${'peak RSS'.padEnd(52)} | ${`${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`.padStart(22)} |`);
+await labBench();
