@@ -1,10 +1,12 @@
 // `vpsline mtr`: mtr's options, mapped onto trace().
 import type { Command, InvalidArgumentError as IAE, Option as Opt } from 'commander';
+import { readFileSync } from 'node:fs';
 import { VpslineError } from '../errors.js';
 import { ReverseDns } from '../lookup/reverse-dns.js';
 import { renderCsv, renderXml } from '../report/csv-xml.js';
 import { renderJson } from '../report/json.js';
 import { renderReport } from '../report/mtr-report.js';
+import { LiveView } from '../report/live.js';
 import { streamRaw } from '../report/raw.js';
 import { analyzeReport, type Language } from '../trace/analysis.js';
 import { defaultEngine, resolveTarget, Trace, type TraceOptions } from '../trace/trace.js';
@@ -84,10 +86,14 @@ export function mtrCommand(program: Command, lib: { Option: typeof Opt; InvalidA
     .option('--analyze', 'after the report, say what it means: loss vs rate limiting, latency rises, the destination')
     .addOption(new Option('--lang <lang>', 'language of the analysis').choices(['en', 'zh']).default('en'))
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
-    .action(async (host: string, flags: MtrFlags) => runMtr(host, flags));
+    .action(async (host: string, flags: MtrFlags, command: Command) =>
+      runMtr(host, flags, command.getOptionValueSource('reportCycles') !== 'default'),
+    );
 }
 
-async function runMtr(host: string, f: MtrFlags): Promise<void> {
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<void> {
   if (f.inet && f.inet6) throw new VpslineError('EVPSLINE_BAD_OPTION', '-4 and -6 cannot be used together.', 2);
   if (f.udp && f.tcp) throw new VpslineError('EVPSLINE_BAD_OPTION', '-u and -T cannot be used together.', 2);
   if ((f.udp || f.tcp) && (f.icmp || f.icmpSocket))
@@ -96,12 +102,14 @@ async function runMtr(host: string, f: MtrFlags): Promise<void> {
   if (formats > 1) throw new VpslineError('EVPSLINE_BAD_OPTION', 'choose one output format: --json, --csv, --xml or --raw.', 2);
   if (f.order !== undefined && !/^[LDRSNBAWVGJMXI _]+$/.test(f.order))
     throw new VpslineError('EVPSLINE_BAD_OPTION', `-o ${JSON.stringify(f.order)}: fields are the letters LDRSNBAWVGJMXI and space.`, 2);
+  // Without -r or an output format, on a terminal: the live view, running until q unless -c was given.
+  const live = !f.report && !f.reportWide && formats === 0 && !!process.stdout.isTTY && !!process.stdin.isTTY;
   const family = f.inet ? 4 : f.inet6 ? 6 : undefined;
   const protocol = f.udp ? 'udp' : f.tcp ? 'tcp' : f.icmp || f.icmpSocket ? 'icmp' : 'auto';
   const engine = defaultEngine();
   const options: TraceOptions = {
     protocol,
-    cycles: f.reportCycles,
+    cycles: live && !cyclesGiven ? Infinity : f.reportCycles,
     interval: f.interval,
     firstTtl: f.firstTtl,
     maxTtl: f.maxTtl,
@@ -138,8 +146,27 @@ async function runMtr(host: string, f: MtrFlags): Promise<void> {
       });
     }
   }
+  if (live) {
+    const view = new LiveView(t, {
+      title: `vpsline mtr  [v${version}]`,
+      input: process.stdin,
+      output: process.stdout,
+      ...(dns ? { nameOf: (a: string) => dns.nameOf(a) } : {}),
+      showBoth: !!f.showIps,
+    });
+    let failure: unknown;
+    t.done.catch((err: unknown) => (failure = err));
+    view.start();
+    await t.start();
+    await view.finished;
+    await new Promise((resolve) => setImmediate(resolve));
+    if (failure) throw failure; // printed after the terminal is restored
+    return;
+  }
+  const progress = process.stderr.isTTY && !f.raw ? t.on('round', (n) => process.stderr.write(`\rvpsline: round ${n} of ${f.reportCycles} ...`)) : undefined;
   await t.start();
   const report = await t.done;
+  if (progress) process.stderr.write('\r\x1b[K');
   if (f.raw) return;
   if (dns) await dns.settle();
   const names = {

@@ -123,6 +123,7 @@ export class Trace extends EventEmitter<TraceEvents> {
   private destinationTtl: number | null = null;
   private unreachableTtl: number | null = null;
   private stopping = false;
+  private paused = false;
   private ended = false;
   private timer: NodeJS.Timeout | undefined;
   private resolveDone!: (r: TraceReport) => void;
@@ -170,6 +171,35 @@ export class Trace extends EventEmitter<TraceEvents> {
     this.maybeEnd();
   }
 
+  /** Stop sending after the current round until resume(); probes already out still count. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.timer && !this.stopping && !this.ended) this.runRound();
+  }
+
+  /** The address being traced ('' until start() resolved it). */
+  get resolvedAddress(): string {
+    return this.address;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Forget all statistics (mtr's `r`); the path found so far is kept. */
+  reset(): void {
+    for (const [ttl, h] of this.hops) {
+      const fresh = new HopState(ttl);
+      fresh.address = h.address;
+      this.hops.set(ttl, fresh);
+    }
+  }
+
   /** Current hops up to the display limit. */
   snapshot(): HopSnapshot[] {
     const last = this.displayLimit();
@@ -208,7 +238,8 @@ export class Trace extends EventEmitter<TraceEvents> {
   }
 
   private runRound(): void {
-    if (this.stopping) return;
+    this.timer = undefined;
+    if (this.stopping || this.paused) return;
     if (this.round >= this.opts.cycles) {
       this.stopping = true;
       this.maybeEnd();
@@ -255,7 +286,7 @@ export class Trace extends EventEmitter<TraceEvents> {
       ...(this.opts.port !== undefined ? { port: this.opts.port } : {}),
     };
     try {
-      const key = this.engine.send(request, (result) => this.onResult(ttl, round, result));
+      const key = this.engine.send(request, (result) => this.onResult(ttl, round, hop, result));
       this.emit('sent', { ttl, round, key });
     } catch (err) {
       this.outstanding--;
@@ -263,7 +294,7 @@ export class Trace extends EventEmitter<TraceEvents> {
     }
   }
 
-  private onResult(ttl: number, round: number, result: ProbeResult): void {
+  private onResult(ttl: number, round: number, sentFrom: HopState, result: ProbeResult): void {
     this.outstanding--;
     if (result.status === 'error' && (result.error === 'ENETUNREACH' || result.error === 'EHOSTUNREACH')) {
       // The local machine has no route at all: nothing will ever come back.
@@ -271,13 +302,14 @@ export class Trace extends EventEmitter<TraceEvents> {
       return;
     }
     const hop = this.hop(ttl);
-    hop.record(result);
+    // A probe sent before reset() belongs to statistics that are gone.
+    if (hop === sentFrom) hop.record(result);
     const reply = result.reply;
     if (reply) {
       const atTarget = reply.from === this.address;
-      if (atTarget && (reply.kind !== 'time-exceeded')) {
+      if (atTarget && reply.kind !== 'time-exceeded') {
         if (this.destinationTtl === null || ttl < this.destinationTtl) this.destinationTtl = ttl;
-      } else if (reply.kind === 'unreachable' && hop.unreachable) {
+      } else if (reply.kind === 'unreachable' && reply.unreachable && reply.unreachable !== 'port') {
         if (this.unreachableTtl === null || ttl < this.unreachableTtl) this.unreachableTtl = ttl;
       }
     }
