@@ -2,6 +2,7 @@
 import type { Command, InvalidArgumentError as IAE, Option as Opt } from 'commander';
 import { readFileSync } from 'node:fs';
 import { VpslineError } from '../errors.js';
+import { AsnLookup } from '../lookup/asn.js';
 import { ReverseDns } from '../lookup/reverse-dns.js';
 import { renderCsv, renderXml } from '../report/csv-xml.js';
 import { renderJson } from '../report/json.js';
@@ -38,6 +39,7 @@ interface MtrFlags {
   raw?: boolean;
   mpls?: boolean;
   analyze?: boolean;
+  aslookup?: boolean;
   lang: Language;
   keepCapabilities?: boolean;
 }
@@ -83,6 +85,7 @@ export function mtrCommand(program: Command, lib: { Option: typeof Opt; InvalidA
     .option('-x, --xml', 'XML output, like mtr')
     .option('-l, --raw', 'raw event stream, like mtr (0-based hops)')
     .option('-e, --mpls', 'show MPLS labels in the report')
+    .option('-z, --aslookup', 'show the origin AS of each hop (Team Cymru DNS, asynchronous)')
     .option('--analyze', 'after the report, say what it means: loss vs rate limiting, latency rises, the destination')
     .addOption(new Option('--lang <lang>', 'language of the analysis').choices(['en', 'zh']).default('en'))
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
@@ -133,6 +136,8 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
 
   const dns = f.dns ? new ReverseDns() : undefined;
   if (dns) t.on('hop', (h) => h.address && dns.request(h.address));
+  const asn = f.aslookup ? new AsnLookup() : undefined;
+  if (asn) t.on('hop', (h) => h.address && asn.request(h.address));
   if (f.raw) {
     const raw = streamRaw(t, (line) => process.stdout.write(line + '\n'), { mpls: !!f.mpls });
     if (dns) {
@@ -168,9 +173,10 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
   const report = await t.done;
   if (progress) process.stderr.write('\r\x1b[K');
   if (f.raw) return;
-  if (dns) await dns.settle();
+  await Promise.all([dns?.settle(), asn?.settle()]);
   const names = {
     ...(dns ? { nameOf: (a: string) => dns.nameOf(a) } : {}),
+    ...(asn ? { asOf: (a: string) => asn.asOf(a) } : {}),
     showBoth: !!f.showIps,
     ...(f.order ? { fields: f.order } : {}),
   };

@@ -4,7 +4,7 @@
 // XML follows 0.95's layout (values padded as printf pads them) but escapes
 // attribute values, which 0.95 did not.
 import type { TraceReport } from '../trace/trace.js';
-import { fieldsFor, hostLabel, printfValue, type NameOptions } from './fields.js';
+import { asLabel, fieldsFor, hostLabel, printfValue, type NameOptions } from './fields.js';
 
 export interface TableOptions extends NameOptions {
   fields?: string;
@@ -20,7 +20,8 @@ function csvCell(s: string): string {
 
 export function renderCsv(report: TraceReport, opts: TableOptions = {}): string {
   const fields = fieldsFor(opts.fields);
-  const header = ['Mtr_Version', 'Start_Time', 'Status', 'Host', 'Hop', 'Ip', ...fields.map((f) => f.header)];
+  const asn = opts.asOf ? ['Asn'] : [];
+  const header = ['Mtr_Version', 'Start_Time', 'Status', 'Host', 'Hop', 'Ip', ...asn, ...fields.map((f) => f.header)];
   const lines = [header.join(',')];
   // mtr stamps CSV rows with the end of the run, in whole seconds.
   const time = String(Math.floor(report.endedAt.getTime() / 1000));
@@ -29,7 +30,8 @@ export function renderCsv(report: TraceReport, opts: TableOptions = {}): string 
     if (opts.wide) for (const r of h.responders) if (r.address !== h.address) names.push(hostLabel(r.address, opts));
     for (const name of names) {
       const values = fields.map((f) => (f.kind === 'spacer' ? '' : f.kind === 'count' ? String(f.value(h)) : f.value(h).toFixed(2)));
-      lines.push([MTR_VERSION, time, 'OK', csvCell(report.target), String(h.ttl), csvCell(name), ...values].join(','));
+      const as = opts.asOf ? [asLabel(h.address, opts)] : [];
+      lines.push([MTR_VERSION, time, 'OK', csvCell(report.target), String(h.ttl), csvCell(name), ...as, ...values].join(','));
     }
   }
   return lines.join('\n');

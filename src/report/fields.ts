@@ -61,6 +61,14 @@ export interface NameOptions {
   nameOf?: (address: string) => string | null | undefined;
   /** mtr -b: show "name (address)". */
   showBoth?: boolean;
+  /** mtr -z: origin AS number of an address ("15169"); null/undefined when unknown. */
+  asOf?: (address: string) => string | null | undefined;
+}
+
+/** How mtr shows an AS: "AS15169", or "AS???" when unknown. */
+export function asLabel(address: string | null, opts: NameOptions): string {
+  const asn = address ? opts.asOf?.(address) : undefined;
+  return `AS${asn ?? '???'}`;
 }
 
 /** How mtr names a hop: `???`, the address, its name, or `name (address)` with -b. */

@@ -5,7 +5,7 @@
 import type { HopSnapshot } from '../trace/hop.js';
 import { analyzeReport, type Language } from '../trace/analysis.js';
 import type { TraceReport } from '../trace/trace.js';
-import { fieldsFor, hostLabel, type NameOptions } from './fields.js';
+import { asLabel, fieldsFor, hostLabel, type NameOptions } from './fields.js';
 
 export const JSON_EXTENSION_VERSION = 1;
 
@@ -26,6 +26,7 @@ function round3(v: number): number {
 
 function hub(h: HopSnapshot, opts: JsonOptions): Record<string, unknown> {
   const out: Record<string, unknown> = { count: h.ttl, host: hostLabel(h.address, opts) };
+  if (opts.asOf) out['ASN'] = asLabel(h.address, opts);
   for (const f of fieldsFor(opts.fields)) {
     if (f.kind === 'spacer') continue;
     out[f.header] = f.kind === 'count' ? f.value(h) : real(f.value(h));

@@ -7,7 +7,7 @@
 // being cut like mtr does (mtr#92): a wrong number helps nobody.
 import type { HopSnapshot } from '../trace/hop.js';
 import type { TraceReport } from '../trace/trace.js';
-import { fieldsFor, hostLabel as label, printfValue, type Field, type NameOptions } from './fields.js';
+import { asLabel, fieldsFor, hostLabel as label, printfValue, type Field, type NameOptions } from './fields.js';
 
 export { DEFAULT_FIELDS } from './fields.js';
 
@@ -57,12 +57,17 @@ export function renderReport(report: TraceReport, opts: ReportOptions = {}): str
     hostWidth = NARROW_HOST;
   }
   const cut = (s: string, w: number): string => (opts.wide ? s.padEnd(w) : s.slice(0, w).padEnd(w));
+  // mtr -z rows: " %2d. AS%-12s<name>", ten columns more than "  1.|-- ".
+  const asColumns = opts.asOf ? 10 : 0;
+  if (!opts.wide) nameWidth -= asColumns;
+  else hostWidth += asColumns;
+  const prefix = (h: HopSnapshot): string => (opts.asOf ? ` ${String(h.ttl).padStart(2)}. ${asLabel(h.address, opts).padEnd(14)}` : `${String(h.ttl).padStart(3)}.|-- `);
   const lines = [`Start: ${mtrTimestamp(report.startedAt)}`];
   lines.push(`HOST: ${cut(report.source, hostWidth)}${renderFields(fields, fields.map((f) => f.header))}`);
   for (const { hop, name } of rows) {
-    lines.push(`${String(hop.ttl).padStart(3)}.|-- ${cut(name, nameWidth)}${renderFields(fields, fields.map((f) => printfValue(f, hop)))}`);
+    lines.push(`${prefix(hop)}${cut(name, nameWidth)}${renderFields(fields, fields.map((f) => printfValue(f, hop)))}`);
     if (opts.mpls) for (const l of hop.mpls ?? []) lines.push(`       [MPLS: Lbl ${l.label} TC ${l.tc} S ${l.s} TTL ${l.ttl}]`);
-    for (const extra of extras(hop)) lines.push(`        ${cut(extra, nameWidth)}`);
+    for (const extra of extras(hop)) lines.push(`${' '.repeat(8 + asColumns)}${cut(extra, nameWidth)}`);
   }
   return lines.join('\n');
 }

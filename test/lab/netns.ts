@@ -3,6 +3,7 @@
 // process created are ever touched.
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 const created = new Set<string>();
 const children = new Set<ChildProcess>();
@@ -18,6 +19,7 @@ function cleanupSync(): void {
     try {
       execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
     } catch {}
+    rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
   }
   created.clear();
 }
@@ -74,6 +76,15 @@ export class Netns {
     return execFileSync('ip', ['netns', 'exec', this.name, cmd, ...args], { encoding: 'utf8' });
   }
 
+  /**
+   * Processes started with `ip netns exec` in this namespace resolve names
+   * through `nameserver` (iproute2 bind-mounts /etc/netns/<name>/resolv.conf).
+   */
+  useNameserver(nameserver: string): void {
+    mkdirSync(`/etc/netns/${this.name}`, { recursive: true });
+    writeFileSync(`/etc/netns/${this.name}/resolv.conf`, `nameserver ${nameserver}\noptions timeout:1 attempts:1\n`);
+  }
+
   sysctl(key: string, value: string): void {
     this.exec('sysctl', ['-qw', `${key}=${value}`]);
   }
@@ -88,6 +99,7 @@ export class Netns {
     try {
       execFileSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' });
     } catch {}
+    rmSync(`/etc/netns/${this.name}`, { recursive: true, force: true });
     created.delete(this.name);
   }
 }
