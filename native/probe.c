@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
 #include <linux/net_tstamp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -56,7 +57,9 @@
 #define SO_SELECT_ERR_QUEUE 45
 #endif
 
-enum kind { KIND_RAW = 0, KIND_PING = 1, KIND_UDP = 2, KIND_TCP = 3 };
+/* KIND_RAW_UDP sends UDP packets whose header we write (constant-flow probes);
+ * it never receives: answers come as ICMP on the raw ICMP socket. */
+enum kind { KIND_RAW = 0, KIND_PING = 1, KIND_UDP = 2, KIND_TCP = 3, KIND_RAW_UDP = 4 };
 
 /* Messages read per wake-up and per queue, so one busy socket cannot starve the loop. */
 #define MAX_BATCH 512
@@ -505,8 +508,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_get_value_int32(env, argv[1], &kind);
   napi_valuetype t;
   napi_typeof(env, argv[2], &t);
-  if (family < 0 || kind < KIND_RAW || kind > KIND_TCP || t != napi_function)
-    return throw_type(env, "open(family 4|6, kind 0..3, callback)");
+  if (family < 0 || kind < KIND_RAW || kind > KIND_RAW_UDP || t != napi_function)
+    return throw_type(env, "open(family 4|6, kind 0..4, callback)");
 
   int v6 = family == AF_INET6;
   int type, proto;
@@ -514,12 +517,25 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     case KIND_RAW: type = SOCK_RAW; proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP; break;
     case KIND_PING: type = SOCK_DGRAM; proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP; break;
     case KIND_UDP: type = SOCK_DGRAM; proto = IPPROTO_UDP; break;
+    case KIND_RAW_UDP: type = SOCK_RAW; proto = IPPROTO_UDP; break;
     default: type = SOCK_STREAM; proto = IPPROTO_TCP; break;
   }
   int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
   if (fd < 0) return throw_errno(env, errno, "socket");
 
   int one = 1;
+  if (kind == KIND_RAW_UDP) {
+    /* Send-only: a raw UDP socket would otherwise get a copy of every UDP
+     * packet the host receives. A filter that accepts nothing drops them in
+     * the kernel. */
+    struct sock_filter reject = BPF_STMT(BPF_RET | BPF_K, 0);
+    struct sock_fprog prog = {1, &reject};
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {
+      int e = errno;
+      close(fd);
+      return throw_errno(env, e, "setsockopt(SO_ATTACH_FILTER)");
+    }
+  }
   int tsflags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
   setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &tsflags, sizeof tsflags);
   setsockopt(fd, SOL_SOCKET, SO_SELECT_ERR_QUEUE, &one, sizeof one);
@@ -527,7 +543,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   else setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
   /* Raw sockets get every ICMP packet as a normal message; enabling RECVERR on
    * them would deliver each error a second time through the error queue. */
-  if (kind != KIND_RAW) {
+  if (kind != KIND_RAW && kind != KIND_RAW_UDP) {
     if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one);
     else setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
     /* Linux >= 5.9 reports where RFC 4884 extensions (MPLS labels) start. */
@@ -647,7 +663,8 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     return throw_type(env, "send: ttl must be 1..255, tos 0..255, port 0..65535");
   struct sockaddr_storage ss;
   socklen_t slen;
-  if (make_sockaddr(s->family, addr, s->kind == KIND_RAW ? 0 : port, &ss, &slen))
+  int raw = s->kind == KIND_RAW || s->kind == KIND_RAW_UDP;
+  if (make_sockaddr(s->family, addr, raw ? 0 : port, &ss, &slen))
     return throw_type(env, "send: bad address");
 
   union {
@@ -685,7 +702,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   for (int attempt = 0; attempt < 3; attempt++) {
     tx = realtime_ns();
     r = sendmsg(s->fd, &msg, MSG_DONTWAIT);
-    if (r >= 0 || !is_pending_error(errno) || s->kind == KIND_RAW) break;
+    if (r >= 0 || !is_pending_error(errno) || raw) break;
   }
   if (r < 0) return throw_errno(env, errno, "sendmsg");
   napi_value ret;
@@ -809,6 +826,36 @@ static napi_value js_ref(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* routeSource(family, addr) -> the source address the kernel routes to addr
+ * from (connect() on a UDP socket sends nothing). Constant-flow probes need it
+ * for their UDP checksum. */
+static napi_value js_route_source(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return throw_type(env, "routeSource(family, addr)");
+  int family = family_of(env, argv[0]);
+  char addr[INET6_ADDRSTRLEN + 1];
+  struct sockaddr_storage ss, local;
+  socklen_t len, llen = sizeof local;
+  if (family < 0 || get_string(env, argv[1], addr, sizeof addr) || make_sockaddr(family, addr, 9, &ss, &len))
+    return throw_type(env, "routeSource: bad family or address");
+  int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) return throw_errno(env, errno, "socket");
+  if (connect(fd, (struct sockaddr *)&ss, len) != 0 || getsockname(fd, (struct sockaddr *)&local, &llen) != 0) {
+    int e = errno;
+    close(fd);
+    return throw_errno(env, e, "connect");
+  }
+  close(fd);
+  napi_value obj;
+  napi_create_object(env, &obj);
+  sockaddr_to_js(env, obj, "addr", NULL, (struct sockaddr *)&local);
+  napi_value result;
+  napi_get_named_property(env, obj, "addr", &result);
+  return result;
+}
+
 /* now() -> CLOCK_REALTIME ns on the timestamp scale. */
 static napi_value js_now(napi_env env, napi_callback_info info) {
   (void)info;
@@ -856,6 +903,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setIcmpFilter", NULL, js_set_icmp_filter, NULL, NULL, NULL, napi_default, NULL},
       {"setReceiveBuffer", NULL, js_set_receive_buffer, NULL, NULL, NULL, napi_default, NULL},
       {"ref", NULL, js_ref, NULL, NULL, NULL, napi_default, NULL},
+      {"routeSource", NULL, js_route_source, NULL, NULL, NULL, napi_default, NULL},
       {"now", NULL, js_now, NULL, NULL, NULL, napi_default, NULL},
       {"clockOffset", NULL, js_clock_offset, NULL, NULL, NULL, napi_default, NULL},
       {"dropCapabilities", NULL, js_drop_capabilities, NULL, NULL, NULL, napi_default, NULL},

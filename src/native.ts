@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 
 /** Socket kinds, numbered as the addon expects them. */
-export const SocketKind = { raw: 0, ping: 1, udp: 2, tcp: 3 } as const;
+export const SocketKind = { raw: 0, ping: 1, udp: 2, tcp: 3, 'raw-udp': 4 } as const;
 export type SocketKindName = keyof typeof SocketKind;
 
 /** Extended error from the error queue (struct sock_extended_err). */
@@ -51,6 +51,8 @@ export interface NativeProbe {
   setIcmpFilter(handle: number, allowedTypes: number[]): void;
   setReceiveBuffer(handle: number, bytes: number): void;
   ref(handle: number, keepAlive: boolean): void;
+  /** The source address the kernel would use toward `addr` (nothing is sent). */
+  routeSource(family: 4 | 6, addr: string): string;
   now(): number;
   clockOffset(): number;
   dropCapabilities(): void;

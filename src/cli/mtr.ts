@@ -40,6 +40,7 @@ interface MtrFlags {
   mpls?: boolean;
   analyze?: boolean;
   aslookup?: boolean;
+  flows?: number;
   lang: Language;
   keepCapabilities?: boolean;
 }
@@ -86,6 +87,7 @@ export function mtrCommand(program: Command, lib: { Option: typeof Opt; InvalidA
     .option('-l, --raw', 'raw event stream, like mtr (0-based hops)')
     .option('-e, --mpls', 'show MPLS labels in the report')
     .option('-z, --aslookup', 'show the origin AS of each hop (Team Cymru DNS, asynchronous)')
+    .option('--flows <count>', 'constant-flow UDP (Paris traceroute), this many flows at once, one report each; needs CAP_NET_RAW', int('flows'))
     .option('--analyze', 'after the report, say what it means: loss vs rate limiting, latency rises, the destination')
     .addOption(new Option('--lang <lang>', 'language of the analysis').choices(['en', 'zh']).default('en'))
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
@@ -105,8 +107,13 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
   if (formats > 1) throw new VpslineError('EVPSLINE_BAD_OPTION', 'choose one output format: --json, --csv, --xml or --raw.', 2);
   if (f.order !== undefined && !/^[LDRSNBAWVGJMXI _]+$/.test(f.order))
     throw new VpslineError('EVPSLINE_BAD_OPTION', `-o ${JSON.stringify(f.order)}: fields are the letters LDRSNBAWVGJMXI and space.`, 2);
+  if (f.flows !== undefined) {
+    if (f.flows < 1 || f.flows > 64) throw new VpslineError('EVPSLINE_BAD_OPTION', `--flows must be from 1 to 64 (got ${f.flows}).`, 2);
+    if (f.tcp || f.icmp || f.icmpSocket) throw new VpslineError('EVPSLINE_BAD_OPTION', 'constant-flow probes (--flows) are UDP; leave out -T, --icmp and --icmp-socket.', 2);
+    if (f.csv || f.xml || f.raw) throw new VpslineError('EVPSLINE_BAD_OPTION', '--flows prints one report per flow, or a JSON array with --json.', 2);
+  }
   // Without -r or an output format, on a terminal: the live view, running until q unless -c was given.
-  const live = !f.report && !f.reportWide && formats === 0 && !!process.stdout.isTTY && !!process.stdin.isTTY;
+  const live = f.flows === undefined && !f.report && !f.reportWide && formats === 0 && !!process.stdout.isTTY && !!process.stdin.isTTY;
   const family = f.inet ? 4 : f.inet6 ? 6 : undefined;
   const protocol = f.udp ? 'udp' : f.tcp ? 'tcp' : f.icmp || f.icmpSocket ? 'icmp' : 'auto';
   const engine = defaultEngine();
@@ -125,19 +132,24 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
     ...(f.port !== undefined ? { port: f.port } : {}),
     ...(f.icmpSocket ? { icmpSocket: f.icmpSocket } : {}),
   };
-  const t = new Trace(host, options); // validates options before anything is opened
+  const flows = f.flows ?? 0;
+  const traces = flows ? Array.from({ length: flows }, (_, i) => new Trace(host, { ...options, protocol: 'udp', flow: i })) : [new Trace(host, options)];
+  const t = traces[0]!; // options are validated before anything is opened
 
   // Open sockets first (mode ladder), then give up every capability.
   const target = await resolveTarget(host, family);
-  const mode = engine.prepare(target.family, protocol, f.icmpSocket);
+  const mode = flows ? engine.prepareFlow(target.family) : engine.prepare(target.family, protocol, f.icmpSocket);
+  for (let i = 0; i < flows; i++) engine.flowPort(target.family, i);
   if (!f.keepCapabilities) engine.dropCapabilities();
   if (mode.fallbacks.length && process.stderr.isTTY)
     process.stderr.write(`vpsline: using ${mode.protocol.toUpperCase()} probes (${mode.socket} socket): ${mode.fallbacks.join(' ')}\n`);
 
   const dns = f.dns ? new ReverseDns() : undefined;
-  if (dns) t.on('hop', (h) => h.address && dns.request(h.address));
   const asn = f.aslookup ? new AsnLookup() : undefined;
-  if (asn) t.on('hop', (h) => h.address && asn.request(h.address));
+  for (const tr of traces) {
+    if (dns) tr.on('hop', (h) => h.address && dns.request(h.address));
+    if (asn) tr.on('hop', (h) => h.address && asn.request(h.address));
+  }
   if (f.raw) {
     const raw = streamRaw(t, (line) => process.stdout.write(line + '\n'), { mpls: !!f.mpls });
     if (dns) {
@@ -169,8 +181,9 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
     return;
   }
   const progress = process.stderr.isTTY && !f.raw ? t.on('round', (n) => process.stderr.write(`\rvpsline: round ${n} of ${f.reportCycles} ...`)) : undefined;
-  await t.start();
-  const report = await t.done;
+  await Promise.all(traces.map((tr) => tr.start()));
+  const reports = await Promise.all(traces.map((tr) => tr.done));
+  const report = reports[0]!;
   if (progress) process.stderr.write('\r\x1b[K');
   if (f.raw) return;
   await Promise.all([dns?.settle(), asn?.settle()]);
@@ -180,6 +193,20 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
     showBoth: !!f.showIps,
     ...(f.order ? { fields: f.order } : {}),
   };
+  if (flows) {
+    if (f.json) {
+      process.stdout.write(`[\n${reports.map((r) => renderJson(r, { ...names, lang: f.lang })).join(',\n')}\n]\n`);
+      return;
+    }
+    const blocks = reports.map((r) => {
+      const head = `Flow ${r.flow!.index + 1} of ${flows}: UDP source port ${r.flow!.srcPort}, destination port ${r.flow!.dstPort}`;
+      let body = renderReport(r, { ...names, wide: !!f.reportWide, mpls: !!f.mpls });
+      if (f.analyze) body += '\n' + analyzeReport(r, f.lang).map((x) => `- ${x.message}`).join('\n');
+      return `${head}\n${body}`;
+    });
+    process.stdout.write(blocks.join('\n\n') + '\n');
+    return;
+  }
   let text: string;
   if (f.json) text = renderJson(report, { ...names, lang: f.lang });
   else if (f.csv) text = renderCsv(report, { ...names, wide: !!f.reportWide });

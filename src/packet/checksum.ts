@@ -10,6 +10,12 @@ export function sum16(buf: Uint8Array, start = 0, end = buf.length, initial = 0)
   return sum;
 }
 
+/** End-around-carry fold to 16 bits, not inverted. */
+export function onesSum(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return sum;
+}
+
 export function fold(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
   return ~sum & 0xffff;

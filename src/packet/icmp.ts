@@ -78,6 +78,7 @@ export interface QuotedProbe {
   srcPort?: number;
   dstPort?: number;
   tcpSeq?: number;
+  udpChecksum?: number;
 }
 
 export interface IcmpMessage {
@@ -173,7 +174,7 @@ export function decodeQuotedTransport(
   off: number,
   protocol: QuotedProbe['protocol'],
   family: Family,
-): Decoded<Pick<QuotedProbe, 'icmpId' | 'icmpSeq' | 'srcPort' | 'dstPort' | 'tcpSeq'>> {
+): Decoded<Pick<QuotedProbe, 'icmpId' | 'icmpSeq' | 'srcPort' | 'dstPort' | 'tcpSeq' | 'udpChecksum'>> {
   if (buf.length - off < 8) return fail('truncated');
   if (protocol === 'icmp') {
     const type = buf[off]!;
@@ -182,7 +183,7 @@ export function decodeQuotedTransport(
   }
   if (protocol === 'udp') {
     const u = decodeUdp(buf, off);
-    return u.ok ? { ok: true, value: { srcPort: u.value.srcPort, dstPort: u.value.dstPort } } : u;
+    return u.ok ? { ok: true, value: { srcPort: u.value.srcPort, dstPort: u.value.dstPort, udpChecksum: u.value.checksum } } : u;
   }
   const t = decodeTcp(buf, off);
   return t.ok ? { ok: true, value: { srcPort: t.value.srcPort, dstPort: t.value.dstPort, tcpSeq: t.value.seq } } : t;

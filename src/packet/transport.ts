@@ -1,13 +1,14 @@
 // UDP and TCP headers. Decoders need only the first 8 bytes, which is all
 // that many routers quote back in an ICMP error.
 import type { Family } from './address.js';
-import { fold, pseudoHeaderSum, sum16 } from './checksum.js';
+import { fold, onesSum, pseudoHeaderSum, sum16 } from './checksum.js';
 import { fail, IPPROTO_TCP, IPPROTO_UDP, type Decoded } from './ip.js';
 
 export interface UdpHeader {
   srcPort: number;
   dstPort: number;
   length: number;
+  checksum: number;
 }
 
 export function decodeUdp(buf: Uint8Array, off = 0): Decoded<UdpHeader> {
@@ -18,6 +19,7 @@ export function decodeUdp(buf: Uint8Array, off = 0): Decoded<UdpHeader> {
       srcPort: (buf[off]! << 8) | buf[off + 1]!,
       dstPort: (buf[off + 2]! << 8) | buf[off + 3]!,
       length: (buf[off + 4]! << 8) | buf[off + 5]!,
+      checksum: (buf[off + 6]! << 8) | buf[off + 7]!,
     },
   };
 }
@@ -36,6 +38,25 @@ export function encodeUdp(ep: Endpoints, srcPort: number, dstPort: number, paylo
   seg.set(payload, 8);
   const sum = fold(sum16(seg, 0, seg.length, pseudoHeaderSum(ep.family, ep.src, ep.dst, IPPROTO_UDP, seg.length)));
   seg.writeUInt16BE(sum === 0 ? 0xffff : sum, 6);
+  return seg;
+}
+
+/**
+ * A UDP datagram whose checksum is `checksum` (1..0xfffe), by choosing the
+ * first two payload bytes: Paris traceroute's trick for carrying a probe's
+ * identity in a header field while ports (the flow) stay constant.
+ */
+export function encodeUdpWithChecksum(ep: Endpoints, srcPort: number, dstPort: number, payloadLength: number, checksum: number): Buffer {
+  if (!(checksum >= 1 && checksum <= 0xfffe)) throw new RangeError('checksum must be 1..0xfffe');
+  const seg = Buffer.alloc(8 + Math.max(2, payloadLength));
+  seg.writeUInt16BE(srcPort, 0);
+  seg.writeUInt16BE(dstPort, 2);
+  seg.writeUInt16BE(seg.length, 4);
+  const partial = onesSum(sum16(seg, 0, seg.length, pseudoHeaderSum(ep.family, ep.src, ep.dst, IPPROTO_UDP, seg.length)));
+  // Want ~onesSum(partial + x) == checksum, so x = target - partial in one's complement.
+  const target = ~checksum & 0xffff;
+  seg.writeUInt16BE(onesSum(target + (~partial & 0xffff)), 8);
+  seg.writeUInt16BE(checksum, 6);
   return seg;
 }
 

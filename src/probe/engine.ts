@@ -4,8 +4,9 @@
 import { performance } from 'node:perf_hooks';
 import { VpslineError } from '../errors.js';
 import { isNativeError, native, SocketKind, type NativeMessage, type NativeProbe, type SocketKindName } from '../native.js';
-import { addressFamily, type Family } from '../packet/address.js';
+import { addressBytes, addressFamily, type Family } from '../packet/address.js';
 import { encodeEcho, ICMP4, ICMP6 } from '../packet/icmp.js';
+import { encodeUdpWithChecksum } from '../packet/transport.js';
 import { pingRemedy, RAW_REMEDY } from './privileges.js';
 import { ProbeRegistry, type EngineCounters, type ReceivingSocket, type RegisteredProbe } from './registry.js';
 import type { DecodedReply, ProbeProtocol } from './reply.js';
@@ -26,6 +27,12 @@ export interface ProbeRequest {
   size?: number;
   /** UDP: fixed destination port (default: one port per probe from 33434 up). TCP: destination port (default 80). */
   port?: number;
+  /**
+   * UDP only: send as constant flow number `flow` (Paris traceroute): the
+   * same ports for every probe, so ECMP routers keep them on one path; the
+   * probe's identity travels in the UDP checksum. Needs raw sockets.
+   */
+  flow?: number;
   timeoutMs: number;
 }
 
@@ -60,6 +67,7 @@ interface InFlight extends RegisteredProbe {
 type SharedSocket = ReceivingSocket;
 
 const DEFAULT_TCP_PORT = 80;
+const FLOW_DST_PORT = 33434;
 const ECONNREFUSED = 111;
 const IPV4_HEADER = 20;
 const IPV6_HEADER = 40;
@@ -159,6 +167,32 @@ export class ProbeEngine {
     return { protocol: 'udp', socket: 'udp', fallbacks };
   }
 
+  /**
+   * Open what constant-flow UDP probes need: a raw ICMP socket for the
+   * answers and a send-only raw UDP socket. Both need CAP_NET_RAW.
+   */
+  prepareFlow(family: Family): ProbeMode {
+    const mode = this.prepare(family, 'icmp', 'raw');
+    this.sharedSocket(family, 'raw-udp');
+    return { protocol: 'udp', socket: 'raw-udp', fallbacks: mode.fallbacks };
+  }
+
+  /** Source port of constant flow `flow` (reserved by a bound UDP socket, so no other program uses it). */
+  flowPort(family: Family, flow: number): number {
+    const name = `${family}/flow${flow}`;
+    let sock = this.shared.get(name);
+    if (!sock) {
+      const s: SharedSocket = { handle: -1, kind: 'udp', family };
+      // Errors for our flow probes reach this socket too; matching counts them as foreign.
+      s.handle = this.openNative(family, 'udp', (msgs) => this.onMessages(s, msgs));
+      this.addon.ref(s.handle, false);
+      this.addon.bind(s.handle, family === 4 ? '0.0.0.0' : '::', 0);
+      this.shared.set(name, s);
+      sock = s;
+    }
+    return this.addon.localAddress(sock.handle).port;
+  }
+
   /** Which ICMP socket kind is open for `family`, if any. */
   icmpSocketKind(family: Family): IcmpSocketKind | undefined {
     if (this.shared.has(`${family}/raw`)) return 'raw';
@@ -191,6 +225,7 @@ export class ProbeEngine {
     if (addressFamily(request.dst) !== request.family)
       throw new VpslineError('EVPSLINE_BAD_OPTION', `${request.dst} is not an IPv${request.family} address`, 2);
     if (request.protocol === 'tcp') return this.sendTcp(request, done);
+    if (request.protocol === 'udp' && request.flow !== undefined) return this.sendFlow(request, done);
     const sock = request.protocol === 'udp' ? this.sharedSocket(request.family, 'udp') : this.icmpSocket(request.family);
     const key = this.registry.allocate(request.protocol, request.dst, request.protocol === 'udp' ? request.port : undefined);
     const entry: InFlight = {
@@ -291,12 +326,60 @@ export class ProbeEngine {
       // namespace, which is exactly the set of raw sockets that can see our
       // replies: as an ICMP identifier it cannot collide with another vpsline.
       sock.icmpId = this.addon.localAddress(this.sharedSocket(family, 'udp').handle).port;
-    } else {
+    } else if (kind === 'ping' || kind === 'udp') {
       this.addon.bind(sock.handle, family === 4 ? '0.0.0.0' : '::', 0);
       if (kind === 'ping') sock.icmpId = this.addon.localAddress(sock.handle).port;
     }
     this.shared.set(name, sock);
     return sock;
+  }
+
+  // ---- constant-flow UDP (Paris): raw UDP out, ICMP back on the raw ICMP socket ----
+
+  private readonly sources = new Map<string, Uint8Array>();
+
+  private sendFlow(request: ProbeRequest, done: (r: ProbeResult) => void): number {
+    const { family, dst } = request;
+    const icmp = this.shared.get(`${family}/raw`);
+    const sender = this.shared.get(`${family}/raw-udp`);
+    if (!icmp || !sender) this.prepareFlow(family);
+    const receiving = this.shared.get(`${family}/raw`)!;
+    const srcPort = this.flowPort(family, request.flow!);
+    const dstPort = request.port ?? FLOW_DST_PORT;
+    let src = this.sources.get(dst);
+    if (!src) {
+      src = addressBytes(this.addon.routeSource(family, dst), family);
+      this.sources.set(dst, src);
+    }
+    const key = this.registry.allocate('udp-flow', dst);
+    const entry: InFlight = {
+      request,
+      protocol: 'udp',
+      flow: { srcPort, dstPort },
+      dst,
+      key,
+      socket: receiving.handle,
+      txNs: 0,
+      deadlineNs: 0,
+      clockStepped: false,
+      ownSocket: false,
+      done,
+    };
+    this.registry.add(entry);
+    const headers = (family === 4 ? IPV4_HEADER : IPV6_HEADER) + ICMP_OR_UDP_HEADER;
+    const packet = encodeUdpWithChecksum({ family, src, dst: addressBytes(dst, family) }, srcPort, dstPort, (request.size ?? 64) - headers, key);
+    try {
+      entry.txNs = this.addon.send(this.shared.get(`${family}/raw-udp`)!.handle, packet, dst, 0, request.ttl, request.tos ?? 0);
+    } catch (err) {
+      this.registry.delete(entry);
+      this.counters.sendErrors++;
+      const message = isNativeError(err) ? err.code : String(err);
+      queueMicrotask(() => done({ request, status: 'error', txNs: this.now(), rttMs: null, key, error: message }));
+      return key;
+    }
+    this.counters.sent++;
+    this.arm(entry);
+    return key;
   }
 
   // ---- TCP: one socket per probe ----

@@ -26,6 +26,8 @@ export interface EngineCounters {
 /** What the registry needs to know about a probe. */
 export interface RegisteredProbe {
   protocol: ProbeProtocol;
+  /** Constant-flow UDP: identity is the checksum, and these ports must match. */
+  flow?: { srcPort: number; dstPort: number };
   dst: string;
   /** ICMP sequence, UDP destination port or TCP source port. */
   key: number;
@@ -45,8 +47,9 @@ export interface ReceivingSocket {
 const UDP_BASE_PORT = 33434;
 const UDP_PORT_RANGE = 8192;
 
-export function registryKey(protocol: ProbeProtocol, dst: string, key: number): string {
-  return `${protocol}|${dst}|${key}`;
+/** Constant-flow probes have their own identity space: a checksum is not a port. */
+export function registryKey(protocol: ProbeProtocol, dst: string, key: number, flow = false): string {
+  return `${protocol}${flow ? '~flow' : ''}|${dst}|${key}`;
 }
 
 export class ProbeRegistry<P extends RegisteredProbe> {
@@ -74,40 +77,48 @@ export class ProbeRegistry<P extends RegisteredProbe> {
     return this.inFlight.values();
   }
 
+  private keyOf(probe: P): string {
+    return registryKey(probe.protocol, probe.dst, probe.key, probe.flow !== undefined);
+  }
+
   add(probe: P): void {
-    this.inFlight.set(registryKey(probe.protocol, probe.dst, probe.key), probe);
+    this.inFlight.set(this.keyOf(probe), probe);
   }
 
   has(probe: P): boolean {
-    return this.inFlight.get(registryKey(probe.protocol, probe.dst, probe.key)) === probe;
+    return this.inFlight.get(this.keyOf(probe)) === probe;
   }
 
   /** Remove a probe; false when it was already gone (settled before). */
   delete(probe: P): boolean {
     if (!this.has(probe)) return false;
-    this.inFlight.delete(registryKey(probe.protocol, probe.dst, probe.key));
+    this.inFlight.delete(this.keyOf(probe));
     return true;
   }
 
   /**
    * A free identity for one more probe to `dst`: the next ICMP sequence or UDP
    * destination port not in flight, from a random start per destination.
-   * `fixedPort` (UDP) asks for exactly that port.
+   * `fixedPort` (UDP) asks for exactly that port. 'udp-flow': a checksum
+   * value for a constant-flow probe.
    */
-  allocate(protocol: 'icmp' | 'udp', dst: string, fixedPort?: number): number {
-    if (fixedPort !== undefined) {
+  allocate(protocol: 'icmp' | 'udp' | 'udp-flow', dst: string, fixedPort?: number): number {
+    if (fixedPort !== undefined && protocol === 'udp') {
       if (this.inFlight.has(registryKey(protocol, dst, fixedPort)))
         throw new VpslineError('EVPSLINE_SOCKET', `a probe to port ${fixedPort} of ${dst} is still in flight; use a longer interval`);
       return fixedPort;
     }
-    const size = protocol === 'udp' ? UDP_PORT_RANGE : 0x10000;
-    const base = protocol === 'udp' ? UDP_BASE_PORT : 0;
+    // ICMP sequence 0..65535; UDP destination ports from 33434; flow checksums 1..0xfffe.
+    const size = protocol === 'udp' ? UDP_PORT_RANGE : protocol === 'udp-flow' ? 0xfffe : 0x10000;
+    const base = protocol === 'udp' ? UDP_BASE_PORT : protocol === 'udp-flow' ? 1 : 0;
+    const flow = protocol === 'udp-flow';
+    const proto = flow ? 'udp' : protocol;
     const space = `${protocol}|${dst}`;
     let cursor = this.cursors.get(space) ?? randomInt(0, size);
     for (let i = 0; i < size; i++) {
       const key = base + (cursor % size);
       cursor = (cursor + 1) % size;
-      if (!this.inFlight.has(registryKey(protocol, dst, key))) {
+      if (!this.inFlight.has(registryKey(proto, dst, key, flow))) {
         this.cursors.set(space, cursor);
         return key;
       }
@@ -139,8 +150,8 @@ export class ProbeRegistry<P extends RegisteredProbe> {
       this.counters.foreign++;
       return undefined;
     }
-    const probe = this.inFlight.get(registryKey(id.protocol, id.dst, id.key));
-    if (!probe || probe.socket !== sock.handle) {
+    const probe = this.inFlight.get(registryKey(id.protocol, id.dst, id.key, id.flow !== undefined));
+    if (!probe || probe.socket !== sock.handle || (probe.flow && (probe.flow.srcPort !== id.flow?.srcPort || probe.flow.dstPort !== id.flow?.dstPort))) {
       this.counters.foreign++;
       return undefined;
     }

@@ -27,6 +27,8 @@ export interface ReplyIdentity {
   key: number;
   /** ICMP identifier when the packet carries one (raw sockets must check it). */
   icmpId?: number;
+  /** A constant-flow UDP probe: `key` is its UDP checksum, ports are the flow's. */
+  flow?: { srcPort: number; dstPort: number };
 }
 
 export type ReplyKind = 'echo-reply' | 'time-exceeded' | 'unreachable' | 'tcp-open' | 'tcp-refused';
@@ -99,12 +101,16 @@ function decodeRaw(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
   if (m.kind !== 'time-exceeded' && m.kind !== 'unreachable') return fail('unsupported');
   const q = decodeQuotedProbe(data, m.quotedOffset!, m.quotedEnd!);
   if (!q.ok) return q;
-  if (q.value.protocol !== 'icmp' || q.value.icmpSeq === undefined) return fail('unsupported');
-  const reply: DecodedReply = {
-    ...common,
-    kind: m.kind,
-    identity: { protocol: 'icmp', dst: q.value.dst, key: q.value.icmpSeq, icmpId: q.value.icmpId! },
-  };
+  let identity: ReplyIdentity;
+  if (q.value.protocol === 'icmp' && q.value.icmpSeq !== undefined) {
+    identity = { protocol: 'icmp', dst: q.value.dst, key: q.value.icmpSeq, icmpId: q.value.icmpId! };
+  } else if (q.value.protocol === 'udp' && q.value.udpChecksum !== undefined) {
+    // Constant-flow UDP probes are sent raw and answered here.
+    identity = { protocol: 'udp', dst: q.value.dst, key: q.value.udpChecksum, flow: { srcPort: q.value.srcPort!, dstPort: q.value.dstPort! } };
+  } else {
+    return fail('unsupported');
+  }
+  const reply: DecodedReply = { ...common, kind: m.kind, identity };
   if (m.kind === 'unreachable') reply.unreachable = unreachableReason(family, m.code);
   if (m.mpls) reply.mpls = m.mpls;
   return { ok: true, value: reply };

@@ -82,6 +82,7 @@ export function jsonReport(report: TraceReport, opts: JsonOptions = {}): Record<
         endReason: report.endReason,
         rounds: report.rounds,
         destinationTtl: report.destinationTtl,
+        ...(report.flow ? { flow: report.flow } : {}),
         analysis: analyzeReport(report, opts.lang ?? 'en'),
       },
     },

@@ -30,6 +30,12 @@ export interface TraceOptions {
   maxUnknown?: number;
   /** UDP destination port (fixed) or TCP destination port. */
   port?: number;
+  /**
+   * Constant-flow UDP (Paris traceroute): every probe of this trace uses the
+   * same ports, so ECMP routers keep it on one path. Different flow numbers
+   * take different source ports, to see several paths. Needs raw sockets.
+   */
+  flow?: number;
   /** Share sockets with other traces (default: the process-wide engine). */
   engine?: ProbeEngine;
 }
@@ -48,6 +54,7 @@ export interface TraceSettings {
   timeout: number;
   maxUnknown: number;
   port?: number;
+  flow?: number;
 }
 
 export interface TraceReport {
@@ -68,6 +75,8 @@ export interface TraceReport {
   hops: HopSnapshot[];
   /** TTL at which the destination answered, if it did. */
   destinationTtl: number | null;
+  /** Constant-flow traces: the flow's ports. */
+  flow?: { index: number; srcPort: number; dstPort: number };
 }
 
 export interface ProbeEvent {
@@ -111,7 +120,7 @@ export class Trace extends EventEmitter<TraceEvents> {
   readonly done: Promise<TraceReport>;
   readonly target: string;
 
-  private readonly opts: Required<Omit<TraceOptions, 'engine' | 'family' | 'port' | 'icmpSocket'>> & Pick<TraceOptions, 'family' | 'port' | 'icmpSocket'>;
+  private readonly opts: Required<Omit<TraceOptions, 'engine' | 'family' | 'port' | 'icmpSocket' | 'flow'>> & Pick<TraceOptions, 'family' | 'port' | 'icmpSocket' | 'flow'>;
   private readonly engine: ProbeEngine;
   private readonly hops = new Map<number, HopState>();
   private address = '';
@@ -149,7 +158,8 @@ export class Trace extends EventEmitter<TraceEvents> {
       const { address, family } = await resolveTarget(this.target, this.opts.family);
       this.address = address;
       this.family = family;
-      this.mode = this.engine.prepare(family, this.opts.protocol, this.opts.icmpSocket);
+      this.mode =
+        this.opts.flow !== undefined ? this.engine.prepareFlow(family) : this.engine.prepare(family, this.opts.protocol, this.opts.icmpSocket);
       await this.engine.ready();
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
@@ -284,6 +294,7 @@ export class Trace extends EventEmitter<TraceEvents> {
       size: this.opts.packetSize,
       timeoutMs: this.opts.timeout * 1000,
       ...(this.opts.port !== undefined ? { port: this.opts.port } : {}),
+      ...(this.opts.flow !== undefined ? { flow: this.opts.flow } : {}),
     };
     try {
       const key = this.engine.send(request, (result) => this.onResult(ttl, round, hop, result));
@@ -350,6 +361,7 @@ export class Trace extends EventEmitter<TraceEvents> {
         timeout: o.timeout,
         maxUnknown: o.maxUnknown,
         ...(o.port !== undefined ? { port: o.port } : {}),
+        ...(o.flow !== undefined ? { flow: o.flow } : {}),
       },
       address: this.address,
       family: this.family,
@@ -361,6 +373,9 @@ export class Trace extends EventEmitter<TraceEvents> {
       rounds: this.round,
       hops: this.snapshot(),
       destinationTtl: this.destinationTtl,
+      ...(o.flow !== undefined
+        ? { flow: { index: o.flow, srcPort: this.engine.flowPort(this.family, o.flow), dstPort: o.port ?? 33434 } }
+        : {}),
     };
     this.emit('end', report);
     this.resolveDone(report);
@@ -397,6 +412,10 @@ function validate(o: Trace['opts']): void {
   if (!(o.timeout > 0 && o.timeout <= 60)) bad(`probe timeout (-Z) must be between 0 and 60 seconds (got ${o.timeout}).`);
   int(o.maxUnknown, 1, 255, 'max unknown hops (-U)');
   if (o.port !== undefined) int(o.port, 1, 65535, 'port (-P)');
+  if (o.flow !== undefined) {
+    int(o.flow, 0, 1023, 'flow');
+    if (o.protocol !== 'udp' && o.protocol !== 'auto') bad('constant-flow probes (--flows) are UDP; leave out -T/--icmp.');
+  }
   if (!['auto', 'icmp', 'udp', 'tcp'].includes(o.protocol)) bad(`protocol must be icmp, udp or tcp (got ${String(o.protocol)}).`);
 }
 

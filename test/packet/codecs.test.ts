@@ -184,3 +184,21 @@ describe('ICMP', () => {
     assert.equal(unreachableReason(6, 0), 'net');
   });
 });
+
+describe('constant-flow UDP', () => {
+  test('any checksum from 1 to 0xfffe can be made by the first two payload bytes', async () => {
+    const { encodeUdpWithChecksum } = await import('../../src/packet/transport.js');
+    for (const ep of [ep4, ep6]) {
+      for (const want of [1, 2, 0x1234, 0x7fff, 0x8000, 0xfffe]) {
+        const seg = encodeUdpWithChecksum(ep, 40000, 33434, 36, want);
+        assert.equal(seg.readUInt16BE(6), want);
+        const pseudo = Buffer.concat([
+          Buffer.from(ep.src),
+          Buffer.from(ep.dst),
+          ep.family === 4 ? Buffer.from([0, IPPROTO_UDP, seg.length >> 8, seg.length & 0xff]) : Buffer.from([0, 0, seg.length >> 8, seg.length & 0xff, 0, 0, 0, IPPROTO_UDP]),
+        ]);
+        assert.equal(internetChecksum(Buffer.concat([pseudo, seg])), 0, `checksum ${want} verifies`);
+      }
+    }
+  });
+});
