@@ -58,8 +58,9 @@
 #endif
 
 /* KIND_RAW_UDP sends UDP packets whose header we write (constant-flow probes);
- * it never receives: answers come as ICMP on the raw ICMP socket. */
-enum kind { KIND_RAW = 0, KIND_PING = 1, KIND_UDP = 2, KIND_TCP = 3, KIND_RAW_UDP = 4 };
+ * it never receives: answers come as ICMP on the raw ICMP socket.
+ * KIND_RAW_TCP sends SYNs we write and receives the destination's SYN-ACK/RST. */
+enum kind { KIND_RAW = 0, KIND_PING = 1, KIND_UDP = 2, KIND_TCP = 3, KIND_RAW_UDP = 4, KIND_RAW_TCP = 5 };
 
 /* Messages read per wake-up and per queue, so one busy socket cannot starve the loop. */
 #define MAX_BATCH 512
@@ -508,8 +509,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_get_value_int32(env, argv[1], &kind);
   napi_valuetype t;
   napi_typeof(env, argv[2], &t);
-  if (family < 0 || kind < KIND_RAW || kind > KIND_RAW_UDP || t != napi_function)
-    return throw_type(env, "open(family 4|6, kind 0..4, callback)");
+  if (family < 0 || kind < KIND_RAW || kind > KIND_RAW_TCP || t != napi_function)
+    return throw_type(env, "open(family 4|6, kind 0..5, callback)");
 
   int v6 = family == AF_INET6;
   int type, proto;
@@ -518,6 +519,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     case KIND_PING: type = SOCK_DGRAM; proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP; break;
     case KIND_UDP: type = SOCK_DGRAM; proto = IPPROTO_UDP; break;
     case KIND_RAW_UDP: type = SOCK_RAW; proto = IPPROTO_UDP; break;
+    case KIND_RAW_TCP: type = SOCK_RAW; proto = IPPROTO_TCP; break;
     default: type = SOCK_STREAM; proto = IPPROTO_TCP; break;
   }
   int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
@@ -543,7 +545,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   else setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
   /* Raw sockets get every ICMP packet as a normal message; enabling RECVERR on
    * them would deliver each error a second time through the error queue. */
-  if (kind != KIND_RAW && kind != KIND_RAW_UDP) {
+  if (kind != KIND_RAW && kind != KIND_RAW_UDP && kind != KIND_RAW_TCP) {
     if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one);
     else setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
     /* Linux >= 5.9 reports where RFC 4884 extensions (MPLS labels) start. */
@@ -663,7 +665,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     return throw_type(env, "send: ttl must be 1..255, tos 0..255, port 0..65535");
   struct sockaddr_storage ss;
   socklen_t slen;
-  int raw = s->kind == KIND_RAW || s->kind == KIND_RAW_UDP;
+  int raw = s->kind == KIND_RAW || s->kind == KIND_RAW_UDP || s->kind == KIND_RAW_TCP;
   if (make_sockaddr(s->family, addr, raw ? 0 : port, &ss, &slen))
     return throw_type(env, "send: bad address");
 

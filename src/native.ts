@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 
 /** Socket kinds, numbered as the addon expects them. */
-export const SocketKind = { raw: 0, ping: 1, udp: 2, tcp: 3, 'raw-udp': 4 } as const;
+export const SocketKind = { raw: 0, ping: 1, udp: 2, tcp: 3, 'raw-udp': 4, 'raw-tcp': 5 } as const;
 export type SocketKindName = keyof typeof SocketKind;
 
 /** Extended error from the error queue (struct sock_extended_err). */

@@ -87,7 +87,7 @@ export function mtrCommand(program: Command, lib: { Option: typeof Opt; InvalidA
     .option('-l, --raw', 'raw event stream, like mtr (0-based hops)')
     .option('-e, --mpls', 'show MPLS labels in the report')
     .option('-z, --aslookup', 'show the origin AS of each hop (Team Cymru DNS, asynchronous)')
-    .option('--flows <count>', 'constant-flow UDP (Paris traceroute), this many flows at once, one report each; needs CAP_NET_RAW', int('flows'))
+    .option('--flows <count>', 'constant-flow UDP, or TCP with -T (Paris traceroute): this many flows at once, one report each; needs CAP_NET_RAW', int('flows'))
     .option('--analyze', 'after the report, say what it means: loss vs rate limiting, latency rises, the destination')
     .addOption(new Option('--lang <lang>', 'language of the analysis').choices(['en', 'zh']).default('en'))
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
@@ -109,7 +109,7 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
     throw new VpslineError('EVPSLINE_BAD_OPTION', `-o ${JSON.stringify(f.order)}: fields are the letters LDRSNBAWVGJMXI and space.`, 2);
   if (f.flows !== undefined) {
     if (f.flows < 1 || f.flows > 64) throw new VpslineError('EVPSLINE_BAD_OPTION', `--flows must be from 1 to 64 (got ${f.flows}).`, 2);
-    if (f.tcp || f.icmp || f.icmpSocket) throw new VpslineError('EVPSLINE_BAD_OPTION', 'constant-flow probes (--flows) are UDP; leave out -T, --icmp and --icmp-socket.', 2);
+    if (f.icmp || f.icmpSocket) throw new VpslineError('EVPSLINE_BAD_OPTION', 'constant-flow probes (--flows) are UDP, or TCP with -T; leave out --icmp and --icmp-socket.', 2);
     if (f.csv || f.xml || f.raw) throw new VpslineError('EVPSLINE_BAD_OPTION', '--flows prints one report per flow, or a JSON array with --json.', 2);
   }
   // Without -r or an output format, on a terminal: the live view, running until q unless -c was given.
@@ -133,13 +133,14 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
     ...(f.icmpSocket ? { icmpSocket: f.icmpSocket } : {}),
   };
   const flows = f.flows ?? 0;
-  const traces = flows ? Array.from({ length: flows }, (_, i) => new Trace(host, { ...options, protocol: 'udp', flow: i })) : [new Trace(host, options)];
+  const flowProtocol = f.tcp ? 'tcp' : 'udp';
+  const traces = flows ? Array.from({ length: flows }, (_, i) => new Trace(host, { ...options, protocol: flowProtocol, flow: i })) : [new Trace(host, options)];
   const t = traces[0]!; // options are validated before anything is opened
 
   // Open sockets first (mode ladder), then give up every capability.
   const target = await resolveTarget(host, family);
-  const mode = flows ? engine.prepareFlow(target.family) : engine.prepare(target.family, protocol, f.icmpSocket);
-  for (let i = 0; i < flows; i++) engine.flowPort(target.family, i);
+  const mode = flows ? engine.prepareFlow(target.family, flowProtocol) : engine.prepare(target.family, protocol, f.icmpSocket);
+  for (let i = 0; i < flows; i++) engine.flowPort(target.family, i, flowProtocol);
   if (!f.keepCapabilities) engine.dropCapabilities();
   if (mode.fallbacks.length && process.stderr.isTTY)
     process.stderr.write(`vpsline: using ${mode.protocol.toUpperCase()} probes (${mode.socket} socket): ${mode.fallbacks.join(' ')}\n`);
@@ -199,7 +200,7 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
       return;
     }
     const blocks = reports.map((r) => {
-      const head = `Flow ${r.flow!.index + 1} of ${flows}: UDP source port ${r.flow!.srcPort}, destination port ${r.flow!.dstPort}`;
+      const head = `Flow ${r.flow!.index + 1} of ${flows}: ${flowProtocol.toUpperCase()} source port ${r.flow!.srcPort}, destination port ${r.flow!.dstPort}`;
       let body = renderReport(r, { ...names, wide: !!f.reportWide, mpls: !!f.mpls });
       if (f.analyze) body += '\n' + analyzeReport(r, f.lang).map((x) => `- ${x.message}`).join('\n');
       return `${head}\n${body}`;

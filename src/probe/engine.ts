@@ -6,7 +6,7 @@ import { VpslineError } from '../errors.js';
 import { isNativeError, native, SocketKind, type NativeMessage, type NativeProbe, type SocketKindName } from '../native.js';
 import { addressBytes, addressFamily, type Family } from '../packet/address.js';
 import { encodeEcho, ICMP4, ICMP6 } from '../packet/icmp.js';
-import { encodeUdpWithChecksum } from '../packet/transport.js';
+import { encodeTcp, encodeUdpWithChecksum, TCP_SYN } from '../packet/transport.js';
 import { pingRemedy, RAW_REMEDY } from './privileges.js';
 import { ProbeRegistry, type EngineCounters, type ReceivingSocket, type RegisteredProbe } from './registry.js';
 import type { DecodedReply, ProbeProtocol } from './reply.js';
@@ -28,9 +28,10 @@ export interface ProbeRequest {
   /** UDP: fixed destination port (default: one port per probe from 33434 up). TCP: destination port (default 80). */
   port?: number;
   /**
-   * UDP only: send as constant flow number `flow` (Paris traceroute): the
+   * UDP or TCP: send as constant flow number `flow` (Paris traceroute): the
    * same ports for every probe, so ECMP routers keep them on one path; the
-   * probe's identity travels in the UDP checksum. Needs raw sockets.
+   * probe's identity travels in the UDP checksum or the TCP sequence number.
+   * Needs raw sockets.
    */
   flow?: number;
   timeoutMs: number;
@@ -168,23 +169,26 @@ export class ProbeEngine {
   }
 
   /**
-   * Open what constant-flow UDP probes need: a raw ICMP socket for the
-   * answers and a send-only raw UDP socket. Both need CAP_NET_RAW.
+   * Open what constant-flow probes need: a raw ICMP socket for the routers'
+   * answers, and a raw UDP (send-only) or raw TCP socket (which also gets the
+   * destination's SYN-ACK or RST). All need CAP_NET_RAW.
    */
-  prepareFlow(family: Family): ProbeMode {
+  prepareFlow(family: Family, protocol: 'udp' | 'tcp' = 'udp'): ProbeMode {
     const mode = this.prepare(family, 'icmp', 'raw');
-    this.sharedSocket(family, 'raw-udp');
-    return { protocol: 'udp', socket: 'raw-udp', fallbacks: mode.fallbacks };
+    const kind = protocol === 'udp' ? 'raw-udp' : 'raw-tcp';
+    const sock = this.sharedSocket(family, kind);
+    if (kind === 'raw-tcp') this.addon.setReceiveBuffer(sock.handle, RAW_RECEIVE_BUFFER);
+    return { protocol, socket: kind, fallbacks: mode.fallbacks };
   }
 
-  /** Source port of constant flow `flow` (reserved by a bound UDP socket, so no other program uses it). */
-  flowPort(family: Family, flow: number): number {
-    const name = `${family}/flow${flow}`;
+  /** Source port of constant flow `flow` (reserved by a bound socket, so no other program uses it). */
+  flowPort(family: Family, flow: number, protocol: 'udp' | 'tcp' = 'udp'): number {
+    const name = `${family}/${protocol}-flow${flow}`;
     let sock = this.shared.get(name);
     if (!sock) {
-      const s: SharedSocket = { handle: -1, kind: 'udp', family };
-      // Errors for our flow probes reach this socket too; matching counts them as foreign.
-      s.handle = this.openNative(family, 'udp', (msgs) => this.onMessages(s, msgs));
+      const s: SharedSocket = { handle: -1, kind: protocol, family };
+      // Errors for our UDP flow probes reach this socket too; matching counts them as foreign.
+      s.handle = this.openNative(family, protocol, (msgs) => this.onMessages(s, msgs));
       this.addon.ref(s.handle, false);
       this.addon.bind(s.handle, family === 4 ? '0.0.0.0' : '::', 0);
       this.shared.set(name, s);
@@ -224,8 +228,8 @@ export class ProbeEngine {
     if (this.closed) throw new VpslineError('EVPSLINE_SOCKET', 'the probe engine is closed');
     if (addressFamily(request.dst) !== request.family)
       throw new VpslineError('EVPSLINE_BAD_OPTION', `${request.dst} is not an IPv${request.family} address`, 2);
+    if (request.flow !== undefined && request.protocol !== 'icmp') return this.sendFlow(request, done);
     if (request.protocol === 'tcp') return this.sendTcp(request, done);
-    if (request.protocol === 'udp' && request.flow !== undefined) return this.sendFlow(request, done);
     const sock = request.protocol === 'udp' ? this.sharedSocket(request.family, 'udp') : this.icmpSocket(request.family);
     const key = this.registry.allocate(request.protocol, request.dst, request.protocol === 'udp' ? request.port : undefined);
     const entry: InFlight = {
@@ -334,31 +338,34 @@ export class ProbeEngine {
     return sock;
   }
 
-  // ---- constant-flow UDP (Paris): raw UDP out, ICMP back on the raw ICMP socket ----
+  // ---- constant flows (Paris): raw UDP/TCP out; ICMP back on the raw ICMP
+  // socket, the destination's SYN-ACK/RST on the raw TCP socket ----
 
   private readonly sources = new Map<string, Uint8Array>();
 
   private sendFlow(request: ProbeRequest, done: (r: ProbeResult) => void): number {
     const { family, dst } = request;
-    const icmp = this.shared.get(`${family}/raw`);
-    const sender = this.shared.get(`${family}/raw-udp`);
-    if (!icmp || !sender) this.prepareFlow(family);
+    const tcp = request.protocol === 'tcp';
+    const senderName = `${family}/${tcp ? 'raw-tcp' : 'raw-udp'}`;
+    if (!this.shared.get(`${family}/raw`) || !this.shared.get(senderName)) this.prepareFlow(family, tcp ? 'tcp' : 'udp');
     const receiving = this.shared.get(`${family}/raw`)!;
-    const srcPort = this.flowPort(family, request.flow!);
-    const dstPort = request.port ?? FLOW_DST_PORT;
+    const sender = this.shared.get(senderName)!;
+    const srcPort = this.flowPort(family, request.flow!, tcp ? 'tcp' : 'udp');
+    const dstPort = request.port ?? (tcp ? DEFAULT_TCP_PORT : FLOW_DST_PORT);
     let src = this.sources.get(dst);
     if (!src) {
       src = addressBytes(this.addon.routeSource(family, dst), family);
       this.sources.set(dst, src);
     }
-    const key = this.registry.allocate('udp-flow', dst);
+    const key = this.registry.allocate(tcp ? 'tcp-flow' : 'udp-flow', dst);
     const entry: InFlight = {
       request,
-      protocol: 'udp',
+      protocol: tcp ? 'tcp' : 'udp',
       flow: { srcPort, dstPort },
       dst,
       key,
       socket: receiving.handle,
+      ...(tcp ? { altSocket: sender.handle } : {}),
       txNs: 0,
       deadlineNs: 0,
       clockStepped: false,
@@ -366,10 +373,13 @@ export class ProbeEngine {
       done,
     };
     this.registry.add(entry);
+    const ep = { family, src, dst: addressBytes(dst, family) };
     const headers = (family === 4 ? IPV4_HEADER : IPV6_HEADER) + ICMP_OR_UDP_HEADER;
-    const packet = encodeUdpWithChecksum({ family, src, dst: addressBytes(dst, family) }, srcPort, dstPort, (request.size ?? 64) - headers, key);
+    const packet = tcp
+      ? encodeTcp(ep, { srcPort, dstPort, seq: key, ack: 0, flags: TCP_SYN })
+      : encodeUdpWithChecksum(ep, srcPort, dstPort, (request.size ?? 64) - headers, key);
     try {
-      entry.txNs = this.addon.send(this.shared.get(`${family}/raw-udp`)!.handle, packet, dst, 0, request.ttl, request.tos ?? 0);
+      entry.txNs = this.addon.send(sender.handle, packet, dst, 0, request.ttl, request.tos ?? 0);
     } catch (err) {
       this.registry.delete(entry);
       this.counters.sendErrors++;

@@ -31,8 +31,10 @@ export interface RegisteredProbe {
   dst: string;
   /** ICMP sequence, UDP destination port or TCP source port. */
   key: number;
-  /** Socket handle it was sent on; a reply must come back on the same one. */
+  /** Socket handle its answers come back on. */
   socket: number;
+  /** A second socket that may answer it (the raw TCP socket for constant-flow SYNs). */
+  altSocket?: number;
 }
 
 /** The socket a message came from, as far as matching is concerned. */
@@ -102,17 +104,17 @@ export class ProbeRegistry<P extends RegisteredProbe> {
    * `fixedPort` (UDP) asks for exactly that port. 'udp-flow': a checksum
    * value for a constant-flow probe.
    */
-  allocate(protocol: 'icmp' | 'udp' | 'udp-flow', dst: string, fixedPort?: number): number {
+  allocate(protocol: 'icmp' | 'udp' | 'udp-flow' | 'tcp-flow', dst: string, fixedPort?: number): number {
     if (fixedPort !== undefined && protocol === 'udp') {
       if (this.inFlight.has(registryKey(protocol, dst, fixedPort)))
         throw new VpslineError('EVPSLINE_SOCKET', `a probe to port ${fixedPort} of ${dst} is still in flight; use a longer interval`);
       return fixedPort;
     }
     // ICMP sequence 0..65535; UDP destination ports from 33434; flow checksums 1..0xfffe.
-    const size = protocol === 'udp' ? UDP_PORT_RANGE : protocol === 'udp-flow' ? 0xfffe : 0x10000;
-    const base = protocol === 'udp' ? UDP_BASE_PORT : protocol === 'udp-flow' ? 1 : 0;
-    const flow = protocol === 'udp-flow';
-    const proto = flow ? 'udp' : protocol;
+    const flow = protocol === 'udp-flow' || protocol === 'tcp-flow';
+    const size = protocol === 'udp' ? UDP_PORT_RANGE : flow ? 0xfffe : 0x10000;
+    const base = protocol === 'udp' ? UDP_BASE_PORT : flow ? 1 : 0;
+    const proto = protocol === 'udp-flow' ? 'udp' : protocol === 'tcp-flow' ? 'tcp' : protocol;
     const space = `${protocol}|${dst}`;
     let cursor = this.cursors.get(space) ?? randomInt(0, size);
     for (let i = 0; i < size; i++) {
@@ -151,7 +153,7 @@ export class ProbeRegistry<P extends RegisteredProbe> {
       return undefined;
     }
     const probe = this.inFlight.get(registryKey(id.protocol, id.dst, id.key, id.flow !== undefined));
-    if (!probe || probe.socket !== sock.handle || (probe.flow && (probe.flow.srcPort !== id.flow?.srcPort || probe.flow.dstPort !== id.flow?.dstPort))) {
+    if (!probe || (probe.socket !== sock.handle && probe.altSocket !== sock.handle) || (probe.flow && (probe.flow.srcPort !== id.flow?.srcPort || probe.flow.dstPort !== id.flow?.dstPort))) {
       this.counters.foreign++;
       return undefined;
     }

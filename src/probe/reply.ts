@@ -12,7 +12,8 @@ import {
   type MplsLabel,
   type UnreachableReason,
 } from '../packet/icmp.js';
-import { decodeIPv4, fail, IPPROTO_ICMP, type Decoded } from '../packet/ip.js';
+import { decodeIPv4, fail, IPPROTO_ICMP, IPPROTO_TCP, type Decoded } from '../packet/ip.js';
+import { decodeTcp, TCP_ACK, TCP_RST, TCP_SYN } from '../packet/transport.js';
 import type { NativeMessage } from '../native.js';
 import type { SocketKindName } from '../native.js';
 
@@ -27,7 +28,7 @@ export interface ReplyIdentity {
   key: number;
   /** ICMP identifier when the packet carries one (raw sockets must check it). */
   icmpId?: number;
-  /** A constant-flow UDP probe: `key` is its UDP checksum, ports are the flow's. */
+  /** A constant-flow probe: `key` is its UDP checksum or TCP sequence number, ports are the flow's. */
   flow?: { srcPort: number; dstPort: number };
 }
 
@@ -60,6 +61,7 @@ const SO_EE_ORIGIN_ICMP6 = 3;
 /** Decode one native message. Foreign and malformed packets come back as drop reasons. */
 export function decodeMessage(sock: SocketContext, msg: NativeMessage): Decoded<DecodedReply> {
   if (sock.kind === 'raw') return decodeRaw(sock.family, msg);
+  if (sock.kind === 'raw-tcp') return decodeRawTcp(sock.family, msg);
   if (msg.errqueue) return decodeErrorQueue(sock, msg);
   if (sock.kind === 'ping') return decodePingReply(sock.family, msg);
   return fail('unsupported');
@@ -107,12 +109,51 @@ function decodeRaw(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
   } else if (q.value.protocol === 'udp' && q.value.udpChecksum !== undefined) {
     // Constant-flow UDP probes are sent raw and answered here.
     identity = { protocol: 'udp', dst: q.value.dst, key: q.value.udpChecksum, flow: { srcPort: q.value.srcPort!, dstPort: q.value.dstPort! } };
+  } else if (q.value.protocol === 'tcp' && q.value.tcpSeq !== undefined) {
+    // Constant-flow TCP SYNs: the sequence number is the identity.
+    identity = { protocol: 'tcp', dst: q.value.dst, key: q.value.tcpSeq, flow: { srcPort: q.value.srcPort!, dstPort: q.value.dstPort! } };
   } else {
     return fail('unsupported');
   }
   const reply: DecodedReply = { ...common, kind: m.kind, identity };
   if (m.kind === 'unreachable') reply.unreachable = unreachableReason(family, m.code);
   if (m.mpls) reply.mpls = m.mpls;
+  return { ok: true, value: reply };
+}
+
+/**
+ * Raw TCP socket: the destination's SYN-ACK (port open) or RST (closed) to a
+ * constant-flow SYN; it acknowledges our sequence number + 1. IPv4 delivers
+ * the IP header, IPv6 only the TCP header.
+ */
+function decodeRawTcp(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
+  const data = msg.data;
+  if (!data) return fail('malformed');
+  let off = 0;
+  let from = msg.addr;
+  let replyTtl = msg.ttl;
+  if (family === 4) {
+    const ip = decodeIPv4(data, 0);
+    if (!ip.ok) return ip;
+    if (ip.value.protocol !== IPPROTO_TCP) return fail('unsupported');
+    off = ip.value.payloadOffset;
+    from = ip.value.src;
+    replyTtl = ip.value.ttl;
+  }
+  if (!from) return fail('malformed');
+  const t = decodeTcp(data, off);
+  if (!t.ok) return t;
+  const { flags, ack } = t.value;
+  if (flags === undefined || ack === undefined) return fail('truncated');
+  const open = (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
+  if (!open && !(flags & TCP_RST)) return fail('unsupported');
+  const reply: DecodedReply = {
+    ...base(msg),
+    kind: open ? 'tcp-open' : 'tcp-refused',
+    from,
+    identity: { protocol: 'tcp', dst: from, key: (ack - 1) >>> 0, flow: { srcPort: t.value.dstPort, dstPort: t.value.srcPort } },
+  };
+  if (replyTtl !== undefined) reply.replyTtl = replyTtl;
   return { ok: true, value: reply };
 }
 

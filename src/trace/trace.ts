@@ -159,7 +159,9 @@ export class Trace extends EventEmitter<TraceEvents> {
       this.address = address;
       this.family = family;
       this.mode =
-        this.opts.flow !== undefined ? this.engine.prepareFlow(family) : this.engine.prepare(family, this.opts.protocol, this.opts.icmpSocket);
+        this.opts.flow !== undefined
+          ? this.engine.prepareFlow(family, this.opts.protocol === 'tcp' ? 'tcp' : 'udp')
+          : this.engine.prepare(family, this.opts.protocol, this.opts.icmpSocket);
       await this.engine.ready();
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
@@ -374,7 +376,13 @@ export class Trace extends EventEmitter<TraceEvents> {
       hops: this.snapshot(),
       destinationTtl: this.destinationTtl,
       ...(o.flow !== undefined
-        ? { flow: { index: o.flow, srcPort: this.engine.flowPort(this.family, o.flow), dstPort: o.port ?? 33434 } }
+        ? {
+            flow: {
+              index: o.flow,
+              srcPort: this.engine.flowPort(this.family, o.flow, this.mode!.protocol === 'tcp' ? 'tcp' : 'udp'),
+              dstPort: o.port ?? (this.mode!.protocol === 'tcp' ? 80 : 33434),
+            },
+          }
         : {}),
     };
     this.emit('end', report);
@@ -414,7 +422,7 @@ function validate(o: Trace['opts']): void {
   if (o.port !== undefined) int(o.port, 1, 65535, 'port (-P)');
   if (o.flow !== undefined) {
     int(o.flow, 0, 1023, 'flow');
-    if (o.protocol !== 'udp' && o.protocol !== 'auto') bad('constant-flow probes (--flows) are UDP; leave out -T/--icmp.');
+    if (o.protocol === 'icmp') bad('constant-flow probes (--flows) are UDP or TCP (-T); ICMP probes follow one path already.');
   }
   if (!['auto', 'icmp', 'udp', 'tcp'].includes(o.protocol)) bad(`protocol must be icmp, udp or tcp (got ${String(o.protocol)}).`);
 }

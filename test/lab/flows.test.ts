@@ -28,6 +28,20 @@ describe('constant-flow UDP probes (--flows)', { skip }, () => {
     });
   }
 
+  for (const family of [4, 6] as const) {
+    test(`IPv${family} TCP: constant-flow SYNs; the SYN-ACK is matched by its ack and kernel-stamped`, async () => {
+      const target = family === 4 ? '198.18.210.1' : '2001:2:0:210::1';
+      const r = await runAgent(path.lab, path.sim.ns, { target, trace: { protocol: 'tcp', port: 443, flow: 3, cycles: 12, interval: 0.05, timeout: 0.5 } });
+      assert.equal(r.report.mode.socket, 'raw-tcp');
+      assert.equal(r.report.hops[1]!.responders.length, 1);
+      assert.equal(r.report.destinationTtl, 7);
+      const opens = r.probes.filter((p) => p.kind === 'tcp-open');
+      assert.ok(opens.length >= 12, `${opens.length} SYN-ACKs`);
+      for (const p of opens) assert.equal(p.kernelTime, true);
+      assert.equal(r.counters.late, 0);
+    });
+  }
+
   test('sixteen flows find both routers of the ECMP hop, each flow only one', async () => {
     const { stdout } = await promisify(execFile)(
       'ip',
