@@ -105,6 +105,15 @@ describe('live view in a terminal', { skip }, () => {
     assert.deepEqual(flags('ctrlc'), { alternate: false, cursor: true });
   });
 
+  test('a report on a terminal shows its progress on stderr, then only the report', async () => {
+    open('progress', `-r -n -c 8 -i 0.25 ${chain.server4}`);
+    await until('progress', (l) => l.some((x) => /^vpsline: round [2-7] of 8 \.\.\.$/.test(x)), 'round progress');
+    const lines = await until('progress', (l) => l.some((x) => x.startsWith('EXIT=')), 'the exit');
+    assert.ok(lines.includes('EXIT=0'));
+    assert.ok(lines.some((l) => l.startsWith('HOST: ')), 'the report');
+    assert.ok(!lines.some((l) => l.includes('round')), 'the progress line is cleared');
+  });
+
   test('with -c the view ends by itself after the cycles', async () => {
     open('cycles', `-n -c 3 -i 0.05 ${chain.server4}`);
     const lines = await until('cycles', (l) => l.some((x) => x.startsWith('EXIT=')), 'the exit');
