@@ -92,7 +92,7 @@ function has(cmd: string): boolean {
   }
 }
 
-/** Wall time of a command in the namespace (asynchronous: the simulator answers from this process). */
+/** Wall time of a command in the namespace. */
 async function timed(ns: Netns, cmd: string, args: string[]): Promise<{ seconds: number; stdout: string }> {
   const t0 = performance.now();
   const r = await exec('ip', ['netns', 'exec', ns.name, cmd, ...args], { cwd: root, encoding: 'utf8' });

@@ -232,19 +232,7 @@ export class ProbeEngine {
     if (request.protocol === 'tcp') return this.sendTcp(request, done);
     const sock = request.protocol === 'udp' ? this.sharedSocket(request.family, 'udp') : this.icmpSocket(request.family);
     const key = this.registry.allocate(request.protocol, request.dst, request.protocol === 'udp' ? request.port : undefined);
-    const entry: InFlight = {
-      request,
-      protocol: request.protocol,
-      dst: request.dst,
-      key,
-      socket: sock.handle,
-      txNs: 0,
-      deadlineNs: 0,
-      clockStepped: false,
-      ownSocket: false,
-      done,
-    };
-    this.registry.add(entry);
+    const entry = this.register(request, done, { protocol: request.protocol, key, socket: sock.handle });
     const payload = probePayload(request);
     let packet: Buffer;
     let port = 0;
@@ -254,18 +242,37 @@ export class ProbeEngine {
       packet = Buffer.from(payload);
       port = key;
     }
+    return this.transmit(entry, sock.handle, packet, port);
+  }
+
+  /** A probe in flight, registered so that replies can find it. */
+  private register(
+    request: ProbeRequest,
+    done: (r: ProbeResult) => void,
+    identity: Pick<InFlight, 'protocol' | 'key' | 'socket' | 'flow' | 'altSocket'>,
+    ownSocket = false,
+  ): InFlight {
+    const entry: InFlight = { request, dst: request.dst, ...identity, txNs: 0, deadlineNs: 0, clockStepped: false, ownSocket, done };
+    this.registry.add(entry);
+    return entry;
+  }
+
+  /** Send a registered probe's packet and start its clock; a send error settles it at once. */
+  private transmit(entry: InFlight, handle: number, packet: Buffer, port: number): number {
+    const { request } = entry;
     try {
-      entry.txNs = this.addon.send(sock.handle, packet, request.dst, port, request.ttl, request.tos ?? 0);
+      entry.txNs = this.addon.send(handle, packet, request.dst, port, request.ttl, request.tos ?? 0);
     } catch (err) {
       this.registry.delete(entry);
       this.counters.sendErrors++;
       const message = isNativeError(err) ? err.code : String(err);
-      queueMicrotask(() => done({ request, status: 'error', txNs: this.now(), rttMs: null, key, error: message }));
-      return key;
+      const txNs = this.now();
+      queueMicrotask(() => entry.done({ request, status: 'error', txNs, rttMs: null, key: entry.key, error: message }));
+      return entry.key;
     }
     this.counters.sent++;
     this.arm(entry);
-    return key;
+    return entry.key;
   }
 
   /** Promise form of `send`. */
@@ -358,38 +365,19 @@ export class ProbeEngine {
       this.sources.set(dst, src);
     }
     const key = this.registry.allocate(tcp ? 'tcp-flow' : 'udp-flow', dst);
-    const entry: InFlight = {
-      request,
+    const entry = this.register(request, done, {
       protocol: tcp ? 'tcp' : 'udp',
       flow: { srcPort, dstPort },
-      dst,
       key,
       socket: receiving.handle,
       ...(tcp ? { altSocket: sender.handle } : {}),
-      txNs: 0,
-      deadlineNs: 0,
-      clockStepped: false,
-      ownSocket: false,
-      done,
-    };
-    this.registry.add(entry);
+    });
     const ep = { family, src, dst: addressBytes(dst, family) };
     const headers = (family === 4 ? IPV4_HEADER : IPV6_HEADER) + ICMP_OR_UDP_HEADER;
     const packet = tcp
       ? encodeTcp(ep, { srcPort, dstPort, seq: key, ack: 0, flags: TCP_SYN })
       : encodeUdpWithChecksum(ep, srcPort, dstPort, (request.size ?? 64) - headers, key);
-    try {
-      entry.txNs = this.addon.send(sender.handle, packet, dst, 0, request.ttl, request.tos ?? 0);
-    } catch (err) {
-      this.registry.delete(entry);
-      this.counters.sendErrors++;
-      const message = isNativeError(err) ? err.code : String(err);
-      queueMicrotask(() => done({ request, status: 'error', txNs: this.now(), rttMs: null, key, error: message }));
-      return key;
-    }
-    this.counters.sent++;
-    this.arm(entry);
-    return key;
+    return this.transmit(entry, sender.handle, packet, 0);
   }
 
   // ---- TCP: one socket per probe ----
@@ -403,8 +391,7 @@ export class ProbeEngine {
     this.addon.ref(handle, false);
     this.addon.bind(handle, request.family === 4 ? '0.0.0.0' : '::', 0);
     const key = this.addon.localAddress(handle).port;
-    entry = { request, protocol: 'tcp', dst: request.dst, key, socket: handle, txNs: 0, deadlineNs: 0, clockStepped: false, ownSocket: true, done };
-    this.registry.add(entry);
+    entry = this.register(request, done, { protocol: 'tcp', key, socket: handle }, true);
     let result: { txNs: number; errno: number };
     try {
       result = this.addon.connect(handle, request.dst, request.port ?? DEFAULT_TCP_PORT, request.ttl, request.tos ?? 0);

@@ -73,22 +73,29 @@ function base(msg: NativeMessage): Pick<DecodedReply, 'rxNs' | 'kernelTime' | 'r
   return b;
 }
 
-/** Raw sockets: IPv4 delivers the IP header, IPv6 only the ICMPv6 message. */
-function decodeRaw(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
+interface RawPayload {
+  data: Buffer;
+  /** Where the transport header starts. */
+  off: number;
+  from: string;
+  replyTtl: number | undefined;
+}
+
+/** Raw sockets: IPv4 delivers the IP header, IPv6 only what follows it (the sender is the message address). */
+function rawPayload(family: Family, msg: NativeMessage, protocol: number): Decoded<RawPayload> {
   const data = msg.data;
   if (!data) return fail('malformed');
-  let off = 0;
-  let from = msg.addr;
-  let replyTtl = msg.ttl;
-  if (family === 4) {
-    const ip = decodeIPv4(data, 0);
-    if (!ip.ok) return ip;
-    if (ip.value.protocol !== IPPROTO_ICMP) return fail('unsupported');
-    off = ip.value.payloadOffset;
-    from = ip.value.src;
-    replyTtl = ip.value.ttl;
-  }
-  if (!from) return fail('malformed');
+  if (family === 6) return msg.addr ? { ok: true, value: { data, off: 0, from: msg.addr, replyTtl: msg.ttl } } : fail('malformed');
+  const ip = decodeIPv4(data, 0);
+  if (!ip.ok) return ip;
+  if (ip.value.protocol !== protocol) return fail('unsupported');
+  return { ok: true, value: { data, off: ip.value.payloadOffset, from: ip.value.src, replyTtl: ip.value.ttl } };
+}
+
+function decodeRaw(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
+  const raw = rawPayload(family, msg, IPPROTO_ICMP);
+  if (!raw.ok) return raw;
+  const { data, off, from, replyTtl } = raw.value;
   const icmp = decodeIcmp(data, off, family);
   if (!icmp.ok) return icmp;
   const m = icmp.value;
@@ -127,20 +134,9 @@ function decodeRaw(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
  * the IP header, IPv6 only the TCP header.
  */
 function decodeRawTcp(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
-  const data = msg.data;
-  if (!data) return fail('malformed');
-  let off = 0;
-  let from = msg.addr;
-  let replyTtl = msg.ttl;
-  if (family === 4) {
-    const ip = decodeIPv4(data, 0);
-    if (!ip.ok) return ip;
-    if (ip.value.protocol !== IPPROTO_TCP) return fail('unsupported');
-    off = ip.value.payloadOffset;
-    from = ip.value.src;
-    replyTtl = ip.value.ttl;
-  }
-  if (!from) return fail('malformed');
+  const raw = rawPayload(family, msg, IPPROTO_TCP);
+  if (!raw.ok) return raw;
+  const { data, off, from, replyTtl } = raw.value;
   const t = decodeTcp(data, off);
   if (!t.ok) return t;
   const { flags, ack } = t.value;

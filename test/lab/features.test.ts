@@ -86,10 +86,10 @@ describe('TOS / traffic class and TCP to an open port', { skip }, () => {
     [6, { protocol: 'tcp' }, 65534],
   ] as const) {
     test(`-Q 184 reaches the wire: IPv${family} ${trace.protocol}${'icmpSocket' in trace ? `/${trace.icmpSocket}` : ''}`, async () => {
-      const before = path.sim.path.tosSeen.get(184) ?? 0;
+      const before = (await path.sim.stats()).tosSeen.get(184) ?? 0;
       const target = family === 4 ? '198.18.210.1' : '2001:2:0:210::1';
       const r = await runAgent(path.lab, path.sim.ns, { target, trace: { ...trace, tos: 184, cycles: 2, interval: 0.05, maxTtl: 3, timeout: 0.5 } }, uid ? { uid } : {});
-      assert.equal((path.sim.path.tosSeen.get(184) ?? 0) - before, r.counters.sent, 'every probe carried TOS 184');
+      assert.equal(((await path.sim.stats()).tosSeen.get(184) ?? 0) - before, r.counters.sent, 'every probe carried TOS 184');
     });
   }
 

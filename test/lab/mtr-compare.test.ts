@@ -37,7 +37,7 @@ function parseReport(text: string): Row[] {
   return rows;
 }
 
-/** Asynchronous on purpose: the simulator answers from this process's event loop. */
+/** Run a command in the namespace and collect its output. */
 async function run(ns: Netns, cmd: string, args: string[]): Promise<string> {
   const r = await promisify(execFile)('ip', ['netns', 'exec', ns.name, cmd, ...args], { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 });
   return r.stdout;

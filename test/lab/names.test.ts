@@ -25,7 +25,7 @@ async function startDns(lab: Lab, ns: Netns, config: Omit<DnsConfig, 'listen'>):
   ns.useNameserver(DNS_ADDRESS);
 }
 
-/** Asynchronous on purpose: the simulator answers from this process's event loop. */
+/** Run a command in the namespace and collect its output. */
 async function vpsline(ns: Netns, args: string[]): Promise<string> {
   const r = await promisify(execFile)('ip', ['netns', 'exec', ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, ...args], { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 });
   return r.stdout;
