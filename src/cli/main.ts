@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isVpslineError } from '../errors.js';
+import { classifyCommand } from './classify.js';
 import { mtrCommand } from './mtr.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for the options)')
     .exitOverride();
   mtrCommand(program, { Option, InvalidArgumentError });
+  classifyCommand(program);
   return program;
 }
 

@@ -1,0 +1,66 @@
+// `vpsline classify [FILE|-]`: which carrier line a trace someone already ran took.
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { VpslineError } from '../errors.js';
+import { CarrierTable } from '../lookup/carriers.js';
+import { classify, type Classification } from '../route/classify.js';
+import { importTrace } from '../route/import.js';
+
+interface ClassifyFlags {
+  carriers?: string;
+  json?: boolean;
+}
+
+const LINE_NAMES: Record<string, string> = {
+  'cn2-gia': 'CN2 GIA',
+  'cn2-gt': 'CN2 GT',
+  'chinanet-163': 'ChinaNet 163',
+  ctgnet: 'CTGNet',
+  'cu-4837': 'China Unicom 4837 (169)',
+  'cu-9929': 'China Unicom 9929 (CUII)',
+  'cu-10099': 'China Unicom Global 10099',
+  cmi: 'China Mobile CMI',
+  cmin2: 'China Mobile CMIN2',
+  cmnet: 'China Mobile CMNET',
+  other: 'not a Chinese carrier line',
+  inconclusive: 'inconclusive',
+};
+
+function readInput(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot read ${file === '-' ? 'standard input' : file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 2);
+  }
+}
+
+function render(c: Classification, format: string): string {
+  const ranges = (ttls: number[]): string => (ttls.length > 1 ? `hops ${ttls[0]}-${ttls[ttls.length - 1]}` : `hop ${ttls[0]}`);
+  const lines = [
+    `Line:      ${LINE_NAMES[c.verdict] ?? c.verdict} (${c.verdict}), confidence ${c.confidence}`,
+    `Landing:   ${c.landing ?? '-'}`,
+    `Segments:  ${c.segments.map((s) => `${s.carrier}${s.asn ? ` (AS${s.asn})` : ''} ${ranges(s.ttls)}`).join('; ') || '-'}`,
+    'Evidence:',
+    ...c.evidence.map((e) => `  hop ${String(e.ttl).padStart(2)}  ${e.address.padEnd(18)} ${e.carrier}${e.by === 'asn' ? ' (by AS number)' : ''}`),
+    ...c.notes.map((n) => `Note: ${n}`),
+    `(read as ${format})`,
+  ];
+  return lines.join('\n');
+}
+
+export function classifyCommand(program: Command): void {
+  program
+    .command('classify')
+    .description('name the carrier line (CN2 GIA/GT, 163, 4837, 9929, CMI, ...) of a trace: mtr --json, mtr -r, vpsline JSON or traceroute text')
+    .argument('[file]', 'the trace, or - for standard input', '-')
+    .option('--carriers <file>', 'extra or replacement carrier prefixes (JSON, like data/carriers.json)')
+    .option('--json', 'print the verdict as JSON')
+    .action((file: string, f: ClassifyFlags) => {
+      const table = CarrierTable.load(f.carriers);
+      const trace = importTrace(readInput(file));
+      const c = classify(trace.hops, table);
+      if (trace.namesOnly) c.notes.push(`${trace.namesOnly} hop(s) are shown by name only and could not be classified: trace with -n (or -b) so addresses are kept.`);
+      if (f.json) process.stdout.write(JSON.stringify({ verdict: c.verdict, landing: c.landing, segments: c.segments, evidence: c.evidence, confidence: c.confidence, notes: c.notes, format: trace.format }, null, 2) + '\n');
+      else process.stdout.write(render(c, trace.format) + '\n');
+    });
+}

@@ -1,0 +1,125 @@
+// Read a trace someone already ran (their home PC towards the server, say)
+// into hops the classifier understands. The format is detected from the text.
+import ipaddr from 'ipaddr.js';
+import { VpslineError } from '../errors.js';
+import type { ClassifyHop } from './classify.js';
+
+export type TraceFormat = 'vpsline-json' | 'mtr-json' | 'mtr-report' | 'traceroute';
+
+export interface ImportedTrace {
+  format: TraceFormat;
+  target?: string;
+  hops: ClassifyHop[];
+  /** Hops shown by name only: without an address they cannot be classified. */
+  namesOnly: number;
+}
+
+function isAddress(s: string): boolean {
+  return ipaddr.isValid(s) && (ipaddr.IPv4.isValidFourPartDecimal(s) || s.includes(':'));
+}
+
+/** "AS4809" / "4809" / "AS???" -> 4809 / null */
+function asNumber(v: unknown): number | null {
+  const m = /^(?:AS)?(\d+)$/i.exec(String(v ?? '').trim());
+  return m ? Number(m[1]) : null;
+}
+
+/** mtr's host column: "???", an address, a name, or "name (address)". */
+function hostAddress(host: string): { address: string | null; nameOnly: boolean } {
+  const h = host.trim();
+  if (!h || h === '???') return { address: null, nameOnly: false };
+  if (isAddress(h)) return { address: h, nameOnly: false };
+  const m = /\(([^()\s]+)\)$/.exec(h);
+  if (m && isAddress(m[1]!)) return { address: m[1]!, nameOnly: false };
+  return { address: null, nameOnly: true };
+}
+
+interface MtrHub {
+  count?: number;
+  host?: string;
+  ASN?: string;
+  vpsline?: { ttl?: number; address?: string | null; mpls?: unknown[] };
+}
+
+function fromJson(doc: unknown): ImportedTrace | undefined {
+  const report = (doc as { report?: { mtr?: { dst?: string }; hubs?: MtrHub[]; vpsline?: unknown } }).report;
+  if (!report || !Array.isArray(report.hubs)) return undefined;
+  let namesOnly = 0;
+  const hops = report.hubs.map((hub, i): ClassifyHop => {
+    const ttl = hub.vpsline?.ttl ?? hub.count ?? i + 1;
+    let address = hub.vpsline?.address ?? null;
+    if (!hub.vpsline) {
+      const h = hostAddress(hub.host ?? '');
+      address = h.address;
+      if (h.nameOnly) namesOnly++;
+    }
+    const hop: ClassifyHop = { ttl, address };
+    const asn = asNumber(hub.ASN);
+    if (asn) hop.asn = asn;
+    if (hub.vpsline?.mpls?.length) hop.mpls = true;
+    return hop;
+  });
+  return { format: report.vpsline ? 'vpsline-json' : 'mtr-json', ...(report.mtr?.dst ? { target: report.mtr.dst } : {}), hops, namesOnly };
+}
+
+/** `mtr -r` / `-rw` / `-rwb` / `-rz` text. */
+function fromMtrReport(text: string): ImportedTrace | undefined {
+  if (!/^HOST: /m.test(text)) return undefined;
+  const hops: ClassifyHop[] = [];
+  let namesOnly = 0;
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\d+)\.(?:\|--|\s+AS(\S+))\s+(.*?)\s+\d+\.\d+%?\s+\d+\s/.exec(line);
+    if (!m) continue;
+    const h = hostAddress(m[3]!);
+    if (h.nameOnly) namesOnly++;
+    const hop: ClassifyHop = { ttl: Number(m[1]), address: h.address };
+    const asn = asNumber(m[2]);
+    if (asn) hop.asn = asn;
+    hops.push(hop);
+  }
+  return hops.length ? { format: 'mtr-report', hops, namesOnly } : undefined;
+}
+
+/** traceroute / besttrace / tracert-like text: " 3  name (addr)  1.2 ms ..." or " 3  addr  1.2 ms  AS4809 ...". */
+function fromTraceroute(text: string): ImportedTrace | undefined {
+  const hops: ClassifyHop[] = [];
+  let namesOnly = 0;
+  let target: string | undefined;
+  for (const line of text.split('\n')) {
+    const head = /^traceroute6? to (\S+)/.exec(line);
+    if (head) target = head[1];
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const rest = m[2]!;
+    const tokens = rest.split(/\s+/).map((t) => t.replace(/^\(|\)$/g, ''));
+    const address = tokens.find((t) => isAddress(t)) ?? null;
+    if (!address && !/^[*\s]+$/.test(rest) && !/\bms\b/.test(rest)) continue; // not a hop line
+    if (!address && /[a-z]/i.test(rest.replace(/\bms\b|\*/g, ''))) namesOnly++;
+    const hop: ClassifyHop = { ttl: Number(m[1]), address };
+    const asn = /\bAS(\d+)\b/.exec(rest);
+    if (asn) hop.asn = Number(asn[1]);
+    hops.push(hop);
+  }
+  return hops.length ? { format: 'traceroute', ...(target ? { target } : {}), hops, namesOnly } : undefined;
+}
+
+/** Detect the format and read the hops; a text that is none of them gets a clear error. */
+export function importTrace(text: string): ImportedTrace {
+  const trimmed = text.trim();
+  if (!trimmed) throw new VpslineError('EVPSLINE_BAD_OPTION', 'The trace is empty: paste or pipe the output of mtr, vpsline mtr or traceroute.', 2);
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(trimmed);
+    } catch (err) {
+      throw new VpslineError('EVPSLINE_BAD_OPTION', `The trace looks like JSON but does not parse: ${(err as Error).message}.`, 2);
+    }
+    const first = Array.isArray(doc) ? doc[0] : doc;
+    const json = fromJson(first);
+    if (json) return json;
+    throw new VpslineError('EVPSLINE_BAD_OPTION', 'This JSON is not an mtr or vpsline report (no report.hubs).', 2);
+  }
+  const parsed = fromMtrReport(text) ?? fromTraceroute(text);
+  if (parsed) return parsed;
+  throw new VpslineError('EVPSLINE_BAD_OPTION', 'Cannot read this trace: expected mtr --json, mtr -r output, vpsline JSON, or traceroute text.', 2);
+}
