@@ -5,26 +5,12 @@ import { VpslineError } from '../errors.js';
 import { CarrierTable } from '../lookup/carriers.js';
 import { classify, type Classification } from '../route/classify.js';
 import { importTrace } from '../route/import.js';
+import { lineName } from '../route/lines.js';
 
 interface ClassifyFlags {
   carriers?: string;
   json?: boolean;
 }
-
-const LINE_NAMES: Record<string, string> = {
-  'cn2-gia': 'CN2 GIA',
-  'cn2-gt': 'CN2 GT',
-  'chinanet-163': 'ChinaNet 163',
-  ctgnet: 'CTGNet',
-  'cu-4837': 'China Unicom 4837 (169)',
-  'cu-9929': 'China Unicom 9929 (CUII)',
-  'cu-10099': 'China Unicom Global 10099',
-  cmi: 'China Mobile CMI',
-  cmin2: 'China Mobile CMIN2',
-  cmnet: 'China Mobile CMNET',
-  other: 'not a Chinese carrier line',
-  inconclusive: 'inconclusive',
-};
 
 function readInput(file: string): string {
   try {
@@ -37,7 +23,7 @@ function readInput(file: string): string {
 function render(c: Classification, format: string): string {
   const ranges = (ttls: number[]): string => (ttls.length > 1 ? `hops ${ttls[0]}-${ttls[ttls.length - 1]}` : `hop ${ttls[0]}`);
   const lines = [
-    `Line:      ${LINE_NAMES[c.verdict] ?? c.verdict} (${c.verdict}), confidence ${c.confidence}`,
+    `Line:      ${lineName(c.verdict)} (${c.verdict}), confidence ${c.confidence}`,
     `Landing:   ${c.landing ?? '-'}`,
     `Segments:  ${c.segments.map((s) => `${s.carrier}${s.asn ? ` (AS${s.asn})` : ''} ${ranges(s.ttls)}`).join('; ') || '-'}`,
     'Evidence:',

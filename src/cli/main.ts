@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isVpslineError } from '../errors.js';
+import { backtraceCommand } from './backtrace.js';
 import { classifyCommand } from './classify.js';
 import { mtrCommand } from './mtr.js';
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   mtrCommand(program, { Option, InvalidArgumentError });
   classifyCommand(program);
+  backtraceCommand(program, { InvalidArgumentError });
   return program;
 }
 

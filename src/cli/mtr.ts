@@ -3,6 +3,8 @@ import type { Command, InvalidArgumentError as IAE, Option as Opt } from 'comman
 import { readFileSync } from 'node:fs';
 import { VpslineError } from '../errors.js';
 import { AsnLookup } from '../lookup/asn.js';
+import { CarrierTable } from '../lookup/carriers.js';
+import { carrierTag } from '../route/lines.js';
 import { ReverseDns } from '../lookup/reverse-dns.js';
 import { renderCsv, renderXml } from '../report/csv-xml.js';
 import { renderJson } from '../report/json.js';
@@ -41,6 +43,7 @@ interface MtrFlags {
   analyze?: boolean;
   aslookup?: boolean;
   flows?: number;
+  carriers?: boolean | string;
   lang: Language;
   keepCapabilities?: boolean;
 }
@@ -87,6 +90,7 @@ export function mtrCommand(program: Command, lib: { Option: typeof Opt; InvalidA
     .option('-l, --raw', 'raw event stream, like mtr (0-based hops)')
     .option('-e, --mpls', 'show MPLS labels in the report')
     .option('-z, --aslookup', 'show the origin AS of each hop (Team Cymru DNS, asynchronous)')
+    .option('--carriers [file]', 'tag each hop with its carrier ([CN2], [163], ...) from the built-in table, plus FILE if given')
     .option('--flows <count>', 'constant-flow UDP, or TCP with -T (Paris traceroute): this many flows at once, one report each; needs CAP_NET_RAW', int('flows'))
     .option('--analyze', 'after the report, say what it means: loss vs rate limiting, latency rises, the destination')
     .addOption(new Option('--lang <lang>', 'language of the analysis').choices(['en', 'zh']).default('en'))
@@ -147,6 +151,13 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
 
   const dns = f.dns ? new ReverseDns() : undefined;
   const asn = f.aslookup ? new AsnLookup() : undefined;
+  const carriers = f.carriers ? CarrierTable.load(typeof f.carriers === 'string' ? f.carriers : undefined) : undefined;
+  const tagOf = carriers
+    ? (a: string): string | undefined => {
+        const c = carriers.match(a);
+        return c ? carrierTag(c.id) : undefined;
+      }
+    : undefined;
   for (const tr of traces) {
     if (dns) tr.on('hop', (h) => h.address && dns.request(h.address));
     if (asn) tr.on('hop', (h) => h.address && asn.request(h.address));
@@ -170,6 +181,7 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
       input: process.stdin,
       output: process.stdout,
       ...(dns ? { nameOf: (a: string) => dns.nameOf(a) } : {}),
+      ...(tagOf ? { tagOf } : {}),
       showBoth: !!f.showIps,
     });
     let failure: unknown;
@@ -191,6 +203,7 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
   const names = {
     ...(dns ? { nameOf: (a: string) => dns.nameOf(a) } : {}),
     ...(asn ? { asOf: (a: string) => asn.asOf(a) } : {}),
+    ...(tagOf ? { tagOf } : {}),
     showBoth: !!f.showIps,
     ...(f.order ? { fields: f.order } : {}),
   };

@@ -63,6 +63,8 @@ export interface NameOptions {
   showBoth?: boolean;
   /** mtr -z: origin AS number of an address ("15169"); null/undefined when unknown. */
   asOf?: (address: string) => string | null | undefined;
+  /** --carriers: a carrier tag for an address ("CN2", "163"), shown as " [CN2]". */
+  tagOf?: (address: string) => string | undefined;
 }
 
 /** How mtr shows an AS: "AS15169", or "AS???" when unknown. */
@@ -74,7 +76,9 @@ export function asLabel(address: string | null, opts: NameOptions): string {
 /** How mtr names a hop: `???`, the address, its name, or `name (address)` with -b. */
 export function hostLabel(address: string | null, opts: NameOptions): string {
   if (!address) return '???';
+  const tag = opts.tagOf?.(address);
+  const suffix = tag ? ` [${tag}]` : '';
   const name = opts.nameOf?.(address);
-  if (!name || name === address) return address;
-  return opts.showBoth ? `${name} (${address})` : name;
+  if (!name || name === address) return address + suffix;
+  return (opts.showBoth ? `${name} (${address})` : name) + suffix;
 }

@@ -25,7 +25,8 @@ function round3(v: number): number {
 }
 
 function hub(h: HopSnapshot, opts: JsonOptions): Record<string, unknown> {
-  const out: Record<string, unknown> = { count: h.ttl, host: hostLabel(h.address, opts) };
+  // mtr's own "host" stays as mtr prints it; the carrier tag goes into the extension.
+  const out: Record<string, unknown> = { count: h.ttl, host: hostLabel(h.address, { ...opts, tagOf: undefined }) };
   if (opts.asOf) out['ASN'] = asLabel(h.address, opts);
   for (const f of fieldsFor(opts.fields)) {
     if (f.kind === 'spacer') continue;
@@ -49,6 +50,8 @@ function hub(h: HopSnapshot, opts: JsonOptions): Record<string, unknown> {
     })),
   };
   if (h.mpls) ext['mpls'] = h.mpls;
+  const tag = h.address ? opts.tagOf?.(h.address) : undefined;
+  if (tag) ext['carrier'] = tag;
   if (h.unreachable) ext['unreachable'] = h.unreachable;
   out['vpsline'] = ext;
   return out;

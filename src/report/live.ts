@@ -88,6 +88,8 @@ export interface LiveViewOptions extends NameOptions {
   title: string;
   input: NodeJS.ReadStream;
   output: NodeJS.WriteStream;
+  /** Carrier tags (--carriers). */
+  tagOf?: (address: string) => string | undefined;
   /** Names on or off (`n`); the view calls it with the new state. */
   onNamesToggled?: (on: boolean) => void;
 }
@@ -202,6 +204,7 @@ export class LiveView {
       rows: output.rows ?? 24,
       ...(this.names && this.opts.nameOf ? { nameOf: this.opts.nameOf } : {}),
       ...(this.opts.showBoth ? { showBoth: true } : {}),
+      ...(this.opts.tagOf ? { tagOf: this.opts.tagOf } : {}),
     });
     output.write('\x1b[H' + lines.map((l) => l + '\x1b[K').join('\r\n') + '\x1b[J');
   }

@@ -48,3 +48,17 @@ test('bad input gets one clear line', () => {
   assert.throws(() => importTrace('{"hello": "world"}'), /not an mtr or vpsline report/);
   assert.throws(() => importTrace('just some words\nand more'), /Cannot read this trace/);
 });
+
+test('backtrace target lists: JSON or "<address> <name>" lines; bad entries are named', async () => {
+  const { loadTargets } = await import('../../src/route/backtrace.js');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'vpsline-targets-'));
+  const lines = join(dir, 't.txt');
+  writeFileSync(lines, '# lab\n198.18.9.9 Lab one\n2001:2::9  Lab v6\n');
+  assert.deepEqual(loadTargets(lines).map((t) => [t.address, t.name]), [['198.18.9.9', 'Lab one'], ['2001:2::9', 'Lab v6']]);
+  writeFileSync(lines, 'not-an-address Lab\n');
+  assert.throws(() => loadTargets(lines), /target 1 needs an IP address/);
+  assert.equal(loadTargets().length, 21, 'the built-in list: 3 carriers x 4 cities, and IPv6 for 3 cities');
+});

@@ -1,0 +1,110 @@
+// The three-network return-route test: trace to each carrier's targets at
+// once, classify every path, and summarise. Library side (no output here).
+import { readFileSync } from 'node:fs';
+import { VpslineError } from '../errors.js';
+import type { CarrierTable } from '../lookup/carriers.js';
+import { addressFamily } from '../packet/address.js';
+import type { ProbeEngine } from '../probe/engine.js';
+import { Trace, type TraceOptions, type TraceReport } from '../trace/trace.js';
+import { classify, type Classification } from './classify.js';
+
+export interface BacktraceTarget {
+  name: string;
+  address: string;
+  /** ct, cu or cm: the carrier the target belongs to. */
+  carrier: string;
+  city?: string;
+}
+
+export interface BacktraceResult extends Classification {
+  target: BacktraceTarget;
+  /** False: the target never answered; the verdict comes from the hops that did. */
+  destinationAnswered: boolean;
+  /** Avg RTT at the destination, or at the last hop that answered. */
+  rttMs: number | null;
+  lossPercent: number | null;
+  /** The trace could not run (no route, no IPv6 here...). */
+  error?: string;
+  report?: TraceReport;
+}
+
+const DEFAULT_TARGETS = new URL('../../data/backtrace-targets.json', import.meta.url);
+
+/** Targets from a file: a JSON list (or {targets: [...]}) or lines "<address> <name...>". */
+export function loadTargets(file?: string): BacktraceTarget[] {
+  let text: string;
+  try {
+    text = readFileSync(file ?? DEFAULT_TARGETS, 'utf8');
+  } catch (err) {
+    throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot read the targets file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 2);
+  }
+  const where = file ?? 'the built-in target list';
+  let list: unknown[];
+  if (/^\s*[[{]/.test(text)) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} is not valid JSON: ${(err as Error).message}`, 2);
+    }
+    list = Array.isArray(doc) ? doc : ((doc as { targets?: unknown[] }).targets ?? []);
+  } else {
+    list = text
+      .split('\n')
+      .map((l) => l.replace(/#.*/, '').trim())
+      .filter(Boolean)
+      .map((l) => {
+        const [address, ...name] = l.split(/\s+/);
+        return { address, name: name.join(' ') || address };
+      });
+  }
+  const targets = list.map((raw, i): BacktraceTarget => {
+    const t = raw as Partial<BacktraceTarget>;
+    if (!t.address || !addressFamily(String(t.address)))
+      throw new VpslineError('EVPSLINE_BAD_OPTION', `${where}: target ${i + 1} needs an IP address (got ${JSON.stringify(t.address)}).`, 2);
+    return { name: String(t.name ?? t.address), address: String(t.address), carrier: String(t.carrier ?? '?'), ...(t.city ? { city: String(t.city) } : {}) };
+  });
+  if (!targets.length) throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} has no targets.`, 2);
+  return targets;
+}
+
+export interface BacktraceOptions extends Omit<TraceOptions, 'engine'> {
+  engine: ProbeEngine;
+  table: CarrierTable;
+}
+
+/** Trace every target at once and classify each path. Never rejects: a failed trace is a row with its error. */
+export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptions): Promise<BacktraceResult[]> {
+  const { table, ...traceOptions } = opts;
+  return Promise.all(
+    targets.map(async (target): Promise<BacktraceResult> => {
+      try {
+        const t = new Trace(target.address, traceOptions);
+        void t.start();
+        const report = await t.done;
+        const hops = report.hops.map((h) => ({ ttl: h.ttl, address: h.address, ...(h.mpls ? { mpls: true } : {}) }));
+        const answered = report.destinationTtl !== null;
+        // The destination itself is the target's network, not evidence of the line.
+        const c = classify(answered ? hops.filter((h) => h.ttl !== report.destinationTtl) : hops, table);
+        if (!answered) c.notes.push('The target did not answer: the verdict comes from the hops that did.');
+        const last = [...report.hops].reverse().find((h) => h.received > 0);
+        const dest = answered ? report.hops.find((h) => h.ttl === report.destinationTtl) : last;
+        return { ...c, target, destinationAnswered: answered, rttMs: dest ? dest.stats.mean : null, lossPercent: dest ? dest.lossPercent : null, report };
+      } catch (err) {
+        return {
+          target,
+          verdict: 'inconclusive',
+          landing: null,
+          segments: [],
+          evidence: [],
+          confidence: 'low',
+          notes: [],
+          destinationAnswered: false,
+          rttMs: null,
+          lossPercent: null,
+          error: (err as Error).message,
+        };
+      }
+    }),
+  );
+}

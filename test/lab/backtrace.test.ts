@@ -1,0 +1,90 @@
+// `vpsline backtrace --targets` on a lab path whose hops a test carrier file
+// maps to carriers. Never the default target list: lab addresses only.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { projectRoot } from './checkout.js';
+import { labSkipReason } from './netns.js';
+import { useSimulatedPath } from './sim/suite.js';
+
+const skip = labSkipReason();
+
+function files(): { carriers: string; targets: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'vpsline-backtrace-'));
+  const carriers = join(dir, 'carriers.json');
+  writeFileSync(
+    carriers,
+    JSON.stringify({
+      carriers: [
+        { id: 'cn2', asn: 4809, family: 'ct', prefixes: ['198.18.131.0/24', '198.18.132.0/24', '198.18.133.0/24', '198.18.141.0/24', '198.18.142.0/24'] },
+        { id: 'chinanet-163', asn: 4134, family: 'ct', prefixes: ['198.18.143.0/24', '198.18.144.0/24'] },
+        { id: 'cmi', asn: 58453, family: 'cm', prefixes: ['198.18.151.0/24', '198.18.152.0/24'] },
+        { id: 'cmnet', asn: 9808, family: 'cm', prefixes: ['198.18.153.0/24'] },
+        { id: 'cu-9929', asn: 9929, family: 'cu', prefixes: ['2001:2:0:161::/64', '2001:2:0:162::/64'] },
+      ],
+    }),
+  );
+  const targets = join(dir, 'targets.json');
+  writeFileSync(
+    targets,
+    JSON.stringify([
+      { name: 'Lab CT 1', carrier: 'ct', address: '198.18.231.1' },
+      { name: 'Lab CT 2', carrier: 'ct', address: '198.18.232.1' },
+      { name: 'Lab CM', carrier: 'cm', address: '198.18.233.1' },
+      { name: 'Lab CU v6', carrier: 'cu', address: '2001:2:0:234::1' },
+    ]),
+  );
+  return { carriers, targets };
+}
+
+describe('vpsline backtrace on lab targets', { skip }, () => {
+  const path = useSimulatedPath('backtrace');
+  const { carriers, targets } = files();
+  const run = async (extra: string[]): Promise<string> =>
+    (
+      await promisify(execFile)(
+        'ip',
+        ['netns', 'exec', path.sim.ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, 'backtrace', '--targets', targets, '--carriers', carriers, '-c', '2', '-i', '0.1', '-m', '8', ...extra],
+        { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
+      )
+    ).stdout;
+
+  test('every target traced at once and classified, the silent one marked', async () => {
+    const rows = JSON.parse(await run(['--json'])) as { target: { name: string }; verdict: string; landing: string | null; destinationAnswered: boolean; rttMs: number | null; segments: { carrier: string; ttls: number[] }[] }[];
+    const by = Object.fromEntries(rows.map((r) => [r.target.name, r]));
+    assert.equal(by['Lab CT 1']!.verdict, 'cn2-gia');
+    assert.deepEqual(by['Lab CT 1']!.segments, [{ carrier: 'cn2', asn: 4809, ttls: [2, 3, 4] }]);
+    assert.ok(by['Lab CT 1']!.rttMs! >= 5, 'RTT at the destination');
+    assert.equal(by['Lab CT 2']!.verdict, 'cn2-gt');
+    assert.equal(by['Lab CM']!.verdict, 'cmi');
+    assert.equal(by['Lab CM']!.landing, 'cmnet');
+    assert.equal(by['Lab CM']!.destinationAnswered, false);
+    assert.equal(by['Lab CU v6']!.verdict, 'cu-9929');
+  });
+
+  test('vpsline mtr --carriers tags each hop, in the wide report and in JSON', async () => {
+    const mtr = async (args: string[]): Promise<string> =>
+      (await promisify(execFile)('ip', ['netns', 'exec', path.sim.ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, 'mtr', '--carriers', carriers, '-c', '2', '-i', '0.1', ...args], { cwd: projectRoot, encoding: 'utf8' })).stdout;
+    const report = await mtr(['-rwn', '198.18.232.1']);
+    assert.match(report, /^ {2}1\.\|-- 198\.18\.140\.1 +0\.0%/m);
+    assert.match(report, /^ {2}2\.\|-- 198\.18\.141\.1 \[CN2\] +0\.0%/m);
+    assert.match(report, /^ {2}4\.\|-- 198\.18\.143\.1 \[163\] +0\.0%/m);
+    const json = JSON.parse(await mtr(['-j', '-n', '198.18.232.1'])) as { report: { hubs: { host: string; vpsline: { carrier?: string } }[] } };
+    assert.deepEqual(json.report.hubs.map((h) => h.vpsline.carrier ?? null), [null, 'CN2', 'CN2', '163', '163', null]);
+    assert.equal(json.report.hubs[1]!.host, '198.18.141.1', "mtr's host key stays as mtr prints it");
+  });
+
+  test('the summary table, in Chinese', async () => {
+    const out = await run(['--lang', 'zh', '-4']);
+    const lines = out.trim().split('\n');
+    assert.match(lines[0]!, /^目标 +运营商 +回程线路 +落地 +证据（跳） +延迟 +丢包$/);
+    assert.equal(lines.length, 4, 'the IPv6 target is left out with -4');
+    assert.ok(lines.some((l) => l.includes('电信 CN2 GIA [精品线路]')));
+    assert.ok(lines.some((l) => l.includes('电信 CN2 GT [优质线路]')));
+    assert.ok(lines.some((l) => l.includes('移动 CMI [普通线路] (目标无回应)') && l.includes('cmnet')));
+  });
+});
