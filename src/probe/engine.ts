@@ -9,7 +9,7 @@ import { encodeEcho, ICMP4, ICMP6 } from '../packet/icmp.js';
 import { encodeTcp, encodeUdpWithChecksum, TCP_SYN } from '../packet/transport.js';
 import { pingRemedy, RAW_REMEDY } from './privileges.js';
 import { ProbeRegistry, type EngineCounters, type ReceivingSocket, type RegisteredProbe } from './registry.js';
-import type { DecodedReply, ProbeProtocol } from './reply.js';
+import { decodeMessage, type DecodedReply, type ProbeProtocol } from './reply.js';
 
 export type { EngineCounters } from './registry.js';
 
@@ -57,6 +57,13 @@ export interface ProbeResult {
 
 interface InFlight extends RegisteredProbe {
   request: ProbeRequest;
+  /**
+   * TCP probes on their own socket: the local port on the wire. Their
+   * registry key is the socket handle, because the kernel frees the port as
+   * soon as a time-exceeded or RST closes the connection, before we have read
+   * the answer, and the next probe may get the same port.
+   */
+  wirePort?: number;
   txNs: number;
   deadlineNs: number;
   clockStepped: boolean;
@@ -390,8 +397,10 @@ export class ProbeEngine {
     });
     this.addon.ref(handle, false);
     this.addon.bind(handle, request.family === 4 ? '0.0.0.0' : '::', 0);
-    const key = this.addon.localAddress(handle).port;
-    entry = this.register(request, done, { protocol: 'tcp', key, socket: handle }, true);
+    const wirePort = this.addon.localAddress(handle).port;
+    entry = this.register(request, done, { protocol: 'tcp', key: handle, socket: handle }, true);
+    entry.wirePort = wirePort;
+    const key = wirePort;
     let result: { txNs: number; errno: number };
     try {
       result = this.addon.connect(handle, request.dst, request.port ?? DEFAULT_TCP_PORT, request.ttl, request.tos ?? 0);
@@ -422,24 +431,28 @@ export class ProbeEngine {
         this.counters.late++;
         continue;
       }
-      if (msg.tcp) {
+      if (!msg.tcp) {
+        // An error-queue message of this probe's own socket: check that it quotes our port.
         this.counters.received++;
-        if (msg.tcp === 'error') continue; // the error-queue entry (if any) carries the details
-        // An open port: the kernel measured SYN -> SYN-ACK itself (tcpi_rtt, µs).
-        // A refusal (RST) has no kernel stamp: it is timed when read.
-        const rttMs = msg.tcp === 'open' && msg.tcpRttUs ? msg.tcpRttUs / 1000 : undefined;
-        const reply: DecodedReply = {
-          identity: { protocol: 'tcp', dst: entry.request.dst, key: entry.key },
-          kind: msg.tcp === 'open' ? 'tcp-open' : 'tcp-refused',
-          from: entry.request.dst,
-          rxNs: msg.rxNs,
-          kernelTime: rttMs !== undefined,
-        };
-        this.accept(entry, reply, rttMs);
+        const decoded = decodeMessage({ kind: 'tcp', family: entry.request.family }, msg);
+        if (!decoded.ok) this.counters[decoded.reason]++;
+        else if (decoded.value.identity.key !== entry.wirePort) this.counters.foreign++;
+        else this.accept(entry, decoded.value);
         continue;
       }
-      const m = this.registry.match({ handle: entry.socket, kind: 'tcp', family: entry.request.family }, msg);
-      if (m) this.accept(m.probe, m.reply);
+      this.counters.received++;
+      if (msg.tcp === 'error') continue; // the error-queue entry (if any) carries the details
+      // An open port: the kernel measured SYN -> SYN-ACK itself (tcpi_rtt, µs).
+      // A refusal (RST) has no kernel stamp: it is timed when read.
+      const rttMs = msg.tcp === 'open' && msg.tcpRttUs ? msg.tcpRttUs / 1000 : undefined;
+      const reply: DecodedReply = {
+        identity: { protocol: 'tcp', dst: entry.request.dst, key: entry.wirePort ?? entry.key },
+        kind: msg.tcp === 'open' ? 'tcp-open' : 'tcp-refused',
+        from: entry.request.dst,
+        rxNs: msg.rxNs,
+        kernelTime: rttMs !== undefined,
+      };
+      this.accept(entry, reply, rttMs);
     }
   }
 
@@ -471,7 +484,7 @@ export class ProbeEngine {
   private finish(entry: InFlight, outcome: Partial<ProbeResult> & { status: ProbeStatus }): void {
     if (!this.registry.delete(entry)) return;
     if (entry.ownSocket) this.addon.close(entry.socket);
-    const result: ProbeResult = { request: entry.request, txNs: entry.txNs, rttMs: null, key: entry.key, ...outcome };
+    const result: ProbeResult = { request: entry.request, txNs: entry.txNs, rttMs: null, key: entry.wirePort ?? entry.key, ...outcome };
     if (!result.clockStepped) delete result.clockStepped;
     if (this.registry.size === 0) this.idle();
     entry.done(result);

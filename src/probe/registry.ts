@@ -84,7 +84,10 @@ export class ProbeRegistry<P extends RegisteredProbe> {
   }
 
   add(probe: P): void {
-    this.inFlight.set(this.keyOf(probe), probe);
+    const key = this.keyOf(probe);
+    // Overwriting a live probe would leave it unsettled forever: refuse loudly.
+    if (this.inFlight.has(key)) throw new VpslineError('EVPSLINE_SOCKET', `internal: two probes in flight with one identity (${key})`);
+    this.inFlight.set(key, probe);
   }
 
   has(probe: P): boolean {

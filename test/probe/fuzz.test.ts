@@ -26,7 +26,8 @@ const sockets: ReceivingSocket[] = [
 function ourRegistry(): ProbeRegistry<RegisteredProbe> {
   const r = new ProbeRegistry<RegisteredProbe>();
   for (const s of sockets) {
-    const dst = s.family === 4 ? '198.18.9.9' : '2001:2:0:9::9';
+    // A destination per socket: probes of two sockets must not share an identity.
+    const dst = s.family === 4 ? `198.18.9.${s.handle}` : `2001:2:0:9::${s.handle}`;
     const protocol = s.kind === 'udp' ? 'udp' : s.kind === 'tcp' ? 'tcp' : 'icmp';
     for (let key = 0; key < 64; key++) r.add({ protocol, dst, key: protocol === 'udp' ? 33434 + key : protocol === 'tcp' ? 40000 + key : key, socket: s.handle });
   }

@@ -82,3 +82,9 @@ describe('ProbeRegistry', () => {
     assert.equal(r.counters.malformed, 1);
   });
 });
+
+test('a second live probe with the same identity is refused, never silently replaces the first', () => {
+  const r = new ProbeRegistry<RegisteredProbe>();
+  r.add({ protocol: 'tcp', dst: '198.18.9.9', key: 7, socket: 7 });
+  assert.throws(() => r.add({ protocol: 'tcp', dst: '198.18.9.9', key: 7, socket: 8 }), /two probes in flight with one identity/);
+});
