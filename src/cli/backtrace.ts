@@ -1,5 +1,5 @@
 // `vpsline backtrace`: the three-network return-route test.
-import type { Command, InvalidArgumentError as IAE } from 'commander';
+import type { Command } from 'commander';
 import { VpslineError } from '../errors.js';
 import { CarrierTable } from '../lookup/carriers.js';
 import { addressFamily } from '../packet/address.js';
@@ -7,6 +7,7 @@ import { backtrace, loadTargets, type BacktraceResult } from '../route/backtrace
 import { carrierName, lineName } from '../route/lines.js';
 import type { Language } from '../trace/analysis.js';
 import { defaultEngine } from '../trace/trace.js';
+import { intArg, numberArg } from './parse.js';
 
 interface BacktraceFlags {
   targets?: string;
@@ -63,12 +64,7 @@ export function renderTable(results: BacktraceResult[], lang: Language): string 
   return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
-export function backtraceCommand(program: Command, lib: { InvalidArgumentError: typeof IAE }): void {
-  const num = (what: string) => (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new lib.InvalidArgumentError(`${what} must be a number.`);
-    return n;
-  };
+export function backtraceCommand(program: Command): void {
   program
     .command('backtrace')
     .description('return routes to China Telecom, Unicom and Mobile in several cities, traced at once and classified')
@@ -76,12 +72,12 @@ export function backtraceCommand(program: Command, lib: { InvalidArgumentError: 
     .option('--carriers <file>', 'extra or replacement carrier prefixes (JSON, like data/carriers.json)')
     .option('-4, --inet', 'IPv4 targets only')
     .option('-6, --inet6', 'IPv6 targets only')
-    .option('-c, --cycles <count>', 'rounds per target', num('cycles'), 5)
-    .option('-i, --interval <seconds>', 'seconds between rounds', num('interval'), 0.5)
-    .option('-m, --max-ttl <ttl>', 'largest TTL to probe', num('max TTL'), 30)
+    .option('-c, --cycles <count>', 'rounds per target', intArg('cycles'), 5)
+    .option('-i, --interval <seconds>', 'seconds between rounds', numberArg('interval'), 0.5)
+    .option('-m, --max-ttl <ttl>', 'largest TTL to probe', intArg('max TTL'), 30)
     .option('-u, --udp', 'UDP probes instead of ICMP')
     .option('-T, --tcp', 'TCP SYN probes instead of ICMP')
-    .option('-P, --port <port>', 'TCP destination port', num('port'))
+    .option('-P, --port <port>', 'TCP destination port', intArg('port'))
     .option('--json', 'print the results as JSON')
     .option('--lang <lang>', 'en or zh', 'en')
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets')

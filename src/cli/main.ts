@@ -1,5 +1,5 @@
 // `vpsline` command line: parses arguments and calls the library. Nothing else.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isVpslineError } from '../errors.js';
 import { backtraceCommand } from './backtrace.js';
@@ -14,9 +14,9 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError('(run with --help for the options)')
     .exitOverride();
-  mtrCommand(program, { Option, InvalidArgumentError });
+  mtrCommand(program);
   classifyCommand(program);
-  backtraceCommand(program, { InvalidArgumentError });
+  backtraceCommand(program);
   return program;
 }
 

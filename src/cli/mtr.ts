@@ -1,5 +1,5 @@
 // `vpsline mtr`: mtr's options, mapped onto trace().
-import type { Command, InvalidArgumentError as IAE, Option as Opt } from 'commander';
+import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { VpslineError } from '../errors.js';
 import { AsnLookup } from '../lookup/asn.js';
@@ -10,6 +10,7 @@ import { renderCsv, renderXml } from '../report/csv-xml.js';
 import { renderJson } from '../report/json.js';
 import { renderReport } from '../report/mtr-report.js';
 import { LiveView } from '../report/live.js';
+import { intArg, numberArg } from './parse.js';
 import { streamRaw } from '../report/raw.js';
 import { analyzeReport, type Language } from '../trace/analysis.js';
 import { defaultEngine, resolveTarget, Trace, type TraceOptions } from '../trace/trace.js';
@@ -48,26 +49,15 @@ interface MtrFlags {
   keepCapabilities?: boolean;
 }
 
-export function mtrCommand(program: Command, lib: { Option: typeof Opt; InvalidArgumentError: typeof IAE }): void {
-  const { Option, InvalidArgumentError } = lib;
-  const num = (what: string) => (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number.`);
-    return n;
-  };
-  const int = (what: string) => (v: string): number => {
-    const n = num(what)(v);
-    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${what} must be a whole number.`);
-    return n;
-  };
+export function mtrCommand(program: Command): void {
   program
     .command('mtr')
     .description('traceroute and ping in one, like mtr, with kernel-timestamped RTTs')
     .argument('<host>', 'target host name or address')
     .option('-r, --report', 'report mode: run the cycles, then print a report')
     .option('-w, --report-wide', 'wide report: do not cut host names')
-    .option('-c, --report-cycles <count>', 'rounds of probes to send', int('count'), 10)
-    .option('-i, --interval <seconds>', 'seconds between rounds', num('interval'), 1)
+    .option('-c, --report-cycles <count>', 'rounds of probes to send', intArg('count'), 10)
+    .option('-i, --interval <seconds>', 'seconds between rounds', numberArg('interval'), 1)
     .option('-n, --no-dns', 'do not resolve host names')
     .option('-b, --show-ips', 'show both host names and addresses')
     .option('-4, --inet', 'use IPv4 only')
@@ -76,13 +66,13 @@ export function mtrCommand(program: Command, lib: { Option: typeof Opt; InvalidA
     .option('-T, --tcp', 'TCP SYN probes instead of ICMP')
     .option('--icmp', 'ICMP probes only: fail instead of falling back to UDP')
     .addOption(new Option('--icmp-socket <kind>', 'ICMP socket kind (default: raw with CAP_NET_RAW, else ping)').choices(['raw', 'ping']))
-    .option('-P, --port <port>', 'TCP destination port, or fixed UDP destination port', int('port'))
-    .option('-f, --first-ttl <ttl>', 'first TTL to probe', int('first TTL'), 1)
-    .option('-m, --max-ttl <ttl>', 'largest TTL to probe', int('max TTL'), 30)
-    .option('-s, --psize <bytes>', 'whole packet size in bytes', int('packet size'), 64)
-    .option('-Q, --tos <tos>', 'IP type of service / traffic class', int('TOS'), 0)
-    .option('-Z, --timeout <seconds>', 'seconds before a probe counts as lost', num('timeout'), 2)
-    .option('-U, --max-unknown <count>', 'unknown hops after the last known one before a round stops', int('max unknown'), 12)
+    .option('-P, --port <port>', 'TCP destination port, or fixed UDP destination port', intArg('port'))
+    .option('-f, --first-ttl <ttl>', 'first TTL to probe', intArg('first TTL'), 1)
+    .option('-m, --max-ttl <ttl>', 'largest TTL to probe', intArg('max TTL'), 30)
+    .option('-s, --psize <bytes>', 'whole packet size in bytes', intArg('packet size'), 64)
+    .option('-Q, --tos <tos>', 'IP type of service / traffic class', intArg('TOS'), 0)
+    .option('-Z, --timeout <seconds>', 'seconds before a probe counts as lost', numberArg('timeout'), 2)
+    .option('-U, --max-unknown <count>', 'unknown hops after the last known one before a round stops', intArg('max unknown'), 12)
     .option('-o, --order <fields>', 'report fields, mtr letters (LDRSNBAWVGJMXI and space)')
     .option('-j, --json', 'JSON output: mtr\'s keys plus vpsline\'s extensions (schema/mtr-report.schema.json)')
     .option('-C, --csv', 'CSV output, like mtr')
@@ -91,7 +81,7 @@ export function mtrCommand(program: Command, lib: { Option: typeof Opt; InvalidA
     .option('-e, --mpls', 'show MPLS labels in the report')
     .option('-z, --aslookup', 'show the origin AS of each hop (Team Cymru DNS, asynchronous)')
     .option('--carriers [file]', 'tag each hop with its carrier ([CN2], [163], ...) from the built-in table, plus FILE if given')
-    .option('--flows <count>', 'constant-flow UDP, or TCP with -T (Paris traceroute): this many flows at once, one report each; needs CAP_NET_RAW', int('flows'))
+    .option('--flows <count>', 'constant-flow UDP, or TCP with -T (Paris traceroute): this many flows at once, one report each; needs CAP_NET_RAW', intArg('flows'))
     .option('--analyze', 'after the report, say what it means: loss vs rate limiting, latency rises, the destination')
     .addOption(new Option('--lang <lang>', 'language of the analysis').choices(['en', 'zh']).default('en'))
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets')

@@ -5,18 +5,10 @@ import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { VpslineError } from '../errors.js';
 
-export type CarrierId =
-  | 'cn2'
-  | 'chinanet-163'
-  | 'ct-backbone-v6'
-  | 'ctgnet'
-  | 'cu-4837'
-  | 'cu-9929'
-  | 'cu-10099'
-  | 'cmi'
-  | 'cmin2'
-  | 'cmnet'
-  | (string & {});
+/** The carriers of the built-in table; user files may add others. */
+export type KnownCarrierId = 'cn2' | 'chinanet-163' | 'ct-backbone-v6' | 'ctgnet' | 'cu-4837' | 'cu-9929' | 'cu-10099' | 'cmi' | 'cmin2' | 'cmnet';
+
+export type CarrierId = KnownCarrierId | (string & {});
 
 export interface Carrier {
   id: CarrierId;

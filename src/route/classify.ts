@@ -10,21 +10,10 @@
 // - one premium hop only, or evidence hidden by silent/private hops or MPLS,
 //   gives "inconclusive" with the reason, never a guess.
 import ipaddr from 'ipaddr.js';
-import type { Carrier, CarrierTable } from '../lookup/carriers.js';
+import type { Carrier, CarrierTable, KnownCarrierId } from '../lookup/carriers.js';
 
-export type Verdict =
-  | 'cn2-gia'
-  | 'cn2-gt'
-  | 'chinanet-163'
-  | 'ctgnet'
-  | 'cu-4837'
-  | 'cu-9929'
-  | 'cu-10099'
-  | 'cmi'
-  | 'cmin2'
-  | 'cmnet'
-  | 'other'
-  | 'inconclusive';
+/** CN2 splits into GIA and GT; the shared CT IPv6 range names no line. */
+export type Verdict = 'cn2-gia' | 'cn2-gt' | Exclude<KnownCarrierId, 'cn2' | 'ct-backbone-v6'> | 'other' | 'inconclusive';
 
 export interface ClassifyHop {
   ttl: number;
