@@ -8,6 +8,7 @@ import { Lab, labSkipReason, type Netns } from '../test/lab/netns.js';
 import { runAgent } from '../test/lab/run-agent.js';
 import { loadNamedScenario } from '../test/lab/sim/scenario.js';
 import { Simulator } from '../test/lab/sim/simulator.js';
+import { hasCommand as has } from '../test/lab/tools.js';
 import { ProbeEngine, type ProbeRequest } from '../src/probe/engine.js';
 import { ProbeRegistry, type RegisteredProbe } from '../src/probe/registry.js';
 import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded } from '../test/probe/fixtures.js';
@@ -77,20 +78,6 @@ async function loopbackBench(protocol: 'icmp' | 'udp', family: 4 | 6, total: num
 
 const root = new URL('..', import.meta.url).pathname;
 const exec = promisify(execFile);
-
-function has(cmd: string): boolean {
-  try {
-    execFileSync(cmd, ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    try {
-      execFileSync(cmd, ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
 
 /** Wall time of a command in the namespace. */
 async function timed(ns: Netns, cmd: string, args: string[]): Promise<{ seconds: number; stdout: string }> {

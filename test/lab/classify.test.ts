@@ -2,7 +2,7 @@
 // test carrier file maps to carriers, read back by `vpsline classify`.
 // (Only lab addresses are traced; the carrier names are just labels here.)
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,18 +11,10 @@ import { promisify } from 'node:util';
 import { projectRoot } from './checkout.js';
 import { labSkipReason, type Netns } from './netns.js';
 import { useSimulatedPath } from './sim/suite.js';
+import { toolSkipReason } from './tools.js';
 
 const skip = labSkipReason();
 const vpsline = `${projectRoot}/bin/vpsline.js`;
-
-function has(cmd: string): boolean {
-  try {
-    execFileSync(cmd, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The twenty-ms path: hops 2-3 play CN2, hop 4 Unicom 4837. */
 function carrierFile(): string {
@@ -68,7 +60,7 @@ describe('classify traces made by real tools', { skip }, () => {
     { name: 'traceroute (with names)', cmd: 'traceroute', args: ['-q', '1', '-w', '1', '198.18.200.1'], format: 'traceroute', needs: 'traceroute' },
   ];
   for (const c of cases) {
-    test(c.name, { skip: c.needs && !has(c.needs) ? `${c.needs} is not installed (.ci/run installs it)` : false }, async () => {
+    test(c.name, { skip: (c.needs && toolSkipReason(c.needs, c.needs === 'mtr' ? 'mtr-tiny' : c.needs)) || false }, async () => {
       const text = await produce(path.sim.ns, c.cmd, c.args);
       const v = await classifyText(text, carriers);
       assert.equal(v.format, c.format);

@@ -8,17 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from './checkout.js';
 import { Lab, labSkipReason } from './netns.js';
 import { buildRouterChain, type RouterChain } from './routers.js';
+import { toolSkipReason } from './tools.js';
 
-function tmuxSkipReason(): string | undefined {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'tmux is not installed (apt-get install tmux); .ci/run installs it';
-  }
-}
-
-const skip = labSkipReason() ?? tmuxSkipReason();
+const skip = labSkipReason() ?? toolSkipReason('tmux', 'tmux');
 /** A private tmux server, so no one else's sessions are touched. */
 const socket = `vl${randomBytes(4).toString('hex')}`;
 const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });

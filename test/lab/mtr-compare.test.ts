@@ -1,23 +1,15 @@
 // vpsline beside real mtr (Debian's mtr-tiny) on the same simulated path:
 // same hops (??? included), loss within 10 points, Avg within 0.3 ms.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { labSkipReason, type Netns } from './netns.js';
 import { projectRoot } from './checkout.js';
 import { useSimulatedPath } from './sim/suite.js';
+import { toolSkipReason } from './tools.js';
 
-function mtrSkipReason(): string | undefined {
-  try {
-    execFileSync('mtr', ['--version'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'real mtr is not installed (apt-get install mtr-tiny); .ci/run installs it';
-  }
-}
-
-const skip = labSkipReason() ?? mtrSkipReason();
+const skip = labSkipReason() ?? toolSkipReason('mtr', 'mtr-tiny');
 
 interface Row {
   ttl: number;
