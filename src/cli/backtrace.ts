@@ -7,9 +7,10 @@ import { backtrace, loadTargets, type BacktraceResult } from '../route/backtrace
 import { carrierName, lineName } from '../route/lines.js';
 import type { Language } from '../trace/analysis.js';
 import { defaultEngine } from '../trace/trace.js';
+import { originAsOptions, originAsSource, type OriginAsFlags } from './origin-as.js';
 import { intArg, numberArg } from './parse.js';
 
-interface BacktraceFlags {
+interface BacktraceFlags extends OriginAsFlags {
   targets?: string;
   carriers?: string;
   inet?: boolean;
@@ -65,7 +66,7 @@ export function renderTable(results: BacktraceResult[], lang: Language): string 
 }
 
 export function backtraceCommand(program: Command): void {
-  program
+  const cmd = program
     .command('backtrace')
     .description('return routes to China Telecom, Unicom and Mobile in several cities, traced at once and classified')
     .option('--targets <file>', 'your own target list: JSON [{name, address, carrier}] or lines "<address> <name>"')
@@ -80,37 +81,39 @@ export function backtraceCommand(program: Command): void {
     .option('-P, --port <port>', 'TCP destination port', intArg('port'))
     .option('--json', 'print the results as JSON')
     .option('--lang <lang>', 'en or zh', 'en')
-    .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
-    .action(async (f: BacktraceFlags) => {
-      if (f.lang !== 'en' && f.lang !== 'zh') throw new VpslineError('EVPSLINE_BAD_OPTION', `--lang must be en or zh (got ${f.lang}).`, 2);
-      if (f.udp && f.tcp) throw new VpslineError('EVPSLINE_BAD_OPTION', '-u and -T cannot be used together.', 2);
-      const table = CarrierTable.load(f.carriers);
-      const family = f.inet ? 4 : f.inet6 ? 6 : undefined;
-      const targets = loadTargets(f.targets).filter((t) => !family || addressFamily(t.address) === family);
-      if (!targets.length) throw new VpslineError('EVPSLINE_BAD_OPTION', `no IPv${family} targets in the list.`, 2);
-      const engine = defaultEngine();
-      const protocol = f.udp ? 'udp' : f.tcp ? 'tcp' : 'auto';
-      // Open what each family needs, then give up every capability.
-      for (const fam of new Set(targets.map((t) => addressFamily(t.address)!))) {
-        try {
-          engine.prepare(fam, protocol);
-        } catch {
-          // That family's rows will carry the error.
-        }
+    .option('--keep-capabilities', 'do not drop capabilities after opening sockets');
+  originAsOptions(cmd).action(async (f: BacktraceFlags) => {
+    if (f.lang !== 'en' && f.lang !== 'zh') throw new VpslineError('EVPSLINE_BAD_OPTION', `--lang must be en or zh (got ${f.lang}).`, 2);
+    if (f.udp && f.tcp) throw new VpslineError('EVPSLINE_BAD_OPTION', '-u and -T cannot be used together.', 2);
+    const table = CarrierTable.load(f.carriers);
+    const originAs = originAsSource(f);
+    const family = f.inet ? 4 : f.inet6 ? 6 : undefined;
+    const targets = loadTargets(f.targets).filter((t) => !family || addressFamily(t.address) === family);
+    if (!targets.length) throw new VpslineError('EVPSLINE_BAD_OPTION', `no IPv${family} targets in the list.`, 2);
+    const engine = defaultEngine();
+    const protocol = f.udp ? 'udp' : f.tcp ? 'tcp' : 'auto';
+    // Open what each family needs, then give up every capability.
+    for (const fam of new Set(targets.map((t) => addressFamily(t.address)!))) {
+      try {
+        engine.prepare(fam, protocol);
+      } catch {
+        // That family's rows will carry the error.
       }
-      if (!f.keepCapabilities) engine.dropCapabilities();
-      const results = await backtrace(targets, {
-        engine,
-        table,
-        protocol,
-        cycles: f.cycles,
-        interval: f.interval,
-        maxTtl: f.maxTtl,
-        ...(f.port !== undefined ? { port: f.port } : {}),
-      });
-      if (f.json) {
-        const rows = results.map(({ report, ...r }) => ({ ...r, ...(report ? { hops: report.hops.map((h) => ({ ttl: h.ttl, address: h.address, lossPercent: h.lossPercent, avg: h.stats.mean })) } : {}) }));
-        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-      } else process.stdout.write(renderTable(results, f.lang) + '\n');
+    }
+    if (!f.keepCapabilities) engine.dropCapabilities();
+    const results = await backtrace(targets, {
+      engine,
+      table,
+      ...(originAs ? { originAs } : {}),
+      protocol,
+      cycles: f.cycles,
+      interval: f.interval,
+      maxTtl: f.maxTtl,
+      ...(f.port !== undefined ? { port: f.port } : {}),
     });
+    if (f.json) {
+      const rows = results.map(({ report, ...r }) => ({ ...r, ...(report ? { hops: report.hops.map((h) => ({ ttl: h.ttl, address: h.address, lossPercent: h.lossPercent, avg: h.stats.mean })) } : {}) }));
+      process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    } else process.stdout.write(renderTable(results, f.lang) + '\n');
+  });
 }

@@ -6,8 +6,10 @@ import { CarrierTable } from '../lookup/carriers.js';
 import { classify, type Classification } from '../route/classify.js';
 import { importTrace } from '../route/import.js';
 import { lineName } from '../route/lines.js';
+import { addOriginAs } from '../route/origin-as.js';
+import { originAsOptions, originAsSource, type OriginAsFlags } from './origin-as.js';
 
-interface ClassifyFlags {
+interface ClassifyFlags extends OriginAsFlags {
   carriers?: string;
   json?: boolean;
 }
@@ -35,18 +37,22 @@ function render(c: Classification, format: string): string {
 }
 
 export function classifyCommand(program: Command): void {
-  program
+  const cmd = program
     .command('classify')
-    .description('name the carrier line (CN2 GIA/GT, 163, 4837, 9929, CMI, ...) of a trace: mtr --json, mtr -r, vpsline JSON or traceroute text')
+    .description('name the carrier line (CN2 GIA/GT, 163, 4837, 9929, CMI, ...) of a trace: mtr --json or -r, vpsline JSON, trippy or NextTrace JSON, traceroute text')
     .argument('[file]', 'the trace, or - for standard input', '-')
     .option('--carriers <file>', 'extra or replacement carrier prefixes (JSON, like data/carriers.json)')
-    .option('--json', 'print the verdict as JSON')
-    .action((file: string, f: ClassifyFlags) => {
-      const table = CarrierTable.load(f.carriers);
-      const trace = importTrace(readInput(file));
-      const c = classify(trace.hops, table);
-      if (trace.namesOnly) c.notes.push(`${trace.namesOnly} hop(s) are shown by name only and could not be classified: trace with -n (or -b) so addresses are kept.`);
-      if (f.json) process.stdout.write(JSON.stringify({ verdict: c.verdict, landing: c.landing, segments: c.segments, evidence: c.evidence, confidence: c.confidence, notes: c.notes, format: trace.format }, null, 2) + '\n');
-      else process.stdout.write(render(c, trace.format) + '\n');
-    });
+    .option('--json', 'print the verdict as JSON');
+  originAsOptions(cmd).action(async (file: string, f: ClassifyFlags) => {
+    const table = CarrierTable.load(f.carriers);
+    const source = originAsSource(f);
+    const trace = importTrace(readInput(file));
+    const asNote = source ? await addOriginAs(trace.hops, table, source) : undefined;
+    const c = classify(trace.hops, table);
+    if (asNote) c.notes.push(asNote);
+    if (trace.multiAddress) c.notes.push(`${trace.multiAddress} hop(s) answered from more than one address (load balancing); the most frequent (trippy: the first seen) was used.`);
+    if (trace.namesOnly) c.notes.push(`${trace.namesOnly} hop(s) are shown by name only and could not be classified: trace with -n (or -b) so addresses are kept.`);
+    if (f.json) process.stdout.write(JSON.stringify({ verdict: c.verdict, landing: c.landing, segments: c.segments, evidence: c.evidence, confidence: c.confidence, notes: c.notes, format: trace.format }, null, 2) + '\n');
+    else process.stdout.write(render(c, trace.format) + '\n');
+  });
 }

@@ -6,6 +6,8 @@ export abstract class BoundedLookup<T> {
   private readonly results = new Map<string, T | null>();
   private readonly pending = new Map<string, Promise<void>>();
   private readonly queue: string[] = [];
+  /** Addresses whose lookup was abandoned at the timeout (their null means "no answer in time"). */
+  private readonly expired = new Set<string>();
   private running = 0;
 
   constructor(
@@ -21,6 +23,11 @@ export abstract class BoundedLookup<T> {
     if (this.results.has(address)) return this.results.get(address);
     this.request(address);
     return undefined;
+  }
+
+  /** True when the lookup of `address` ran out of time rather than finding nothing. */
+  gaveUp(address: string): boolean {
+    return this.expired.has(address);
   }
 
   request(address: string): void {
@@ -51,7 +58,10 @@ export abstract class BoundedLookup<T> {
   private async withTimeout(address: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), this.timeoutMs);
+      timer = setTimeout(() => {
+        this.expired.add(address);
+        resolve(null);
+      }, this.timeoutMs);
       timer.unref();
     });
     const answer = await Promise.race([this.lookup(address).catch(() => null), timeout]);

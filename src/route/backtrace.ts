@@ -6,7 +6,8 @@ import type { CarrierTable } from '../lookup/carriers.js';
 import { addressFamily } from '../packet/address.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { Trace, type TraceOptions, type TraceReport } from '../trace/trace.js';
-import { classify, type Classification } from './classify.js';
+import { classify, type Classification, type ClassifyHop } from './classify.js';
+import { addOriginAs, type OriginAsSource } from './origin-as.js';
 
 export interface BacktraceTarget {
   name: string;
@@ -71,21 +72,27 @@ export function loadTargets(file?: string): BacktraceTarget[] {
 export interface BacktraceOptions extends Omit<TraceOptions, 'engine'> {
   engine: ProbeEngine;
   table: CarrierTable;
+  /** Origin AS numbers for hops the table does not name (optional, bounded). */
+  originAs?: OriginAsSource;
 }
 
 /** Trace every target at once and classify each path. Never rejects: a failed trace is a row with its error. */
 export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptions): Promise<BacktraceResult[]> {
-  const { table, ...traceOptions } = opts;
+  const { table, originAs, ...traceOptions } = opts;
   return Promise.all(
     targets.map(async (target): Promise<BacktraceResult> => {
       try {
         const t = new Trace(target.address, traceOptions);
         void t.start();
         const report = await t.done;
-        const hops = report.hops.map((h) => ({ ttl: h.ttl, address: h.address, ...(h.mpls ? { mpls: true } : {}) }));
         const answered = report.destinationTtl !== null;
         // The destination itself is the target's network, not evidence of the line.
-        const c = classify(answered ? hops.filter((h) => h.ttl !== report.destinationTtl) : hops, table);
+        const hops = report.hops
+          .filter((h) => !answered || h.ttl !== report.destinationTtl)
+          .map((h): ClassifyHop => ({ ttl: h.ttl, address: h.address, ...(h.mpls ? { mpls: true } : {}) }));
+        const asNote = originAs ? await addOriginAs(hops, table, originAs) : undefined;
+        const c = classify(hops, table);
+        if (asNote) c.notes.push(asNote);
         if (!answered) c.notes.push('The target did not answer: the verdict comes from the hops that did.');
         const last = [...report.hops].reverse().find((h) => h.received > 0);
         const dest = answered ? report.hops.find((h) => h.ttl === report.destinationTtl) : last;

@@ -55,7 +55,7 @@ export interface Classification {
 type Tag = { kind: 'carrier'; carrier: Carrier; by: 'prefix' | 'asn' } | { kind: 'private' } | { kind: 'silent' } | { kind: 'unknown' };
 
 /** RFC 1918, carrier-grade NAT, link-local and unique-local: inside someone's network, never evidence. */
-function isPrivate(address: string): boolean {
+export function isPrivate(address: string): boolean {
   try {
     const r = ipaddr.process(address).range();
     return ['private', 'carrierGradeNat', 'linkLocal', 'uniqueLocal', 'loopback'].includes(r);

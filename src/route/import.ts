@@ -4,7 +4,7 @@ import ipaddr from 'ipaddr.js';
 import { VpslineError } from '../errors.js';
 import type { ClassifyHop } from './classify.js';
 
-export type TraceFormat = 'vpsline-json' | 'mtr-json' | 'mtr-report' | 'traceroute';
+export type TraceFormat = 'vpsline-json' | 'mtr-json' | 'trippy-json' | 'nexttrace-json' | 'mtr-report' | 'traceroute';
 
 export interface ImportedTrace {
   format: TraceFormat;
@@ -12,6 +12,8 @@ export interface ImportedTrace {
   hops: ClassifyHop[];
   /** Hops shown by name only: without an address they cannot be classified. */
   namesOnly: number;
+  /** TTLs answered from more than one address (ECMP); the most frequent one is used. */
+  multiAddress: number;
 }
 
 function isAddress(s: string): boolean {
@@ -59,7 +61,67 @@ function fromJson(doc: unknown): ImportedTrace | undefined {
     if (hub.vpsline?.mpls?.length) hop.mpls = true;
     return hop;
   });
-  return { format: report.vpsline ? 'vpsline-json' : 'mtr-json', ...(report.mtr?.dst ? { target: report.mtr.dst } : {}), hops, namesOnly };
+  return { format: report.vpsline ? 'vpsline-json' : 'mtr-json', ...(report.mtr?.dst ? { target: report.mtr.dst } : {}), hops, namesOnly, multiAddress: 0 };
+}
+
+/**
+ * trippy `-m json` (crates/trippy-tui/src/report/types.rs): `{ info: { target: { ip } },
+ * hops: [{ ttl, hosts: [{ ip, hostname }], extensions: [{ mpls: {...} }], loss_pct: "0.00", ... }] }`.
+ * Statistics are strings; only the addresses and extensions matter here.
+ */
+interface TrippyHop {
+  ttl?: number;
+  hosts?: { ip?: string }[];
+  extensions?: Record<string, unknown>[];
+}
+
+function fromTrippy(doc: unknown): ImportedTrace | undefined {
+  const d = doc as { info?: { target?: { ip?: string } }; hops?: TrippyHop[] };
+  if (!d.info || !Array.isArray(d.hops)) return undefined;
+  let multiAddress = 0;
+  const hops = d.hops.map((h, i): ClassifyHop => {
+    const addrs = (h.hosts ?? []).map((x) => x.ip).filter((ip): ip is string => typeof ip === 'string' && isAddress(ip));
+    // trippy lists a TTL's responders in the order first seen.
+    if (addrs.length > 1) multiAddress++;
+    const hop: ClassifyHop = { ttl: typeof h.ttl === 'number' ? h.ttl : i + 1, address: addrs[0] ?? null };
+    if ((h.extensions ?? []).some((e) => e && typeof e === 'object' && 'mpls' in e)) hop.mpls = true;
+    return hop;
+  });
+  const target = d.info.target?.ip;
+  return { format: 'trippy-json', ...(target ? { target } : {}), hops, namesOnly: 0, multiAddress };
+}
+
+/**
+ * NextTrace `--json` (NTrace-core trace.Result marshalled by encoding/json):
+ * `{ Hops: [[{ Success, Address: { IP, Zone } | null, Hostname, TTL, RTT (ns), Geo: { asnumber, ... } | null, MPLS: [...] | null }, ...attempts]], TraceMapUrl }`.
+ */
+interface NextTraceAttempt {
+  Success?: boolean;
+  Address?: { IP?: string } | null;
+  TTL?: number;
+  Geo?: { asnumber?: string } | null;
+  MPLS?: unknown[] | null;
+}
+
+function fromNextTrace(doc: unknown): ImportedTrace | undefined {
+  const d = doc as { Hops?: NextTraceAttempt[][] };
+  if (!Array.isArray(d.Hops) || !d.Hops.every((ttl) => Array.isArray(ttl))) return undefined;
+  let multiAddress = 0;
+  const hops = d.Hops.map((attempts, i): ClassifyHop => {
+    const answered = attempts.filter((a) => a && a.Success && typeof a.Address?.IP === 'string' && isAddress(a.Address.IP));
+    const counts = new Map<string, number>();
+    for (const a of answered) counts.set(a.Address!.IP!, (counts.get(a.Address!.IP!) ?? 0) + 1);
+    if (counts.size > 1) multiAddress++;
+    const address = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+    const ttl = attempts.find((a) => typeof a?.TTL === 'number')?.TTL ?? i + 1;
+    const hop: ClassifyHop = { ttl, address };
+    const chosen = answered.find((a) => a.Address!.IP === address);
+    const asn = asNumber(chosen?.Geo?.asnumber);
+    if (asn) hop.asn = asn;
+    if (answered.some((a) => Array.isArray(a.MPLS) && a.MPLS.length > 0)) hop.mpls = true;
+    return hop;
+  });
+  return { format: 'nexttrace-json', hops, namesOnly: 0, multiAddress };
 }
 
 /** `mtr -r` / `-rw` / `-rwb` / `-rz` text. */
@@ -77,7 +139,7 @@ function fromMtrReport(text: string): ImportedTrace | undefined {
     if (asn) hop.asn = asn;
     hops.push(hop);
   }
-  return hops.length ? { format: 'mtr-report', hops, namesOnly } : undefined;
+  return hops.length ? { format: 'mtr-report', hops, namesOnly, multiAddress: 0 } : undefined;
 }
 
 /** traceroute / besttrace / tracert-like text: " 3  name (addr)  1.2 ms ..." or " 3  addr  1.2 ms  AS4809 ...". */
@@ -100,7 +162,7 @@ function fromTraceroute(text: string): ImportedTrace | undefined {
     if (asn) hop.asn = Number(asn[1]);
     hops.push(hop);
   }
-  return hops.length ? { format: 'traceroute', ...(target ? { target } : {}), hops, namesOnly } : undefined;
+  return hops.length ? { format: 'traceroute', ...(target ? { target } : {}), hops, namesOnly, multiAddress: 0 } : undefined;
 }
 
 /** Detect the format and read the hops; a text that is none of them gets a clear error. */
@@ -114,12 +176,12 @@ export function importTrace(text: string): ImportedTrace {
     } catch (err) {
       throw new VpslineError('EVPSLINE_BAD_OPTION', `The trace looks like JSON but does not parse: ${(err as Error).message}.`, 2);
     }
-    const first = Array.isArray(doc) ? doc[0] : doc;
-    const json = fromJson(first);
+    const first: unknown = Array.isArray(doc) ? doc[0] : doc;
+    const json = first === null || typeof first !== 'object' ? undefined : fromJson(first) ?? fromTrippy(first) ?? fromNextTrace(first);
     if (json) return json;
-    throw new VpslineError('EVPSLINE_BAD_OPTION', 'This JSON is not an mtr or vpsline report (no report.hubs).', 2);
+    throw new VpslineError('EVPSLINE_BAD_OPTION', 'This JSON is not a trace vpsline reads (mtr --json, vpsline --json, trippy -m json or nexttrace --json).', 2);
   }
   const parsed = fromMtrReport(text) ?? fromTraceroute(text);
   if (parsed) return parsed;
-  throw new VpslineError('EVPSLINE_BAD_OPTION', 'Cannot read this trace: expected mtr --json, mtr -r output, vpsline JSON, or traceroute text.', 2);
+  throw new VpslineError('EVPSLINE_BAD_OPTION', 'Cannot read this trace: expected mtr --json or -r output, vpsline JSON, trippy or NextTrace JSON, or traceroute text.', 2);
 }

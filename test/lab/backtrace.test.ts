@@ -87,4 +87,31 @@ describe('vpsline backtrace on lab targets', { skip }, () => {
     assert.ok(lines.some((l) => l.includes('电信 CN2 GT [优质线路]')));
     assert.ok(lines.some((l) => l.includes('移动 CMI [普通线路] (目标无回应)') && l.includes('cmnet')));
   });
+
+  test('hops the carrier file does not name are named by a local AS database (--asn-db)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpsline-asn-db-'));
+    // 163 known by its AS number only: no prefixes in this carrier file.
+    const noPrefixes = join(dir, 'carriers.json');
+    writeFileSync(noPrefixes, JSON.stringify({ carriers: [{ id: 'cn2', asn: 4809, family: 'ct', prefixes: ['198.18.141.0/24', '198.18.142.0/24'] }, { id: 'chinanet-163', asn: 4134, family: 'ct', prefixes: [] }] }));
+    const db = join(dir, 'asn.txt');
+    writeFileSync(db, '198.18.143.0/24 4134\n198.18.144.0/24 AS4134\n');
+    const lab2 = join(dir, 'targets.txt');
+    writeFileSync(lab2, '198.18.232.1 Lab CT 2\n');
+    const ask = async (extra: string[]): Promise<{ verdict: string; evidence: { ttl: number; by: string }[] }> =>
+      (JSON.parse(
+        (
+          await promisify(execFile)(
+            'ip',
+            ['netns', 'exec', path.sim.ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, 'backtrace', '--targets', lab2, '--carriers', noPrefixes, '-c', '2', '-i', '0.1', '-m', '8', '--json', ...extra],
+            { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
+          )
+        ).stdout,
+      ) as { verdict: string; evidence: { ttl: number; by: string }[] }[])[0]!;
+    const named = await ask(['--asn-db', db]);
+    assert.equal(named.verdict, 'cn2-gt');
+    assert.deepEqual(named.evidence.filter((e) => e.by === 'asn').map((e) => e.ttl), [4, 5]);
+    // Without the database the 163 hops are unknown and the GT evidence is gone.
+    const unnamed = await ask([]);
+    assert.notEqual(unnamed.verdict, 'cn2-gt');
+  });
 });

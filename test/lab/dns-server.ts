@@ -28,6 +28,11 @@ function readName(buf: Buffer, off: number): { name: string; end: number } | nul
   return null;
 }
 
+/** The name a query asks about (lower case), or null. */
+export function questionName(query: Buffer): string | null {
+  return query.length > 12 ? (readName(query, 12)?.name ?? null) : null;
+}
+
 function encodeName(name: string): Buffer {
   return Buffer.concat([...name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'ascii')])), Buffer.from([0])]);
 }

@@ -1,6 +1,9 @@
 // Lines below are shaped like the tools' real output (mtr 0.95, traceroute 2.1).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { CarrierTable } from '../../src/lookup/carriers.js';
+import { classify } from '../../src/route/classify.js';
 import { importTrace } from '../../src/route/import.js';
 
 test('mtr -rwb: "name (address)" keeps the address; -z rows carry the AS', () => {
@@ -45,7 +48,10 @@ test('traceroute text: names with addresses, silent lines, besttrace AS columns'
 test('bad input gets one clear line', () => {
   assert.throws(() => importTrace('   '), /The trace is empty/);
   assert.throws(() => importTrace('{"report": 1'), /looks like JSON but does not parse/);
-  assert.throws(() => importTrace('{"hello": "world"}'), /not an mtr or vpsline report/);
+  assert.throws(() => importTrace('{"hello": "world"}'), /not a trace vpsline reads/);
+  assert.throws(() => importTrace('[]'), /not a trace vpsline reads/);
+  assert.throws(() => importTrace('[1, 2]'), /not a trace vpsline reads/);
+  assert.throws(() => importTrace('{"Hops": [1]}'), /not a trace vpsline reads/);
   assert.throws(() => importTrace('just some words\nand more'), /Cannot read this trace/);
 });
 
@@ -61,4 +67,47 @@ test('backtrace target lists: JSON or "<address> <name>" lines; bad entries are 
   writeFileSync(lines, 'not-an-address Lab\n');
   assert.throws(() => loadTargets(lines), /target 1 needs an IP address/);
   assert.equal(loadTargets().length, 21, 'the built-in list: 3 carriers x 4 cities, and IPv6 for 3 cities');
+});
+
+// Files written to each tool's documented JSON (neither tool is packaged for
+// Debian): trippy's report/types.rs and NextTrace's trace.Result marshalled by
+// Go's encoding/json. Their addresses are data, never probed.
+const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+
+test('trippy -m json: first responder per TTL, silent TTLs, MPLS extensions, target', () => {
+  const t = importTrace(fixture('trippy-cn2-gia.json'));
+  assert.equal(t.format, 'trippy-json');
+  assert.equal(t.target, '198.18.9.9');
+  assert.deepEqual(t.hops.map((h) => [h.ttl, h.address, h.mpls ?? false]), [
+    [1, '198.18.1.1', false],
+    [2, '203.0.113.9', false],
+    [3, null, false],
+    [4, '59.43.182.101', true],
+    [5, '59.43.246.2', false],
+    [6, '59.43.130.9', false],
+    [7, '198.18.9.9', false],
+  ]);
+  assert.equal(t.multiAddress, 1);
+  assert.equal(classify(t.hops, CarrierTable.load()).verdict, 'cn2-gia');
+});
+
+test('nexttrace --json: most frequent address per TTL, AS numbers from Geo, MPLS strings', () => {
+  const t = importTrace(fixture('nexttrace-10099-4837.json'));
+  assert.equal(t.format, 'nexttrace-json');
+  assert.deepEqual(t.hops.map((h) => [h.ttl, h.address, h.asn ?? null, h.mpls ?? false]), [
+    [1, '198.18.1.1', null, false],
+    [2, '203.0.113.9', 64496, false],
+    [3, null, null, false],
+    [4, '43.252.86.65', 10099, false],
+    [5, '43.252.86.130', 10099, false],
+    [6, '219.158.3.9', 4837, false],
+    [7, '219.158.98.6', 4837, true],
+    [8, '198.18.9.9', null, false],
+  ]);
+  assert.equal(t.multiAddress, 1);
+  // AS10099 has no prefixes in the table: only NextTrace's AS numbers name it.
+  const c = classify(t.hops, CarrierTable.load());
+  assert.equal(c.verdict, 'cu-10099');
+  assert.equal(c.landing, 'cu-4837');
+  assert.deepEqual(c.evidence.filter((e) => e.by === 'asn').map((e) => e.ttl), [4, 5]);
 });

@@ -1,0 +1,48 @@
+// Fill in origin AS numbers for hops the carrier table does not name, so the
+// classifier can still recognise them (AS10099 has no published prefixes, for
+// one). Lookups are optional and bounded: whatever has not answered by the
+// deadline stays unknown, and the result says so.
+import type { AsnLookup } from '../lookup/asn.js';
+import type { AsnDatabase } from '../lookup/asn-file.js';
+import type { CarrierTable } from '../lookup/carriers.js';
+import { isPrivate, type ClassifyHop } from './classify.js';
+
+export type OriginAsSource = { kind: 'dns'; lookup: AsnLookup } | { kind: 'file'; database: AsnDatabase };
+
+export interface OriginAsOptions {
+  /** Longest wait for DNS answers, in ms (default 3000). */
+  deadlineMs?: number;
+}
+
+/** Hops worth asking about: answered, not private, not already named. */
+function needsLookup(hop: ClassifyHop, table: CarrierTable): hop is ClassifyHop & { address: string } {
+  return !!hop.address && !hop.asn && !table.match(hop.address) && !isPrivate(hop.address);
+}
+
+/**
+ * Sets `asn` on hops the table does not name. Returns a note for the report
+ * when some lookups did not answer in time, or undefined.
+ */
+export async function addOriginAs(hops: ClassifyHop[], table: CarrierTable, source: OriginAsSource, opts: OriginAsOptions = {}): Promise<string | undefined> {
+  const wanted = hops.filter((h) => needsLookup(h, table));
+  if (!wanted.length) return undefined;
+  if (source.kind === 'file') {
+    for (const h of wanted) {
+      const asn = source.database.lookup(h.address);
+      if (asn) h.asn = asn;
+    }
+    return undefined;
+  }
+  const { lookup } = source;
+  for (const h of wanted) lookup.request(h.address);
+  const deadline = Date.now() + (opts.deadlineMs ?? 3000);
+  // settle() waits for the lookups running now; queued ones start as those end.
+  while (wanted.some((h) => lookup.asOf(h.address) === undefined) && Date.now() < deadline) await lookup.settle();
+  let unanswered = 0;
+  for (const h of wanted) {
+    const asn = lookup.asOf(h.address);
+    if (asn === undefined || lookup.gaveUp(h.address)) unanswered++;
+    else if (asn) h.asn = Number(asn);
+  }
+  return unanswered ? `AS lookup: ${unanswered} of ${wanted.length} hop(s) did not answer in time and stay unnamed.` : undefined;
+}
