@@ -16,3 +16,8 @@ export type { ReportOptions } from './report/mtr-report.js';
 export { ReverseDns } from './lookup/reverse-dns.js';
 export { VpslineError, isVpslineError } from './errors.js';
 export type { VpslineErrorCode } from './errors.js';
+export { detectVirt, FixtureSource, HostSource } from './virt/detect.js';
+export type { DetectOptions } from './virt/detect.js';
+export type { VirtSource, Probes, Read } from './virt/source.js';
+export type { VirtReport, ContainerLayer, VmLayer, ProviderLayer, Capabilities, Evidence as VirtEvidence } from './virt/types.js';
+export { renderVirt } from './virt/render.js';

@@ -1,0 +1,73 @@
+// The facts several layers look at, read once. Each keeps its Read status so
+// a denied file can be told from a missing one.
+import type { Read, VirtSource } from './source.js';
+
+/** Initial namespace inodes (include/linux/proc_ns.h): what the host's own processes see. */
+export const INIT_NS = { pid: 'pid:[4026531836]', cgroup: 'cgroup:[4026531835]', user: 'user:[4026531837]' } as const;
+
+export interface Facts {
+  cpuinfo: Read;
+  flags: Set<string> | null;
+  osrelease: Read;
+  procVersion: Read;
+  selfStatus: Read;
+  pidNs: Read;
+  cgroupNs: Read;
+  userNs: Read;
+  uidMap: Read;
+  /** /proc/2/comm: "kthreadd" when kernel threads are visible (no PID namespace). */
+  proc2comm: Read;
+  /** Kernel threads visible and the PID namespace is the initial one. */
+  initialNamespaces: boolean | null;
+  dmi: Record<DmiField, Read>;
+  dmesg: Read;
+  lscpu: Read;
+}
+
+export const DMI_FIELDS = ['product_name', 'sys_vendor', 'board_vendor', 'bios_vendor', 'bios_version', 'product_version', 'chassis_vendor', 'chassis_asset_tag', 'product_serial', 'product_uuid', 'board_name'] as const;
+export type DmiField = (typeof DMI_FIELDS)[number];
+
+export function text(r: Read): string | null {
+  return r.status === 'ok' ? r.value.trim() : null;
+}
+
+export function gatherFacts(src: VirtSource): Facts {
+  const cpuinfo = src.read('/proc/cpuinfo');
+  const flagsLine = cpuinfo.status === 'ok' ? /^flags\s*:\s*(.*)$/m.exec(cpuinfo.value) : null;
+  const pidNs = src.readlink('/proc/self/ns/pid');
+  const proc2comm = src.read('/proc/2/comm');
+  let initialNamespaces: boolean | null = null;
+  if (pidNs.status === 'ok') initialNamespaces = pidNs.value === INIT_NS.pid && (text(proc2comm) === 'kthreadd' || proc2comm.status === 'denied');
+  else if (text(proc2comm) === 'kthreadd') initialNamespaces = true;
+  const dmi = Object.fromEntries(DMI_FIELDS.map((f) => [f, src.read(`/sys/class/dmi/id/${f}`)])) as Record<DmiField, Read>;
+  return {
+    cpuinfo,
+    flags: flagsLine ? new Set(flagsLine[1]!.split(/\s+/)) : cpuinfo.status === 'ok' ? new Set() : null,
+    osrelease: src.read('/proc/sys/kernel/osrelease'),
+    procVersion: src.read('/proc/version'),
+    selfStatus: src.read('/proc/self/status'),
+    pidNs,
+    cgroupNs: src.readlink('/proc/self/ns/cgroup'),
+    userNs: src.readlink('/proc/self/ns/user'),
+    uidMap: src.read('/proc/self/uid_map'),
+    proc2comm,
+    initialNamespaces,
+    dmi,
+    dmesg: src.command('dmesg'),
+    lscpu: src.command('lscpu'),
+  };
+}
+
+/** A field of /proc/self/status ("TracerPid", "CapBnd"). */
+export function statusField(facts: Facts, field: string): string | null {
+  if (facts.selfStatus.status !== 'ok') return null;
+  const m = new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(facts.selfStatus.value);
+  return m ? m[1]!.trim() : null;
+}
+
+/** Whether capability `bit` is in the bounding set (what root here could ever hold). */
+export function hasBoundingCap(facts: Facts, bit: number): boolean | null {
+  const hex = statusField(facts, 'CapBnd');
+  if (!hex || !/^[0-9a-f]+$/i.test(hex)) return null;
+  return ((BigInt(`0x${hex}`) >> BigInt(bit)) & 1n) === 1n;
+}

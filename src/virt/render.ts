@@ -1,0 +1,119 @@
+// `vpsline virt` for people: each layer with its evidence, then what it means
+// for the owner, in English or Chinese.
+import type { Language } from '../trace/analysis.js';
+import { say, type Reason } from './reasons.js';
+import type { Capability, Evidence, VirtReport } from './types.js';
+
+const T = {
+  en: {
+    container: 'Container',
+    vm: 'Virtual machine',
+    provider: 'Provider',
+    none: { container: 'none (own kernel namespaces)', vm: 'none: bare metal', provider: 'not named by the firmware' },
+    unknown: 'unknown (the evidence could not be read)',
+    confidence: 'confidence',
+    evidence: 'evidence',
+    rejected: 'ignored',
+    denied: 'unreadable',
+    meaning: 'What it means for you',
+    yes: 'yes',
+    no: 'no',
+    unknownShort: 'unknown',
+    caps: {
+      kernelModules: 'Load kernel modules',
+      bbr: 'TCP BBR',
+      tun: 'TUN/TAP (VPNs)',
+      nestedVirtualization: 'Run VMs inside (nested)',
+      swap: 'Swap',
+      cpuSteal: 'CPU steal',
+      memoryBalloon: 'Memory balloon',
+      beancounters: 'OpenVZ refusals',
+    },
+    compat: 'systemd-detect-virt would say',
+    bareMetalCloud: 'cloud bare metal',
+  },
+  zh: {
+    container: '容器层',
+    vm: '虚拟机层',
+    provider: '服务商',
+    none: { container: '无（独立的内核命名空间）', vm: '无：物理机（独立服务器）', provider: '固件未标明' },
+    unknown: '未知（无法读取判断依据）',
+    confidence: '可信度',
+    evidence: '依据',
+    rejected: '已忽略',
+    denied: '无法读取',
+    meaning: '对你意味着什么',
+    yes: '是',
+    no: '否',
+    unknownShort: '未知',
+    caps: {
+      kernelModules: '加载内核模块',
+      bbr: 'TCP BBR 拥塞控制',
+      tun: 'TUN/TAP（可搭 VPN）',
+      nestedVirtualization: '嵌套虚拟化（可再开虚拟机）',
+      swap: '交换分区 Swap',
+      cpuSteal: 'CPU 被宿主占用（steal）',
+      memoryBalloon: '内存气球（宿主可回收内存）',
+      beancounters: 'OpenVZ 资源拒绝计数',
+    },
+    compat: 'systemd-detect-virt 会输出',
+    bareMetalCloud: '云上物理机',
+  },
+} as const;
+
+const CONFIDENCE_ZH: Record<string, string> = { high: '高', medium: '中', low: '低', unknown: '未知' };
+
+function evidenceLines(evidence: Evidence[], lang: Language): string[] {
+  const t = T[lang];
+  return evidence.map((e) => {
+    const tag = e.weight === 'rejected' ? ` [${t.rejected}]` : e.weight === 'denied' ? ` [${t.denied}]` : '';
+    return `    - ${e.source}: ${e.value} -> ${e.means}${tag}${e.note ? ` (${e.note})` : ''}`;
+  });
+}
+
+/** Terminal columns: CJK characters take two. */
+function columns(s: string): number {
+  return [...s].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+}
+
+function text(reasons: Reason[], lang: Language): string {
+  return reasons.map((r) => say(r.code, r.params, lang)).join('');
+}
+
+function yesNo(v: boolean | number | null, lang: Language): string {
+  const t = T[lang];
+  if (v === null) return t.unknownShort;
+  if (typeof v === 'number') return `${v.toFixed(2)} %`;
+  return v ? t.yes : t.no;
+}
+
+export function renderVirt(r: VirtReport, lang: Language = 'en', verbose = true): string {
+  const t = T[lang];
+  const conf = (c: string): string => (lang === 'zh' ? CONFIDENCE_ZH[c] ?? c : c);
+  const out: string[] = [];
+  const layer = (title: string, value: string, confidence: string, evidence: Evidence[]): void => {
+    out.push(`${title}: ${value}  (${t.confidence}: ${conf(confidence)})`);
+    if (verbose && evidence.length) out.push(`  ${t.evidence}:`, ...evidenceLines(evidence, lang));
+  };
+  const c = r.container;
+  layer(t.container, c.status === 'found' ? `${c.type} — ${c.name}` : c.status === 'unknown' ? t.unknown : t.none.container, c.confidence, c.evidence);
+  const v = r.vm;
+  const xen = v.xen ? ` [${v.xen.dom0 ? 'dom0' : (v.xen.mode ?? '?').toUpperCase()}]` : '';
+  layer(t.vm, v.status === 'found' ? `${v.type}${xen} — ${v.name}${v.hypervisor && v.hypervisor !== v.type ? (lang === 'zh' ? `（基于 ${v.hypervisor}）` : ` (on ${v.hypervisor})`) : ''}` : v.status === 'unknown' ? t.unknown : t.none.vm, v.confidence, v.evidence);
+  const p = r.provider;
+  out.push(`${t.provider}: ${p.name ? `${p.name}${p.bareMetal ? ` (${t.bareMetalCloud})` : ''}` : t.none.provider}`);
+  if (verbose && p.evidence.length) out.push(`  ${t.evidence}:`, ...evidenceLines(p.evidence, lang));
+  out.push('', `${t.meaning}:`);
+  const keys = Object.keys(t.caps) as (keyof typeof t.caps)[];
+  const width = Math.max(...keys.map((k) => columns(t.caps[k])));
+  for (const k of keys) {
+    const cap = r.capabilities[k] as Capability<boolean | number | null>;
+    if (k === 'beancounters' && cap.value === null && r.container.type !== 'openvz') continue;
+    const label = t.caps[k];
+    const answer = yesNo(cap.value, lang);
+    out.push(`  ${label}${' '.repeat(width - columns(label))}  ${answer}${' '.repeat(Math.max(1, 9 - columns(answer)))}${text(cap.reasons, lang)}`);
+  }
+  out.push('', `${t.compat}: ${r.compat.systemdDetectVirt} (--vm: ${r.compat.vm}, --container: ${r.compat.container})`);
+  for (const n of r.noteReasons) out.push(`${lang === 'zh' ? '注意' : 'Note'}: ${text([n], lang)}`);
+  return out.join('\n');
+}
