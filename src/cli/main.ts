@@ -13,7 +13,8 @@ export function buildProgram(): Command {
   const program = new Command('vpsline')
     .description("Judge a server's network line: routes, loss, latency, carrier backbones, virtualization.")
     .version(pkg.version)
-    .showHelpAfterError('(run with --help for the options)')
+    // Commander's own mistakes (unknown option, bad value) stay on one line, with the hint.
+    .configureOutput({ outputError: (str, write) => write(`${str.trimEnd()} (run with --help for the options)\n`) })
     .exitOverride();
   mtrCommand(program);
   classifyCommand(program);

@@ -50,7 +50,9 @@ export function parseBeancounters(textValue: string): BeancounterFailure[] {
 }
 
 export async function checkCapabilities(src: VirtSource, facts: Facts, container: ContainerLayer, opts: CapabilityOptions = {}): Promise<Capabilities> {
-  const shared = container.status === 'found';
+  // WSL counts as a container (as in systemd) but WSL2 runs its own kernel in a VM, and WSL1 has no Linux kernel at all.
+  const wsl1 = container.type === 'wsl' && container.name === 'WSL1';
+  const shared = container.status === 'found' && container.type !== 'wsl';
   const release = text(facts.osrelease);
 
   // Kernel modules.
@@ -58,7 +60,8 @@ export async function checkCapabilities(src: VirtSource, facts: Facts, container
   const modulesDisabled = text(src.read('/proc/sys/kernel/modules_disabled'));
   const capModule = hasBoundingCap(facts, CAP_SYS_MODULE);
   let kernelModules: Capabilities['kernelModules'];
-  if (shared) kernelModules = cap(false, ['modules.container', { name: container.name ?? 'container' }]);
+  if (wsl1) kernelModules = cap(false, ['modules.wsl1']);
+  else if (shared) kernelModules = cap(false, ['modules.container', { name: container.name ?? 'container' }]);
   else if (modules.status === 'missing') kernelModules = cap(false, ['modules.unsupported']);
   else if (modulesDisabled === '1') kernelModules = cap(false, ['modules.disabled']);
   else if (capModule === false) kernelModules = cap(false, ['modules.nocap']);

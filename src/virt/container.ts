@@ -64,9 +64,9 @@ export function detectContainer(src: VirtSource, facts: Facts): ContainerLayer {
   const vz = src.list('/proc/vz');
   if (vz.status === 'ok' && src.list('/proc/bc').status === 'missing' && src.read('/proc/bc').status === 'missing')
     claims.push({ type: 'openvz', marker: false, evidence: ev('/proc/vz', 'exists, /proc/bc does not', 'openvz') });
+  // Present only under OpenVZ; root-only, so "denied" still means it exists.
   const ubc = src.read('/proc/user_beancounters');
-  if (ubc.status !== 'missing' && !claims.length && vz.status !== 'ok') claims.push({ type: 'openvz', marker: false, evidence: ev('/proc/user_beancounters', ubc.status === 'ok' ? 'exists' : 'exists (unreadable)', 'openvz', 'supporting') });
-  else if (ubc.status !== 'missing') evidence.push(ev('/proc/user_beancounters', 'exists', 'openvz', 'supporting'));
+  if (ubc.status !== 'missing') claims.push({ type: 'openvz', marker: false, evidence: ev('/proc/user_beancounters', ubc.status === 'ok' ? 'exists' : 'exists (root-only)', 'openvz', 'supporting') });
 
   // 2. WSL: the kernel release names Microsoft. WSL2 is a real VM (Hyper-V) below.
   const osrelease = text(facts.osrelease) ?? '';
@@ -74,7 +74,7 @@ export function detectContainer(src: VirtSource, facts: Facts): ContainerLayer {
     const wsl2 = /microsoft-standard|WSL2/i.test(osrelease);
     claims.push({ type: 'wsl', name: wsl2 ? 'WSL2' : 'WSL1', marker: false, evidence: ev('/proc/sys/kernel/osrelease', osrelease, wsl2 ? 'wsl (WSL2)' : 'wsl (WSL1)') });
   }
-  if (src.read('/dev/lxss').status !== 'missing' || src.list('/dev/lxss').status === 'ok') evidence.push(ev('/dev/lxss', 'exists', 'wsl (WSL1)', 'supporting'));
+  if (src.read('/dev/lxss').status !== 'missing' || src.list('/dev/lxss').status === 'ok') claims.push({ type: 'wsl', name: 'WSL1', marker: false, evidence: ev('/dev/lxss', 'exists', 'wsl (WSL1)', 'supporting') });
 
   // 3. gVisor: its fixed fake kernel version, or its boot banner.
   const version = text(facts.procVersion) ?? '';
@@ -163,9 +163,11 @@ export function detectContainer(src: VirtSource, facts: Facts): ContainerLayer {
   for (const c of nsClaims) evidence.push(c.evidence);
 
   if (chosen) {
-    const agreeing = [...claims, ...nsClaims].filter((c) => c.type === chosen!.type && !(c.marker && contradicted)).length;
+    // Score: a strong sign 2, a supporting one 1, being in a namespace of one's own 1. high >= 3, medium 2.
+    const agreeing = claims.filter((c) => c.type === chosen!.type && !(c.marker && contradicted));
     const namespaced = nsClaims.length > 0 || facts.initialNamespaces === false;
-    const confidence: Confidence = chosen.evidence.weight === 'strong' && (agreeing > 1 || namespaced || !chosen.marker) ? 'high' : chosen.evidence.weight === 'strong' || agreeing > 1 ? 'medium' : 'low';
+    const score = agreeing.reduce((n, c) => n + (c.evidence.weight === 'strong' ? 2 : 1), 0) + (namespaced && chosen.type !== 'container-other' ? 1 : 0) + (chosen.type === 'container-other' ? nsClaims.length : 0);
+    const confidence: Confidence = score >= 3 ? 'high' : score === 2 ? 'medium' : 'low';
     return { type: chosen.type, status: 'found', confidence, name: chosen.name ?? NAMES[chosen.type] ?? chosen.type, evidence };
   }
   // None. How sure depends on whether the namespace evidence could be read.

@@ -5,7 +5,8 @@ export type ReasonParams = Record<string, string | number>;
 type Template = (p: ReasonParams) => string;
 
 export const REASONS = {
-  'modules.container': { en: (p) => `a ${p.name} shares the host's kernel: only the host loads modules`, zh: (p) => `${p.name} 与宿主共用内核：只有宿主能加载模块` },
+  'modules.container': { en: (p) => `${p.name} shares the host's kernel: only the host loads modules`, zh: (p) => `${p.name} 与宿主共用内核：只有宿主能加载模块` },
+  'modules.wsl1': { en: () => 'WSL1 translates Linux calls inside Windows: there is no Linux kernel to load modules into', zh: () => 'WSL1 在 Windows 内转译 Linux 调用：没有 Linux 内核，无法加载模块' },
   'modules.unsupported': { en: () => 'the kernel is built without module support (/proc/modules is absent)', zh: () => '内核编译时未启用模块支持（没有 /proc/modules）' },
   'modules.disabled': { en: () => 'module loading is switched off (kernel.modules_disabled = 1)', zh: () => '模块加载已被关闭（kernel.modules_disabled = 1）' },
   'modules.nocap': { en: () => 'CAP_SYS_MODULE is not in the bounding set: even root cannot load modules here', zh: () => '边界能力集中没有 CAP_SYS_MODULE：root 也无法加载模块' },

@@ -169,7 +169,7 @@ export interface Probes {
   /** "0x40000000" -> vendor signature (12 characters; \u0000 padding allowed). */
   cpuid?: Record<string, string>;
   commands?: Partial<Record<CommandName, string>>;
-  /** Paths that answer EACCES. */
+  /** Paths that answer EACCES (they exist, as on a real machine, but cannot be read). */
   denied?: string[];
   /** Symlink targets, e.g. "/proc/self/ns/pid": "pid:[4026531836]". */
   links?: Record<string, string>;

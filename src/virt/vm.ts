@@ -238,7 +238,8 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
     source.startsWith('cpuid') || source === 'command lscpu' ? 'cpuid' : source.startsWith('/sys/class/dmi') ? 'dmi' : source.startsWith('/sys/firmware/acpi') ? 'acpi' : source;
   const confidenceFor = (type: string): Confidence => {
     const family = HYPERVISOR_OF[type] ?? type;
-    const names = (means: string): boolean => means === type || means === family || means.startsWith(`${type} `) || HYPERVISOR_OF[means] === family;
+    // QEMU's firmware names QEMU whether or not KVM accelerates it.
+    const names = (means: string): boolean => means === type || means === family || means.startsWith(`${type} `) || HYPERVISOR_OF[means] === family || (family === 'kvm' && means === 'qemu');
     const kinds = new Set(evidence.filter((e) => (e.weight === 'strong' || e.source === 'command dmesg') && names(e.means)).map((e) => kindOf(e.source)));
     return kinds.size >= 2 ? 'high' : 'medium';
   };
