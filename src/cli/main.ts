@@ -5,6 +5,7 @@ import { isVpslineError } from '../errors.js';
 import { backtraceCommand } from './backtrace.js';
 import { classifyCommand } from './classify.js';
 import { mtrCommand } from './mtr.js';
+import { serveCommand } from './serve.js';
 import { virtCommand } from './virt.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   classifyCommand(program);
   backtraceCommand(program);
   virtCommand(program);
+  serveCommand(program);
   return program;
 }
 

@@ -76,6 +76,22 @@ export interface BacktraceOptions extends Omit<TraceOptions, 'engine'> {
   originAs?: OriginAsSource;
 }
 
+/**
+ * Classify a finished trace: the destination itself is the target's network,
+ * not evidence of the line; a silent target leaves the hops that answered.
+ */
+export async function classifyTrace(report: TraceReport, table: CarrierTable, originAs?: OriginAsSource): Promise<Classification> {
+  const answered = report.destinationTtl !== null;
+  const hops = report.hops
+    .filter((h) => !answered || h.ttl !== report.destinationTtl)
+    .map((h): ClassifyHop => ({ ttl: h.ttl, address: h.address, ...(h.mpls ? { mpls: true } : {}) }));
+  const asNote = originAs ? await addOriginAs(hops, table, originAs) : undefined;
+  const c = classify(hops, table);
+  if (asNote) c.notes.push(asNote);
+  if (!answered) c.notes.push('The target did not answer: the verdict comes from the hops that did.');
+  return c;
+}
+
 /** Trace every target at once and classify each path. Never rejects: a failed trace is a row with its error. */
 export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptions): Promise<BacktraceResult[]> {
   const { table, originAs, ...traceOptions } = opts;
@@ -85,15 +101,8 @@ export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptio
         const t = new Trace(target.address, traceOptions);
         void t.start();
         const report = await t.done;
+        const c = await classifyTrace(report, table, originAs);
         const answered = report.destinationTtl !== null;
-        // The destination itself is the target's network, not evidence of the line.
-        const hops = report.hops
-          .filter((h) => !answered || h.ttl !== report.destinationTtl)
-          .map((h): ClassifyHop => ({ ttl: h.ttl, address: h.address, ...(h.mpls ? { mpls: true } : {}) }));
-        const asNote = originAs ? await addOriginAs(hops, table, originAs) : undefined;
-        const c = classify(hops, table);
-        if (asNote) c.notes.push(asNote);
-        if (!answered) c.notes.push('The target did not answer: the verdict comes from the hops that did.');
         const last = [...report.hops].reverse().find((h) => h.received > 0);
         const dest = answered ? report.hops.find((h) => h.ttl === report.destinationTtl) : last;
         return { ...c, target, destinationAnswered: answered, rttMs: dest ? dest.stats.mean : null, lossPercent: dest ? dest.lossPercent : null, report };

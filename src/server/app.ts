@@ -1,0 +1,327 @@
+// The looking glass over HTTP: the page, the JSON API it uses, live updates
+// as server-sent events, /healthz and /metrics. Safe by default: visitors
+// trace only themselves, other targets need a token, special address space
+// is refused, everything is bounded, and every decision is audited.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import ipaddr from 'ipaddr.js';
+import { isVpslineError } from '../errors.js';
+import { CarrierTable } from '../lookup/carriers.js';
+import { ReverseDns } from '../lookup/reverse-dns.js';
+import type { ProbeEngine } from '../probe/engine.js';
+import { classify } from '../route/classify.js';
+import { importTrace } from '../route/import.js';
+import { defaultEngine } from '../trace/trace.js';
+import { DEFAULT_LIMITS, RateWindow, Concurrency, type Limits } from './limits.js';
+import { Metrics } from './metrics.js';
+import { TraceRunner, type LiveEvent, type Protocol } from './runner.js';
+import { Store } from './store.js';
+import { checkTarget, clientKey, TargetError, type TargetPolicy } from './targets.js';
+
+export interface ServeOptions {
+  /** SQLite file (created when missing). */
+  db: string;
+  /** Bearer tokens that may trace targets other than the visitor. None: only visitors themselves. */
+  tokens?: string[];
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed. */
+  trustProxy?: string[];
+  /** Special address space the operator allows anyway (CIDRs). */
+  allow?: string[];
+  limits?: Partial<Limits>;
+  /** Reverse DNS for hop names (default true). */
+  dns?: boolean;
+  /** Extra or replacement carrier prefixes. */
+  carriers?: string;
+  /** How the forward-direction commands name this server (default: the address the visitor connected to). */
+  publicHost?: string;
+  engine?: ProbeEngine;
+  /** Fastify's request log (default off). */
+  log?: boolean;
+}
+
+const ID = '^[A-Za-z0-9_-]{22}$';
+const newId = (): string => randomBytes(16).toString('base64url');
+
+const WEB = new URL('../../web/', import.meta.url).pathname;
+const require = createRequire(import.meta.url);
+const UPLOT = dirname(require.resolve('uplot/package.json'));
+
+/** Files the page needs, read once: path -> [content type, body]. */
+function assets(): Map<string, [string, Buffer]> {
+  const files: [string, string, string][] = [
+    ['/', join(WEB, 'index.html'), 'text/html; charset=utf-8'],
+    ['/app.js', join(WEB, 'app.js'), 'text/javascript; charset=utf-8'],
+    ['/style.css', join(WEB, 'style.css'), 'text/css; charset=utf-8'],
+    ['/vendor/uPlot.iife.min.js', join(UPLOT, 'dist', 'uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
+    ['/vendor/uPlot.min.css', join(UPLOT, 'dist', 'uPlot.min.css'), 'text/css; charset=utf-8'],
+  ];
+  return new Map(files.map(([route, file, type]) => [route, [type, readFileSync(file)]]));
+}
+
+/** The visitor as the server sees it: IPv4-mapped addresses read as IPv4. */
+function visitorAddress(req: FastifyRequest): string {
+  const a = ipaddr.parse(req.ip);
+  return a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() ? (a as ipaddr.IPv6).toIPv4Address().toString() : a.toString();
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+export interface LookingGlass {
+  app: FastifyInstance;
+  store: Store;
+  runner: TraceRunner;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export async function createLookingGlass(opts: ServeOptions): Promise<LookingGlass> {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const store = new Store(opts.db);
+  store.markInterrupted();
+  let runner: TraceRunner | undefined;
+  const metrics = new Metrics(() => runner?.running ?? 0);
+  const engine = opts.engine ?? defaultEngine();
+  const table = CarrierTable.load(opts.carriers);
+  const dns = opts.dns === false ? undefined : new ReverseDns();
+  runner = new TraceRunner(store, engine, table, limits, dns, {
+    started: () => metrics.tracesStarted.inc(),
+    finished: (status, seconds) => {
+      metrics.tracesFinished.inc({ status });
+      metrics.traceSeconds.observe(seconds);
+    },
+  });
+  const policy: TargetPolicy = { allow: opts.allow ?? [] };
+  const tokens = (opts.tokens ?? []).filter(Boolean).map(digest);
+  const uploads = new RateWindow(limits.uploadsPerClientPerHour, 3_600_000);
+  const streams = new Concurrency(limits.maxStreamsPerClient, limits.maxStreams);
+  const files = assets();
+
+  const app = Fastify({
+    logger: opts.log ?? false,
+    trustProxy: opts.trustProxy?.length ? opts.trustProxy : false,
+    bodyLimit: limits.uploadLimit + 1024,
+    // Unknown fields are an error, not silently dropped; types are not coerced.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+
+  const fail = (reply: FastifyReply, statusCode: number, message: string, reason: string, retryAfterS?: number): FastifyReply => {
+    metrics.refused.inc({ reason });
+    if (retryAfterS) reply.header('retry-after', String(retryAfterS));
+    return reply.code(statusCode).send({ error: message });
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    // A page on another site must not make a visitor's browser start traces (the visitor's address is the target).
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const origin = req.headers.origin;
+      if (origin !== undefined) {
+        let host: string | undefined;
+        try {
+          host = new URL(origin).host;
+        } catch {
+          host = undefined;
+        }
+        if (host !== req.headers.host) return fail(reply, 403, 'cross-site requests are not accepted', 'origin');
+      }
+    }
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('content-security-policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.inc({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
+    if (err.validation) {
+      const first = (err.validation as { keyword?: string; params?: { additionalProperty?: string } }[])[0];
+      const message = first?.keyword === 'additionalProperties' ? `unknown field "${String(first.params?.additionalProperty).slice(0, 40)}"` : err.message;
+      return fail(reply, 400, `bad request: ${message}`, 'invalid');
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return fail(reply, err.statusCode, err.message, err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too-large' : 'invalid');
+    req.log.error(err);
+    return reply.code(500).send({ error: 'internal error' });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no such page: ${req.method} ${req.url.slice(0, 100)}` }));
+
+  for (const [route, [type, body]] of files) app.get(route, (_req, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
+
+  app.get('/healthz', async (_req, reply) => {
+    const ok = store.ping();
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'database unavailable', tracesRunning: runner.running });
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  app.get('/api/v1/whoami', async (req) => {
+    const address = visitorAddress(req);
+    const host = opts.publicHost ?? req.socket.localAddress?.replace(/^::ffff:/, '') ?? '';
+    return { address, family: address.includes(':') ? 6 : 4, server: host };
+  });
+
+  app.post<{ Body: { target?: string; protocol?: Protocol; count?: number } | undefined }>(
+    '/api/v1/traces',
+    {
+      bodyLimit: limits.bodyLimit,
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            target: { type: 'string', minLength: 1, maxLength: 253 },
+            protocol: { type: 'string', enum: ['icmp', 'udp', 'tcp', 'auto'] },
+            count: { type: 'integer', minimum: 1, maximum: limits.maxCount },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body ?? {};
+      const visitor = visitorAddress(req);
+      const client = clientKey(visitor);
+      const wanted = body.target ?? visitor;
+      const audit = (decision: string, resolved: string | null = null, detail: string | null = null): void => store.audit({ at: Date.now(), client: visitor, action: 'trace', target: wanted, resolved, decision, detail });
+      if (body.target !== undefined && body.target !== visitor) {
+        const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        const given = auth ? digest(auth) : undefined;
+        if (!given || !tokens.some((t) => timingSafeEqual(t, given))) {
+          audit('refused: no token');
+          return fail(reply, 401, tokens.length ? 'tracing a target other than yourself needs a valid token (Authorization: Bearer ...)' : 'this server only traces back to its visitors', 'token');
+        }
+      }
+      let checked;
+      try {
+        checked = await checkTarget(wanted, policy);
+      } catch (err) {
+        if (!(err instanceof TargetError)) throw err;
+        audit(`refused: ${err.message}`);
+        return fail(reply, err.statusCode, err.message, 'target');
+      }
+      const refusal = runner.admit(client, checked.address);
+      if (refusal) {
+        audit(`refused: ${refusal.message}`, checked.address);
+        return fail(reply, refusal.statusCode, refusal.message, refusal.statusCode === 503 ? 'busy' : 'rate', refusal.retryAfterS);
+      }
+      const id = newId();
+      const protocol = body.protocol ?? 'auto';
+      const count = body.count ?? limits.defaultCount;
+      store.insertTrace({ id, createdAt: Date.now(), client: visitor, targetInput: wanted, target: checked.address, protocol, count, status: 'running' });
+      audit('accepted', checked.address, JSON.stringify({ id, protocol, count }));
+      runner.start(id, client, checked.address, protocol, count);
+      return reply.code(202).send({ id, target: checked.address, protocol, count, links: { self: `/api/v1/traces/${id}`, events: `/api/v1/traces/${id}/events`, page: `/?trace=${id}` } });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/api/v1/traces/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: ID } } } } }, async (req, reply) => {
+    const row = store.getTrace(req.params.id);
+    if (!row) return reply.code(404).send({ error: 'no such trace' });
+    const head = { id: row.id, status: row.status, target: row.target, protocol: row.protocol, count: row.count, createdAt: new Date(row.createdAt).toISOString(), finishedAt: row.finishedAt ? new Date(row.finishedAt).toISOString() : null };
+    if (row.status === 'running') return { ...head, hops: runner.current(row.id) ?? [] };
+    return { ...head, ...(row.error ? { error: row.error } : {}), ...(row.result ? (JSON.parse(row.result) as object) : {}) };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/traces/:id/events', { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: ID } } } } }, (req, reply) => {
+    const row = store.getTrace(req.params.id);
+    if (!row) return reply.code(404).send({ error: 'no such trace' });
+    const key = clientKey(visitorAddress(req));
+    const full = streams.acquire(key);
+    if (full) return fail(reply, 429, full === 'total' ? 'too many live viewers on this server' : 'too many live views open from your address', 'streams', 5);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
+    metrics.streams.inc();
+    const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    let unsubscribe: (() => void) | undefined;
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe?.();
+      streams.release(key);
+      metrics.streams.dec();
+      res.end();
+    };
+    res.on('close', close);
+    const onEvent = (e: LiveEvent): void => {
+      if (e.type === 'hop') send('hop', e.hop);
+      else {
+        send('end', { status: e.status, ...(e.result ? { result: e.result } : {}), ...(e.error ? { error: e.error } : {}) });
+        close();
+      }
+    };
+    if (row.status === 'running') {
+      for (const hop of runner.current(row.id) ?? []) send('hop', hop);
+      unsubscribe = runner.subscribe(row.id, onEvent);
+      if (unsubscribe) return;
+    }
+    // Finished (or finished between the read and now): the stored result, then the end.
+    const done = store.getTrace(row.id)!;
+    send('end', { status: done.status, ...(done.result ? { result: JSON.parse(done.result) as unknown } : {}), ...(done.error ? { error: done.error } : {}) });
+    close();
+  });
+
+  app.post<{ Body: { text: string; traceId?: string } }>(
+    '/api/v1/reports',
+    {
+      bodyLimit: limits.uploadLimit + 1024,
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['text'],
+          properties: { text: { type: 'string', minLength: 1, maxLength: limits.uploadLimit }, traceId: { type: 'string', pattern: ID } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const visitor = visitorAddress(req);
+      const wait = uploads.take(clientKey(visitor));
+      if (wait) return fail(reply, 429, `upload budget used up; try again in ${wait} s`, 'rate', wait);
+      if (req.body.traceId && !store.getTrace(req.body.traceId)) return fail(reply, 404, 'traceId names no trace on this server', 'invalid');
+      let imported;
+      try {
+        imported = importTrace(req.body.text);
+      } catch (err) {
+        if (isVpslineError(err)) return fail(reply, 400, err.message, 'invalid');
+        throw err;
+      }
+      const classification = classify(imported.hops, table);
+      if (imported.namesOnly) classification.notes.push(`${imported.namesOnly} hop(s) are shown by name only and could not be classified: trace with -n (or -b) so addresses are kept.`);
+      const hops = imported.hops.map((h) => ({ ttl: h.ttl, address: h.address, carrier: h.address ? (table.match(h.address)?.id ?? null) : null }));
+      const id = newId();
+      const result = { format: imported.format, target: imported.target ?? null, hops, verdict: classification.verdict, classification };
+      store.insertReport({ id, createdAt: Date.now(), client: visitor, traceId: req.body.traceId ?? null, format: imported.format, body: req.body.text, result: JSON.stringify(result) });
+      store.audit({ at: Date.now(), client: visitor, action: 'upload', target: imported.target ?? null, decision: 'stored', detail: JSON.stringify({ id, format: imported.format }) });
+      metrics.reports.inc();
+      return reply.code(201).send({ id, ...result, links: { self: `/api/v1/reports/${id}`, page: `/?${req.body.traceId ? `trace=${req.body.traceId}&` : ''}report=${id}` } });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/api/v1/reports/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: ID } } } } }, async (req, reply) => {
+    const row = store.getReport(req.params.id);
+    if (!row) return reply.code(404).send({ error: 'no such report' });
+    return { id: row.id, createdAt: new Date(row.createdAt).toISOString(), traceId: row.traceId, body: row.body, ...(JSON.parse(row.result) as object) };
+  });
+
+  return {
+    app,
+    store,
+    runner,
+    metrics,
+    close: async () => {
+      runner.stopAll();
+      await app.close();
+      store.close();
+    },
+  };
+}

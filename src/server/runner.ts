@@ -1,0 +1,187 @@
+// Runs the looking glass's traces: admission (concurrency caps and hourly
+// budgets), one shared probe engine, live hop updates for viewers, and the
+// finished result (mtr JSON + verdict) written to the store.
+import type { CarrierTable } from '../lookup/carriers.js';
+import type { ReverseDns } from '../lookup/reverse-dns.js';
+import type { ProbeEngine } from '../probe/engine.js';
+import { jsonReport } from '../report/json.js';
+import { classifyTrace } from '../route/backtrace.js';
+import { carrierTag } from '../route/lines.js';
+import { analyzeReport } from '../trace/analysis.js';
+import type { HopSnapshot } from '../trace/hop.js';
+import { Trace, type TraceReport } from '../trace/trace.js';
+import { Concurrency, RateWindow, type Limits } from './limits.js';
+import type { Store } from './store.js';
+
+export type Protocol = 'icmp' | 'udp' | 'tcp' | 'auto';
+
+/** A hop as the page draws it. Names come from reverse DNS: untrusted text. */
+export interface LiveHop {
+  ttl: number;
+  address: string | null;
+  name: string | null;
+  carrier: string | null;
+  sent: number;
+  received: number;
+  lossPercent: number;
+  last: number;
+  avg: number;
+  best: number;
+  worst: number;
+  stdev: number;
+}
+
+export type LiveEvent = { type: 'hop'; hop: LiveHop } | { type: 'end'; status: 'done' | 'failed'; result?: unknown; error?: string };
+
+export interface Refusal {
+  statusCode: 429 | 503;
+  message: string;
+  retryAfterS: number;
+}
+
+interface LiveTrace {
+  trace: Trace;
+  hops: Map<number, LiveHop>;
+  listeners: Set<(e: LiveEvent) => void>;
+}
+
+export interface RunnerHooks {
+  started?: () => void;
+  finished?: (status: 'done' | 'failed', seconds: number) => void;
+}
+
+const r3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+export class TraceRunner {
+  private readonly live = new Map<string, LiveTrace>();
+  private readonly byClient: Concurrency;
+  private readonly byTarget: Concurrency;
+  private readonly clientBudget: RateWindow;
+  private readonly targetBudget: RateWindow;
+
+  constructor(
+    private readonly store: Store,
+    private readonly engine: ProbeEngine,
+    private readonly table: CarrierTable,
+    private readonly limits: Limits,
+    private readonly dns?: ReverseDns,
+    private readonly hooks: RunnerHooks = {},
+  ) {
+    this.byClient = new Concurrency(limits.maxPerClient, limits.maxConcurrent);
+    this.byTarget = new Concurrency(limits.maxPerTarget);
+    this.clientBudget = new RateWindow(limits.tracesPerClientPerHour, 3_600_000);
+    this.targetBudget = new RateWindow(limits.tracesPerTargetPerHour, 3_600_000);
+  }
+
+  get running(): number {
+    return this.byClient.total;
+  }
+
+  /** Whether a client may start a trace to `address` now; takes the slots when it may. */
+  admit(client: string, address: string): Refusal | undefined {
+    const c = this.byClient.acquire(client);
+    if (c === 'total') return { statusCode: 503, message: `the server is running ${this.limits.maxConcurrent} traces already; try again in a moment`, retryAfterS: 5 };
+    if (c === 'key') return { statusCode: 429, message: `you have ${this.limits.maxPerClient} traces running already; wait for one to finish`, retryAfterS: 5 };
+    if (this.byTarget.acquire(address)) {
+      this.byClient.release(client);
+      return { statusCode: 429, message: `${address} is being traced ${this.limits.maxPerTarget} times already`, retryAfterS: 5 };
+    }
+    const wait = this.clientBudget.take(client) || this.targetBudget.take(address);
+    if (wait) {
+      this.byClient.release(client);
+      this.byTarget.release(address);
+      return { statusCode: 429, message: `hourly trace budget used up; try again in ${wait} s`, retryAfterS: wait };
+    }
+    return undefined;
+  }
+
+  /** Start an admitted trace; the row is already in the store. */
+  start(id: string, client: string, address: string, protocol: Protocol, count: number): void {
+    const trace = new Trace(address, { engine: this.engine, protocol, cycles: count, interval: this.limits.interval, maxTtl: 30 });
+    const entry: LiveTrace = { trace, hops: new Map(), listeners: new Set() };
+    this.live.set(id, entry);
+    const startedAt = Date.now();
+    this.hooks.started?.();
+    const watchdog = setTimeout(() => trace.stop(), this.limits.maxDurationS * 1000);
+    trace.on('hop', (h) => {
+      const hop = this.liveHop(h);
+      entry.hops.set(hop.ttl, hop);
+      for (const l of entry.listeners) l({ type: 'hop', hop });
+    });
+    const finish = (status: 'done' | 'failed', result: unknown, error: string | null): void => {
+      clearTimeout(watchdog);
+      this.store.finishTrace(id, status, result === undefined ? null : JSON.stringify(result), error);
+      this.live.delete(id);
+      this.byClient.release(client);
+      this.byTarget.release(address);
+      this.hooks.finished?.(status, (Date.now() - startedAt) / 1000);
+      for (const l of entry.listeners) l({ type: 'end', status, ...(result !== undefined ? { result } : {}), ...(error ? { error } : {}) });
+      entry.listeners.clear();
+    };
+    trace.done.then(
+      async (report) => {
+        try {
+          finish('done', await this.result(report), null);
+        } catch (err) {
+          finish('failed', undefined, (err as Error).message);
+        }
+      },
+      (err: Error) => finish('failed', undefined, err.message),
+    );
+    void trace.start();
+  }
+
+  /** The stored result: mtr's JSON for the report, plus the verdict on the path. */
+  async result(report: TraceReport): Promise<Record<string, unknown>> {
+    await this.dns?.settle();
+    const classification = await classifyTrace(report, this.table);
+    const doc = jsonReport(report, { ...this.names(), tagOf: (a) => this.tag(a) });
+    // The page speaks both languages; the report's own analysis is English.
+    return { ...doc, verdict: classification.verdict, classification, analysisZh: analyzeReport(report, 'zh'), hops: report.hops.map((h) => this.liveHop(h)) };
+  }
+
+  /** Hops so far, for a viewer joining a running trace; undefined when it is not running. */
+  current(id: string): LiveHop[] | undefined {
+    const e = this.live.get(id);
+    return e ? [...e.hops.values()].sort((a, b) => a.ttl - b.ttl) : undefined;
+  }
+
+  subscribe(id: string, listener: (e: LiveEvent) => void): (() => void) | undefined {
+    const e = this.live.get(id);
+    if (!e) return undefined;
+    e.listeners.add(listener);
+    return () => e.listeners.delete(listener);
+  }
+
+  stopAll(): void {
+    for (const e of this.live.values()) e.trace.stop();
+  }
+
+  private names(): { nameOf?: (a: string) => string | null | undefined } {
+    const dns = this.dns;
+    return dns ? { nameOf: (a) => dns.nameOf(a) } : {};
+  }
+
+  private tag(address: string): string | undefined {
+    const c = this.table.match(address);
+    return c ? carrierTag(c.id) : undefined;
+  }
+
+  private liveHop(h: HopSnapshot): LiveHop {
+    const name = h.address ? (this.dns?.nameOf(h.address) ?? null) : null;
+    return {
+      ttl: h.ttl,
+      address: h.address,
+      name,
+      carrier: h.address ? (this.tag(h.address) ?? null) : null,
+      sent: h.sent,
+      received: h.received,
+      lossPercent: r3(h.lossPercent),
+      last: r3(h.stats.last),
+      avg: r3(h.stats.mean),
+      best: r3(h.stats.best),
+      worst: r3(h.stats.worst),
+      stdev: r3(h.stats.stdev),
+    };
+  }
+}

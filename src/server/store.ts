@@ -1,0 +1,123 @@
+// The looking glass's memory: finished traces, uploaded forward traces and the
+// audit log, in one SQLite file (WAL). Every write is a committed transaction,
+// so a kill -9 loses at most the trace that was still running, and that one is
+// marked "interrupted" at the next start.
+import Database from 'better-sqlite3';
+
+export type TraceStatus = 'running' | 'done' | 'failed' | 'interrupted';
+
+export interface TraceRow {
+  id: string;
+  createdAt: number;
+  client: string;
+  targetInput: string;
+  target: string;
+  protocol: string;
+  count: number;
+  status: TraceStatus;
+  /** The finished report (mtr JSON + verdict), as JSON text. */
+  result: string | null;
+  error: string | null;
+  finishedAt: number | null;
+}
+
+export interface ReportRow {
+  id: string;
+  createdAt: number;
+  client: string;
+  traceId: string | null;
+  format: string;
+  /** What the visitor uploaded, as they gave it. */
+  body: string;
+  /** Hops and classification, as JSON text. */
+  result: string;
+}
+
+export interface AuditEntry {
+  at: number;
+  client: string;
+  action: string;
+  target?: string | null;
+  resolved?: string | null;
+  decision: string;
+  detail?: string | null;
+}
+
+export class Store {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(readonly file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL with WAL: a committed transaction survives a process crash (not necessarily a power cut).
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 2000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS traces (
+        id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, client TEXT NOT NULL, target_input TEXT NOT NULL,
+        target TEXT NOT NULL, protocol TEXT NOT NULL, count INTEGER NOT NULL, status TEXT NOT NULL,
+        result TEXT, error TEXT, finished_at INTEGER);
+      CREATE TABLE IF NOT EXISTS reports (
+        id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, client TEXT NOT NULL, trace_id TEXT,
+        format TEXT NOT NULL, body TEXT NOT NULL, result TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, client TEXT NOT NULL, action TEXT NOT NULL,
+        target TEXT, resolved TEXT, decision TEXT NOT NULL, detail TEXT);
+    `);
+    this.stmts = {
+      insertTrace: this.db.prepare(
+        'INSERT INTO traces (id, created_at, client, target_input, target, protocol, count, status) VALUES (@id, @createdAt, @client, @targetInput, @target, @protocol, @count, @status)',
+      ),
+      finishTrace: this.db.prepare('UPDATE traces SET status = @status, result = @result, error = @error, finished_at = @finishedAt WHERE id = @id'),
+      getTrace: this.db.prepare(
+        'SELECT id, created_at AS createdAt, client, target_input AS targetInput, target, protocol, count, status, result, error, finished_at AS finishedAt FROM traces WHERE id = ?',
+      ),
+      insertReport: this.db.prepare('INSERT INTO reports (id, created_at, client, trace_id, format, body, result) VALUES (@id, @createdAt, @client, @traceId, @format, @body, @result)'),
+      getReport: this.db.prepare('SELECT id, created_at AS createdAt, client, trace_id AS traceId, format, body, result FROM reports WHERE id = ?'),
+      audit: this.db.prepare('INSERT INTO audit (at, client, action, target, resolved, decision, detail) VALUES (@at, @client, @action, @target, @resolved, @decision, @detail)'),
+      interrupt: this.db.prepare("UPDATE traces SET status = 'interrupted', finished_at = ? WHERE status = 'running'"),
+    };
+  }
+
+  /** Traces that were running when the last process died cannot finish now. */
+  markInterrupted(now = Date.now()): number {
+    return this.stmts.interrupt.run(now).changes;
+  }
+
+  insertTrace(row: Pick<TraceRow, 'id' | 'createdAt' | 'client' | 'targetInput' | 'target' | 'protocol' | 'count' | 'status'>): void {
+    this.stmts.insertTrace.run(row);
+  }
+
+  finishTrace(id: string, status: TraceStatus, result: string | null, error: string | null, finishedAt = Date.now()): void {
+    this.stmts.finishTrace.run({ id, status, result, error, finishedAt });
+  }
+
+  getTrace(id: string): TraceRow | undefined {
+    return this.stmts.getTrace.get(id) as TraceRow | undefined;
+  }
+
+  insertReport(row: ReportRow): void {
+    this.stmts.insertReport.run(row);
+  }
+
+  getReport(id: string): ReportRow | undefined {
+    return this.stmts.getReport.get(id) as ReportRow | undefined;
+  }
+
+  audit(e: AuditEntry): void {
+    this.stmts.audit.run({ target: null, resolved: null, detail: null, ...e });
+  }
+
+  auditLog(limit = 100): AuditEntry[] {
+    return this.db.prepare('SELECT at, client, action, target, resolved, decision, detail FROM audit ORDER BY id DESC LIMIT ?').all(limit) as AuditEntry[];
+  }
+
+  ping(): boolean {
+    return (this.db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,166 @@
+// Which targets the looking glass may trace. Strict parsing first (only
+// canonical IPv4 dotted quads, plain IPv6 text, or real host names, so
+// "127.1", "2130706433", "0x7f000001", "0177.0.0.1" and zone ids never reach
+// a resolver that would turn them into 127.0.0.1), then special-purpose
+// ranges (IANA registries, ../shared/reference/looking-glass.md §5), with
+// IPv4 hidden inside IPv6 (mapped, 6to4, NAT64, Teredo) unwrapped first.
+// Host names are resolved once and every address must pass; the checked
+// address is what gets traced.
+import { Resolver } from 'node:dns/promises';
+import { networkInterfaces } from 'node:os';
+import ipaddr from 'ipaddr.js';
+
+export class TargetError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode = 400,
+  ) {
+    super(message);
+  }
+}
+
+type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
+const cidr = (s: string): Cidr => ipaddr.parseCIDR(s);
+
+const V4_BLOCKED: [Cidr, string][] = [
+  ['0.0.0.0/8', '"this network"'],
+  ['10.0.0.0/8', 'private'],
+  ['100.64.0.0/10', 'carrier-grade NAT'],
+  ['127.0.0.0/8', 'loopback'],
+  ['169.254.0.0/16', 'link-local (cloud metadata lives here)'],
+  ['172.16.0.0/12', 'private'],
+  ['192.0.0.0/24', 'IETF protocol assignments'],
+  ['192.0.2.0/24', 'documentation'],
+  ['192.88.99.0/24', '6to4 relay anycast'],
+  ['192.168.0.0/16', 'private'],
+  ['198.18.0.0/15', 'benchmarking'],
+  ['198.51.100.0/24', 'documentation'],
+  ['203.0.113.0/24', 'documentation'],
+  ['224.0.0.0/4', 'multicast'],
+  ['240.0.0.0/4', 'reserved'],
+].map(([c, why]) => [cidr(c!), why!]);
+
+/** Inside 2000::/3 (the only IPv6 allowed), these are still special. */
+const V6_BLOCKED: [Cidr, string][] = [
+  ['2001::/23', 'IETF protocol assignments (Teredo, benchmarking, ORCHID)'],
+  ['2001:db8::/32', 'documentation'],
+  ['2002::/16', '6to4'],
+  ['3fff::/20', 'documentation'],
+].map(([c, why]) => [cidr(c!), why!]);
+
+const IPV4_STRICT = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const FQDN = /^(?=.{1,253}\.?$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]\.?$/i;
+
+export interface TargetPolicy {
+  /** CIDRs the operator allows even though they are special (a lab, a LAN). */
+  allow: string[];
+  /** Refuse this machine's own addresses too (default true). */
+  refuseOwnAddresses?: boolean;
+}
+
+function inAny(addr: ipaddr.IPv4 | ipaddr.IPv6, list: string[]): boolean {
+  return list.some((c) => {
+    const [net, bits] = cidr(c);
+    return net.kind() === addr.kind() && addr.match(net as never, bits);
+  });
+}
+
+function within(a: ipaddr.IPv6, block: string): boolean {
+  const [net, bits] = cidr(block);
+  return a.match(net as ipaddr.IPv6, bits);
+}
+
+/** The IPv4 address an IPv6 one carries, if it is one of the embedding forms. */
+function embeddedV4(a: ipaddr.IPv6): { v4: ipaddr.IPv4; form: string } | undefined {
+  const b = a.toByteArray();
+  const v4 = (o: number): ipaddr.IPv4 => new ipaddr.IPv4([b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!]);
+  if (within(a, '::ffff:0:0/96')) return { v4: v4(12), form: 'IPv4-mapped' };
+  if (within(a, '::/96')) return { v4: v4(12), form: 'IPv4-compatible' };
+  if (within(a, '64:ff9b::/96')) return { v4: v4(12), form: 'NAT64' };
+  if (within(a, '64:ff9b:1::/48')) return { v4: v4(12), form: 'local NAT64' };
+  if (within(a, '2002::/16')) return { v4: v4(2), form: '6to4' };
+  if (within(a, '2001::/32')) return { v4: new ipaddr.IPv4(b.slice(12, 16).map((x) => x ^ 0xff)), form: 'Teredo' };
+  return undefined;
+}
+
+/** Why `address` may not be traced, or undefined when it may. */
+export function refusal(address: string, policy: TargetPolicy): string | undefined {
+  const a = ipaddr.parse(address);
+  if (inAny(a, policy.allow)) return undefined;
+  if (a.kind() === 'ipv4') {
+    const hit = V4_BLOCKED.find(([[net, bits]]) => (a as ipaddr.IPv4).match(net as ipaddr.IPv4, bits));
+    if (hit) return `${address} is ${hit[1]} address space`;
+    if (address === '255.255.255.255') return `${address} is the broadcast address`;
+  } else {
+    const v6 = a as ipaddr.IPv6;
+    const inner = embeddedV4(v6);
+    if (inner) {
+      const why = refusal(inner.v4.toString(), { ...policy, refuseOwnAddresses: false });
+      return `${address} is ${inner.form}${why ? ` (${why})` : ` for ${inner.v4.toString()}`}: trace the IPv4 address itself`;
+    }
+    if (!within(v6, '2000::/3')) return `${address} is not global unicast IPv6 (${v6.range()})`;
+    const hit = V6_BLOCKED.find(([[net, bits]]) => v6.match(net as ipaddr.IPv6, bits));
+    if (hit) return `${address} is ${hit[1]} address space`;
+  }
+  if (policy.refuseOwnAddresses !== false && ownAddresses().has(a.toNormalizedString())) return `${address} is this server's own address`;
+  return undefined;
+}
+
+function ownAddresses(): Set<string> {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) out.add(ipaddr.parse(i.address.replace(/%.*$/, '')).toNormalizedString());
+  return out;
+}
+
+export type ParsedTarget = { kind: 'address'; address: string; family: 4 | 6 } | { kind: 'name'; name: string };
+
+/** Strict syntax only: an address literal or a host name. */
+export function parseTarget(input: string): ParsedTarget {
+  if (typeof input !== 'string' || !input.length) throw new TargetError('target must be an IP address or a host name.');
+  if (input.length > 253) throw new TargetError('target is too long (at most 253 characters).');
+  if (/[\s\0-\x1f\x7f]/.test(input)) throw new TargetError('target may not contain spaces or control characters.');
+  if (input.startsWith('-')) throw new TargetError('target may not start with "-".');
+  if (IPV4_STRICT.test(input)) return { kind: 'address', address: input, family: 4 };
+  if (input.includes(':')) {
+    if (/[%[\]/]/.test(input)) throw new TargetError('IPv6 targets are plain addresses: no zone (%), brackets or prefix length.');
+    if (!ipaddr.IPv6.isValid(input)) throw new TargetError(`${input} is not a valid IPv6 address.`);
+    return { kind: 'address', address: ipaddr.IPv6.parse(input).toString(), family: 6 };
+  }
+  if (/^[\d.]+$/.test(input) || /^0x/i.test(input)) throw new TargetError(`${input} is not a dotted-quad IPv4 address (no short, octal, hexadecimal or integer forms).`);
+  if (!FQDN.test(input)) throw new TargetError(`${input} is not a host name (letters, digits and hyphens, dot-separated, ending in a name).`);
+  return { kind: 'name', name: input.replace(/\.$/, '').toLowerCase() };
+}
+
+export interface CheckedTarget {
+  input: string;
+  address: string;
+  family: 4 | 6;
+}
+
+/** Parse, resolve once (names), and check every address. Throws TargetError with the reason. */
+export async function checkTarget(input: string, policy: TargetPolicy, resolver?: Resolver): Promise<CheckedTarget> {
+  const parsed = parseTarget(input);
+  let addresses: { address: string; family: 4 | 6 }[];
+  if (parsed.kind === 'address') addresses = [parsed];
+  else {
+    const r = resolver ?? new Resolver({ timeout: 2000, tries: 1 });
+    const [v4, v6] = await Promise.all([r.resolve4(parsed.name).catch(() => [] as string[]), r.resolve6(parsed.name).catch(() => [] as string[])]);
+    addresses = [...v4.map((address) => ({ address, family: 4 as const })), ...v6.map((address) => ({ address, family: 6 as const }))];
+    if (!addresses.length) throw new TargetError(`${parsed.name} has no A or AAAA record.`);
+  }
+  // A name with any forbidden address is refused as a whole: it is pointing somewhere it should not.
+  for (const a of addresses) {
+    const why = refusal(a.address, policy);
+    if (why) throw new TargetError(`${parsed.kind === 'name' ? `${parsed.name} resolves to ${a.address}, which is refused: ` : ''}${why}.`, 403);
+  }
+  return { input, ...addresses[0]! };
+}
+
+/** Rate-limit key: IPv4 address, or the /64 of an IPv6 one (a host gets a whole /64). */
+export function clientKey(address: string): string {
+  let a = ipaddr.parse(address);
+  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
+  if (a.kind() === 'ipv4') return a.toString();
+  const p = (a as ipaddr.IPv6).parts.slice(0, 4);
+  return `${p.map((x) => x.toString(16)).join(':')}::/64`;
+}

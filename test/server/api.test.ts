@@ -1,0 +1,193 @@
+// The looking glass's API, in process (Fastify's inject: no sockets for HTTP)
+// with a real SQLite file and a real probe engine. Bad input of every kind
+// gets a 4xx with a message, and no probe is sent: the engine's own counter
+// of packets sent stays at zero. Accepted traces only ever go to loopback.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ProbeEngine } from '../../src/probe/engine.js';
+import { createLookingGlass, type LookingGlass } from '../../src/server/app.js';
+
+const MTR_REPORT = [
+  'Start: 2026-11-28T04:38:04+0000',
+  'HOST: home                      Loss%   Snt   Last   Avg  Best  Wrst StDev',
+  '  1.|-- 192.168.1.1               0.0%    10    0.5   0.5   0.4   0.6   0.1',
+  '  2.|-- 59.43.1.1                 0.0%    10   10.1  10.2  10.0  10.5   0.1',
+  '  3.|-- 59.43.2.1                 0.0%    10   11.1  11.2  11.0  11.5   0.1',
+  '  4.|-- 203.0.113.50              0.0%    10   12.1  12.2  12.0  12.5   0.1',
+].join('\n');
+
+const TOKEN = 'lab-token-0123456789abcdef';
+
+describe('looking glass API', () => {
+  let dir: string;
+  let lg: LookingGlass;
+  let engine: ProbeEngine;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-api-'));
+    engine = new ProbeEngine();
+    lg = await createLookingGlass({
+      db: join(dir, 'lg.db'),
+      engine,
+      dns: false,
+      tokens: [TOKEN],
+      trustProxy: ['127.0.0.2/32'],
+      limits: { uploadsPerClientPerHour: 3, maxPerClient: 1, bodyLimit: 1024, uploadLimit: 4096, defaultCount: 2, interval: 0.05 },
+    });
+  });
+  after(async () => {
+    await lg.close();
+    engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = (url: string, payload: unknown, headers: Record<string, string> = {}, remoteAddress = '127.0.0.1') =>
+    lg.app.inject({ method: 'POST', url, payload: typeof payload === 'string' ? payload : JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headers }, remoteAddress });
+
+  test('bad input: 4xx with a message, never a 500, never a probe', async () => {
+    const cases: [unknown, Record<string, string>, number][] = [
+      [{ target: '8.8.8.8;id' }, { authorization: `Bearer ${TOKEN}` }, 400],
+      [{ target: '$(reboot)' }, { authorization: `Bearer ${TOKEN}` }, 400],
+      [{ target: '-w 60 8.8.8.8' }, { authorization: `Bearer ${TOKEN}` }, 400],
+      [{ target: '<script>alert(1)</script>' }, { authorization: `Bearer ${TOKEN}` }, 400],
+      [{ target: '127.1' }, { authorization: `Bearer ${TOKEN}` }, 400],
+      [{ target: '2130706433' }, { authorization: `Bearer ${TOKEN}` }, 400],
+      [{ target: '0x7f000001' }, { authorization: `Bearer ${TOKEN}` }, 400],
+      [{ target: '0177.0.0.1' }, { authorization: `Bearer ${TOKEN}` }, 400],
+      [{ target: 'fe80::1%lo' }, { authorization: `Bearer ${TOKEN}` }, 400],
+      [{ target: '10.0.0.1' }, { authorization: `Bearer ${TOKEN}` }, 403],
+      [{ target: '169.254.169.254' }, { authorization: `Bearer ${TOKEN}` }, 403],
+      [{ target: '::ffff:127.0.0.1' }, { authorization: `Bearer ${TOKEN}` }, 403],
+      [{ target: '::1' }, { authorization: `Bearer ${TOKEN}` }, 403],
+      [{ target: '2002:7f00:1::' }, { authorization: `Bearer ${TOKEN}` }, 403],
+      [{ target: '64:ff9b::7f00:1' }, { authorization: `Bearer ${TOKEN}` }, 403],
+      [{ target: 'fd00::1' }, { authorization: `Bearer ${TOKEN}` }, 403],
+      [{ target: '198.18.0.1' }, { authorization: `Bearer ${TOKEN}` }, 403],
+      [{ target: '8.8.8.8' }, {}, 401],
+      [{ target: '8.8.8.8' }, { authorization: 'Bearer wrong-token-0123456789' }, 401],
+      [{ count: 0 }, {}, 400],
+      [{ count: 101 }, {}, 400],
+      [{ count: '5' }, {}, 400],
+      [{ count: 2.5 }, {}, 400],
+      [{ protocol: 'raw' }, {}, 400],
+      [{ interval: 0.001 }, {}, 400],
+      [{ target: 'x', extra: 1 }, {}, 400],
+      [['8.8.8.8'], {}, 400],
+      ['{"target": ', {}, 400],
+      [{ target: 'a'.repeat(2000) }, {}, 413],
+      [{}, { origin: 'https://evil.example' }, 403],
+    ];
+    for (const [payload, headers, status] of cases) {
+      const r = await post('/api/v1/traces', payload, headers);
+      assert.equal(r.statusCode, status, `${JSON.stringify(payload).slice(0, 60)} ${JSON.stringify(headers)}: ${r.body}`);
+      const body = r.json() as { error?: string };
+      assert.ok(body.error && body.error.length < 300, `a short message: ${r.body}`);
+      assert.doesNotMatch(r.body, /at .*\.ts:\d+/, 'no stack trace');
+    }
+    // The visitor itself is loopback here, which is refused unless the operator allows it.
+    const self = await post('/api/v1/traces', {});
+    assert.equal(self.statusCode, 403, self.body);
+    assert.equal(engine.counters.sent, 0, 'no probe was sent');
+    const wrongType = await lg.app.inject({ method: 'POST', url: '/api/v1/traces', payload: 'target=8.8.8.8', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(wrongType.statusCode, 415);
+    const badId = await lg.app.inject({ url: '/api/v1/traces/..%2f..%2fetc%2fpasswd' });
+    assert.equal(badId.statusCode, 400);
+    const unknown = await lg.app.inject({ url: '/api/v1/traces/AAAAAAAAAAAAAAAAAAAAAA' });
+    assert.equal(unknown.statusCode, 404);
+    // Every refusal is in the audit log, with who asked and why.
+    const audit = lg.store.auditLog(100);
+    assert.ok(audit.some((a) => a.target === '10.0.0.1' && /refused: .*private/.test(a.decision)));
+    assert.ok(audit.some((a) => a.target === '8.8.8.8' && a.decision === 'refused: no token'));
+    assert.equal(engine.counters.sent, 0, 'still no probe');
+  });
+
+  test('uploads: every format classify reads, stored and served; bad ones refused; /64 budgets', async () => {
+    const up = await post('/api/v1/reports', { text: MTR_REPORT }, {}, '2001:db8:5:6::1');
+    assert.equal(up.statusCode, 201, up.body);
+    const stored = up.json() as { id: string; format: string; verdict: string; links: { page: string } };
+    assert.equal(stored.format, 'mtr-report');
+    assert.equal(stored.verdict, 'cn2-gia');
+    const back = (await lg.app.inject({ url: `/api/v1/reports/${stored.id}` })).json() as { body: string; verdict: string; hops: { address: string | null }[] };
+    assert.equal(back.body, MTR_REPORT);
+    assert.deepEqual(back.hops.map((h) => h.address), ['192.168.1.1', '59.43.1.1', '59.43.2.1', '203.0.113.50']);
+    for (const [payload, status] of [
+      [{ text: 'hello there' }, 400],
+      [{ text: '' }, 400],
+      [{ text: MTR_REPORT, traceId: 'AAAAAAAAAAAAAAAAAAAAAA' }, 404],
+      [{ text: MTR_REPORT, traceId: '../../x' }, 400],
+      [{ text: 'x'.repeat(5000) }, 400],
+      [{ body: MTR_REPORT }, 400],
+    ] as [unknown, number][]) {
+      const r = await post('/api/v1/reports', payload, {}, '2001:db8:9::1');
+      assert.equal(r.statusCode, status, `${JSON.stringify(payload).slice(0, 50)}: ${r.body}`);
+    }
+    // Budget of 3 per hour per /64: two more from the same /64 (another address) pass, the next is refused with Retry-After.
+    assert.equal((await post('/api/v1/reports', { text: MTR_REPORT }, {}, '2001:db8:5:6::2')).statusCode, 201);
+    assert.equal((await post('/api/v1/reports', { text: MTR_REPORT }, {}, '2001:db8:5:6:ffff::9')).statusCode, 201);
+    const limited = await post('/api/v1/reports', { text: MTR_REPORT }, {}, '2001:db8:5:6::3');
+    assert.equal(limited.statusCode, 429);
+    assert.ok(Number(limited.headers['retry-after']) > 0);
+    assert.equal((await post('/api/v1/reports', { text: MTR_REPORT }, {}, '2001:db8:5:7::1')).statusCode, 201, 'another /64 has its own budget');
+  });
+
+  test('X-Forwarded-For counts only from a configured proxy', async () => {
+    const direct = await lg.app.inject({ url: '/api/v1/whoami', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '8.8.8.8' } });
+    assert.equal((direct.json() as { address: string }).address, '127.0.0.1', 'not a proxy: the header is ignored');
+    const proxied = await lg.app.inject({ url: '/api/v1/whoami', remoteAddress: '127.0.0.2', headers: { 'x-forwarded-for': '203.0.113.9, 9.9.9.9' } });
+    assert.equal((proxied.json() as { address: string }).address, '9.9.9.9', 'from the proxy: the hop it saw');
+  });
+
+  test('page, health, metrics and security headers', async () => {
+    const page = await lg.app.inject({ url: '/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.headers['content-security-policy'] as string, /script-src 'self'/);
+    assert.equal(page.headers['x-content-type-options'], 'nosniff');
+    assert.match(page.body, /<script src="\/vendor\/uPlot\.iife\.min\.js">/);
+    assert.equal((await lg.app.inject({ url: '/vendor/uPlot.iife.min.js' })).statusCode, 200);
+    assert.deepEqual((await lg.app.inject({ url: '/healthz' })).json(), { status: 'ok', tracesRunning: 0 });
+    const metrics = (await lg.app.inject({ url: '/metrics' })).body;
+    assert.match(metrics, /^vpsline_requests_refused_total\{reason="target"\} \d+/m);
+    assert.match(metrics, /^vpsline_traces_running 0$/m);
+    assert.match(metrics, /^vpsline_reports_stored_total 4$/m);
+  });
+});
+
+describe('looking glass traces (loopback only)', () => {
+  let dir: string;
+  let lg: LookingGlass;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-run-'));
+    lg = await createLookingGlass({ db: join(dir, 'lg.db'), dns: false, allow: ['127.0.0.0/8'], limits: { maxPerClient: 1, tracesPerClientPerHour: 3, defaultCount: 2, interval: 0.05 } });
+  });
+  after(async () => {
+    await lg.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a visitor traces back to itself; the result is mtr JSON plus a verdict; limits answer 429', async () => {
+    const start = await lg.app.inject({ method: 'POST', url: '/api/v1/traces', payload: {}, remoteAddress: '127.0.0.1' });
+    assert.equal(start.statusCode, 202, start.body);
+    const { id } = start.json() as { id: string };
+    const busy = await lg.app.inject({ method: 'POST', url: '/api/v1/traces', payload: {}, remoteAddress: '127.0.0.1' });
+    assert.equal(busy.statusCode, 429, 'one running trace per client');
+    assert.ok(Number(busy.headers['retry-after']) > 0);
+    let doc: Record<string, unknown> = {};
+    for (let i = 0; i < 100; i++) {
+      doc = (await lg.app.inject({ url: `/api/v1/traces/${id}` })).json() as Record<string, unknown>;
+      if (doc.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(doc.status, 'done');
+    const report = doc.report as { mtr: { dst: string }; hubs: { host: string; Snt: number }[] };
+    assert.equal(report.mtr.dst, '127.0.0.1');
+    assert.equal(report.hubs[0]!.host, '127.0.0.1');
+    assert.equal(report.hubs[0]!.Snt, 2);
+    assert.equal(typeof doc.verdict, 'string');
+    // A finished trace's event stream gives the stored result, then ends.
+    const events = await lg.app.inject({ url: `/api/v1/traces/${id}/events` });
+    assert.match(events.headers['content-type'] as string, /^text\/event-stream/);
+    assert.match(events.body, /^event: end\ndata: \{"status":"done","result":/m);
+  });
+});
