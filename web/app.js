@@ -134,7 +134,8 @@ function drawChart(hops) {
       width,
       height: 220,
       scales: { x: { time: false }, loss: { range: [0, 100] } },
-      axes: [{ label: '#' }, { label: 'ms' }, { side: 1, scale: 'loss', label: '%', grid: { show: false } }],
+      // Hops are whole numbers: no ticks between them.
+      axes: [{ label: '#', incrs: [1, 2, 5, 10], values: (u, ticks) => ticks.map((v) => (Number.isInteger(v) ? String(v) : '')) }, { label: 'ms' }, { side: 1, scale: 'loss', label: '%', grid: { show: false } }],
       series: [
         { label: '#' },
         { label: t().latency, stroke: '#2d5bd7', width: 2, points: { show: true } },

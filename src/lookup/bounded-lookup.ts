@@ -2,6 +2,9 @@
 // a time, and a timeout after which an answer is given up. Nothing here ever
 // makes a caller wait longer than the timeout.
 
+/** Answers kept; a long-running server sees many addresses, so the oldest go first. */
+const MAX_CACHED = 20_000;
+
 export abstract class BoundedLookup<T> {
   private readonly results = new Map<string, T | null>();
   private readonly pending = new Map<string, Promise<void>>();
@@ -67,5 +70,10 @@ export abstract class BoundedLookup<T> {
     const answer = await Promise.race([this.lookup(address).catch(() => null), timeout]);
     clearTimeout(timer);
     this.results.set(address, answer);
+    if (this.results.size > MAX_CACHED) {
+      const oldest = this.results.keys().next().value!;
+      this.results.delete(oldest);
+      this.expired.delete(oldest);
+    }
   }
 }

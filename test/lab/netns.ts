@@ -85,6 +85,12 @@ export class Netns {
     writeFileSync(`/etc/netns/${this.name}/resolv.conf`, `nameserver ${nameserver}\noptions timeout:1 attempts:1\n`);
   }
 
+  /** /etc/hosts for processes started with `ip netns exec` here ("address name" lines). */
+  useHosts(lines: string[]): void {
+    mkdirSync(`/etc/netns/${this.name}`, { recursive: true });
+    writeFileSync(`/etc/netns/${this.name}/hosts`, `127.0.0.1 localhost\n${lines.join('\n')}\n`);
+  }
+
   sysctl(key: string, value: string): void {
     this.exec('sysctl', ['-qw', `${key}=${value}`]);
   }
