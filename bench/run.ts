@@ -12,6 +12,7 @@ import { hasCommand as has } from '../test/lab/tools.js';
 import { ProbeEngine, type ProbeRequest } from '../src/probe/engine.js';
 import { ProbeRegistry, type RegisteredProbe } from '../src/probe/registry.js';
 import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded } from '../test/probe/fixtures.js';
+import { lookingGlassBench } from './looking-glass.js';
 
 function row(name: string, value: string): void {
   console.log(`| ${name.padEnd(58)} | ${value.padStart(22)} |`);
@@ -145,3 +146,4 @@ for (const family of [4, 6] as const) {
   await loopbackBench('udp', family, 50_000, 100);
 }
 await labBench();
+await lookingGlassBench(row);
