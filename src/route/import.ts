@@ -148,15 +148,17 @@ function fromTraceroute(text: string): ImportedTrace | undefined {
   let namesOnly = 0;
   let target: string | undefined;
   for (const line of text.split('\n')) {
-    const head = /^traceroute6? to (\S+)/.exec(line);
+    const head = /^traceroute6? to (\S+)/.exec(line) ?? /^Tracing route to (?:\S+ \[)?([^\s\]]+)\]?/.exec(line);
     if (head) target = head[1];
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
     if (!m) continue;
     const rest = m[2]!;
-    const tokens = rest.split(/\s+/).map((t) => t.replace(/^\(|\)$/g, ''));
+    // traceroute writes "name (address)", Windows tracert "name [address]".
+    const tokens = rest.split(/\s+/).map((t) => t.replace(/^[([]|[)\]]$/g, ''));
     const address = tokens.find((t) => isAddress(t)) ?? null;
-    if (!address && !/^[*\s]+$/.test(rest) && !/\bms\b/.test(rest)) continue; // not a hop line
-    if (!address && /[a-z]/i.test(rest.replace(/\bms\b|\*/g, ''))) namesOnly++;
+    // A hop line has an address, times, or only stars (tracert adds "Request timed out.").
+    if (!address && !/^\*/.test(rest) && !/\bms\b/.test(rest)) continue;
+    if (!address && !/^\*/.test(rest) && /[a-z]/i.test(rest.replace(/\bms\b|\*/g, ''))) namesOnly++;
     const hop: ClassifyHop = { ttl: Number(m[1]), address };
     const asn = /\bAS(\d+)\b/.exec(rest);
     if (asn) hop.asn = Number(asn[1]);
@@ -166,7 +168,9 @@ function fromTraceroute(text: string): ImportedTrace | undefined {
 }
 
 /** Detect the format and read the hops; a text that is none of them gets a clear error. */
-export function importTrace(text: string): ImportedTrace {
+export function importTrace(input: string): ImportedTrace {
+  // Windows tools write CRLF, old Macs CR.
+  const text = input.replace(/\r\n?/g, '\n');
   const trimmed = text.trim();
   if (!trimmed) throw new VpslineError('EVPSLINE_BAD_OPTION', 'The trace is empty: paste or pipe the output of mtr, vpsline mtr or traceroute.', 2);
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {

@@ -111,3 +111,31 @@ test('nexttrace --json: most frequent address per TTL, AS numbers from Geo, MPLS
   assert.equal(c.landing, 'cu-4837');
   assert.deepEqual(c.evidence.filter((e) => e.by === 'asn').map((e) => e.ttl), [4, 5]);
 });
+
+test('Windows tracert: "<1 ms", timed-out lines, "name [address]", the target from the header', () => {
+  const t = importTrace(
+    [
+      '',
+      'Tracing route to example.net [198.18.9.9]',
+      'over a maximum of 30 hops:',
+      '',
+      '  1    <1 ms    <1 ms    <1 ms  192.168.1.1',
+      '  2     *        *        *     Request timed out.',
+      '  3    10 ms     9 ms    10 ms  59.43.1.1',
+      '  4    11 ms    11 ms    12 ms  r4.example.net [59.43.2.1]',
+      '  5    12 ms    12 ms    12 ms  example.net [198.18.9.9]',
+      '',
+      'Trace complete.',
+    ].join('\r\n'),
+  );
+  assert.equal(t.format, 'traceroute');
+  assert.equal(t.target, '198.18.9.9');
+  assert.deepEqual(t.hops.map((h) => [h.ttl, h.address]), [
+    [1, '192.168.1.1'],
+    [2, null],
+    [3, '59.43.1.1'],
+    [4, '59.43.2.1'],
+    [5, '198.18.9.9'],
+  ]);
+  assert.equal(t.namesOnly, 0);
+});
