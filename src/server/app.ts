@@ -83,6 +83,11 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const store = new Store(opts.db);
   store.markInterrupted();
+  // The database stays bounded: old traces, uploads and audit entries go, at start and hourly.
+  const prune = (): number => store.prune(Date.now() - limits.keepDays * 86_400_000);
+  prune();
+  const pruner = setInterval(prune, 3_600_000);
+  pruner.unref();
   let runner: TraceRunner | undefined;
   const metrics = new Metrics(() => runner?.running ?? 0);
   const engine = opts.engine ?? defaultEngine();
@@ -319,6 +324,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     runner,
     metrics,
     close: async () => {
+      clearInterval(pruner);
       runner.stopAll();
       await app.close();
       store.close();

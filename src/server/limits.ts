@@ -24,6 +24,8 @@ export interface Limits {
   /** Request bodies, in bytes. */
   bodyLimit: number;
   uploadLimit: number;
+  /** Traces, uploads and audit entries older than this many days are deleted. */
+  keepDays: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -41,6 +43,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxStreamsPerClient: 20,
   bodyLimit: 4 * 1024,
   uploadLimit: 256 * 1024,
+  keepDays: 365,
 };
 
 const MAX_KEYS = 100_000;

@@ -113,6 +113,17 @@ export class Store {
     return this.db.prepare('SELECT at, client, action, target, resolved, decision, detail FROM audit ORDER BY id DESC LIMIT ?').all(limit) as AuditEntry[];
   }
 
+  /** Delete what is older than `before` (ms since the epoch); returns the rows removed. */
+  prune(before: number): number {
+    const run = this.db.transaction(() => {
+      let n = this.db.prepare("DELETE FROM traces WHERE created_at < ? AND status != 'running'").run(before).changes;
+      n += this.db.prepare('DELETE FROM reports WHERE created_at < ?').run(before).changes;
+      n += this.db.prepare('DELETE FROM audit WHERE at < ?').run(before).changes;
+      return n;
+    });
+    return run();
+  }
+
   ping(): boolean {
     return (this.db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1;
   }
