@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { serverBase } from '../server/serve-process.js';
 import { projectRoot } from './checkout.js';
 import { labSkipReason } from './netns.js';
 import { useSimulatedPath } from './sim/suite.js';
@@ -36,15 +37,7 @@ describe('looking glass under load', { skip }, () => {
     );
     const ns = path.sim.ns;
     const server = path.lab.spawn(ns, process.execPath, [join(projectRoot, 'bin', 'vpsline.js'), 'serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'lg.db'), '--config', config, '--no-dns'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const base = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      server.stderr!.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /looking glass on (http:\/\/[^/]+)\//.exec(err);
-        if (m) resolve(m[1]!);
-      });
-      server.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-    });
+    const base = await serverBase(server);
     const { stdout } = await promisify(execFile)('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', join(projectRoot, 'test', 'lab', 'lg-load-driver.ts'), base, TOKEN, '198.18.200.1'], { cwd: projectRoot, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 24 });
     const r = JSON.parse(stdout) as {
       alone: { avg: number; best: number };

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { serverBase } from '../server/serve-process.js';
 import { projectRoot } from './checkout.js';
 import { Lab, labSkipReason } from './netns.js';
 import { buildRouterChain, type RouterChain } from './routers.js';
@@ -37,15 +38,7 @@ describe('looking glass in a browser', { skip }, () => {
     const config = join(dir, 'config.json');
     writeFileSync(config, JSON.stringify({ allow: ['198.18.0.0/15', '2001:2::/48'], limits: { defaultCount: 4, interval: 0.5 } }));
     server = lab.spawn(chain.server, process.execPath, [join(projectRoot, 'bin', 'vpsline.js'), 'serve', '--listen', `${chain.server4}:8080`, '--db', join(dir, 'lg.db'), '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    base = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      server.stderr!.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /looking glass on (http:\/\/[^/]+)\//.exec(err);
-        if (m) resolve(m[1]!);
-      });
-      server.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-    });
+    base = await serverBase(server);
     // Chromium in the visitor's namespace: a wrapper that playwright starts as "the browser".
     const wrapper = join(dir, 'chromium-in-lab.sh');
     writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${chain.client.name} ${CHROMIUM} "$@"\n`);

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { serverBase } from './serve-process.js';
 
 const bin = new URL('../../bin/vpsline.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'vpsline-crash-'));
@@ -21,15 +22,7 @@ after(() => {
 function serve(config: string): Promise<{ child: ChildProcess; base: string }> {
   const child = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'lg.db'), '--config', config, '--no-dns'], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /looking glass on (http:\/\/[^/]+)\//.exec(err);
-      if (m) resolve({ child, base: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-  });
+  return serverBase(child).then((base) => ({ child, base }));
 }
 
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
