@@ -23,6 +23,7 @@ const TEXT = {
     line: 'Line',
     landing: 'landing',
     confidence: 'confidence',
+    levels: { high: 'high', medium: 'medium', low: 'low' },
     sent: (f) => `Read as ${f}.`,
     empty: 'Paste a trace first.',
     latency: 'Avg (ms)',
@@ -50,6 +51,7 @@ const TEXT = {
     line: '线路',
     landing: '落地',
     confidence: '可信度',
+    levels: { high: '高', medium: '中', low: '低' },
     sent: (f) => `识别为 ${f}。`,
     empty: '请先粘贴追踪结果。',
     latency: '平均 (ms)',
@@ -148,14 +150,14 @@ function drawChart(hops) {
   );
 }
 
-function drawVerdict(id, classification) {
+function drawVerdict(id, classification, names) {
   const box = $(id);
   box.replaceChildren();
   if (!classification) return;
-  box.append(document.createTextNode(`${t().line}: `), el('span', classification.verdict, 'tag'));
-  if (classification.landing) box.append(document.createTextNode(` ${t().landing} `), el('span', classification.landing, 'tag'));
-  box.append(document.createTextNode(` (${t().confidence}: ${classification.confidence})`));
-  for (const note of classification.notes || []) box.append(el('div', note, 'note'));
+  box.append(document.createTextNode(`${t().line}: ${names ? names.line[lang] : ''} `), el('span', classification.verdict, 'tag'));
+  if (classification.landing) box.append(document.createTextNode(` ${t().landing}: ${names?.landing ? names.landing[lang] : ''} `), el('span', classification.landing, 'tag'));
+  box.append(document.createTextNode(` (${t().confidence}: ${t().levels[classification.confidence] ?? classification.confidence})`));
+  for (const note of (names ? names.notes[lang] : classification.notes) || []) box.append(el('div', note, 'note'));
 }
 
 function drawFindings(result) {
@@ -169,7 +171,7 @@ function showResult(result) {
   state.result = result;
   if (Array.isArray(result.hops)) for (const h of result.hops) state.hops.set(h.ttl, h);
   drawReverse();
-  drawVerdict('reverse-verdict', result.classification);
+  drawVerdict('reverse-verdict', result.classification, result.names);
   drawFindings(result);
 }
 
@@ -222,7 +224,7 @@ function drawForward(report) {
       return tr;
     }),
   );
-  drawVerdict('forward-verdict', report.classification);
+  drawVerdict('forward-verdict', report.classification, report.names);
   setStatus('forward-status', t().sent(report.format));
 }
 
@@ -274,7 +276,7 @@ function translate() {
   drawReverse();
   if (state.report) drawForward(state.report);
   if (state.result) {
-    drawVerdict('reverse-verdict', state.result.classification);
+    drawVerdict('reverse-verdict', state.result.classification, state.result.names);
     drawFindings(state.result);
   }
 }

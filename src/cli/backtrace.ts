@@ -5,6 +5,7 @@ import { CarrierTable } from '../lookup/carriers.js';
 import { addressFamily } from '../packet/address.js';
 import { backtrace, loadTargets, type BacktraceResult } from '../route/backtrace.js';
 import { carrierName, lineName } from '../route/lines.js';
+import { noteText } from '../route/notes.js';
 import type { Language } from '../trace/analysis.js';
 import { defaultEngine } from '../trace/trace.js';
 import { originAsOptions, originAsSource, type OriginAsFlags } from './origin-as.js';
@@ -48,7 +49,9 @@ export function renderTable(results: BacktraceResult[], lang: Language): string 
       ? r.error
       : r.segments.length
         ? r.segments.map((s) => `${s.carrier} ${s.ttls.join(',')}`).join('; ')
-        : r.notes[0] ?? '-';
+        : r.noteCodes[0]
+          ? noteText(r.noteCodes[0], lang)
+          : '-';
     const marked = r.destinationAnswered || r.error ? '' : lang === 'zh' ? ' (目标无回应)' : ' (target silent)';
     return [
       `${r.target.name} ${r.target.address}`,

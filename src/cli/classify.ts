@@ -6,6 +6,7 @@ import { CarrierTable } from '../lookup/carriers.js';
 import { classify, type Classification } from '../route/classify.js';
 import { importTrace } from '../route/import.js';
 import { lineName } from '../route/lines.js';
+import { addNote } from '../route/notes.js';
 import { addOriginAs } from '../route/origin-as.js';
 import { originAsOptions, originAsSource, type OriginAsFlags } from './origin-as.js';
 
@@ -49,9 +50,9 @@ export function classifyCommand(program: Command): void {
     const trace = importTrace(readInput(file));
     const asNote = source ? await addOriginAs(trace.hops, table, source) : undefined;
     const c = classify(trace.hops, table);
-    if (asNote) c.notes.push(asNote);
-    if (trace.multiAddress) c.notes.push(`${trace.multiAddress} hop(s) answered from more than one address (load balancing); the most frequent (trippy: the first seen) was used.`);
-    if (trace.namesOnly) c.notes.push(`${trace.namesOnly} hop(s) are shown by name only and could not be classified: trace with -n (or -b) so addresses are kept.`);
+    if (asNote) addNote(c, 'as-lookup-late', asNote);
+    if (trace.multiAddress) addNote(c, 'multi-address', { count: trace.multiAddress });
+    if (trace.namesOnly) addNote(c, 'names-only', { count: trace.namesOnly });
     if (f.json) process.stdout.write(JSON.stringify({ verdict: c.verdict, landing: c.landing, segments: c.segments, evidence: c.evidence, confidence: c.confidence, notes: c.notes, format: trace.format }, null, 2) + '\n');
     else process.stdout.write(render(c, trace.format) + '\n');
   });

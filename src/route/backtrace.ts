@@ -7,6 +7,7 @@ import { addressFamily } from '../packet/address.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { Trace, type TraceOptions, type TraceReport } from '../trace/trace.js';
 import { classify, type Classification, type ClassifyHop } from './classify.js';
+import { addNote } from './notes.js';
 import { addOriginAs, type OriginAsSource } from './origin-as.js';
 
 export interface BacktraceTarget {
@@ -87,8 +88,8 @@ export async function classifyTrace(report: TraceReport, table: CarrierTable, or
     .map((h): ClassifyHop => ({ ttl: h.ttl, address: h.address, ...(h.mpls ? { mpls: true } : {}) }));
   const asNote = originAs ? await addOriginAs(hops, table, originAs) : undefined;
   const c = classify(hops, table);
-  if (asNote) c.notes.push(asNote);
-  if (!answered) c.notes.push('The target did not answer: the verdict comes from the hops that did.');
+  if (asNote) addNote(c, 'as-lookup-late', asNote);
+  if (!answered) addNote(c, 'target-silent');
   return c;
 }
 
@@ -115,6 +116,7 @@ export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptio
           evidence: [],
           confidence: 'low',
           notes: [],
+          noteCodes: [],
           destinationAnswered: false,
           rttMs: null,
           lossPercent: null,

@@ -11,6 +11,7 @@
 //   gives "inconclusive" with the reason, never a guess.
 import ipaddr from 'ipaddr.js';
 import type { Carrier, CarrierTable, KnownCarrierId } from '../lookup/carriers.js';
+import { addNote, type RouteNote } from './notes.js';
 
 /** CN2 splits into GIA and GT; the shared CT IPv6 range names no line. */
 export type Verdict = 'cn2-gia' | 'cn2-gt' | Exclude<KnownCarrierId, 'cn2' | 'ct-backbone-v6'> | 'other' | 'inconclusive';
@@ -49,7 +50,10 @@ export interface Classification {
   segments: Segment[];
   evidence: Evidence[];
   confidence: Confidence;
+  /** In English. */
   notes: string[];
+  /** The same notes as codes and parameters (src/route/notes.ts has both languages). */
+  noteCodes: RouteNote[];
 }
 
 type Tag = { kind: 'carrier'; carrier: Carrier; by: 'prefix' | 'asn' } | { kind: 'private' } | { kind: 'silent' } | { kind: 'unknown' };
@@ -80,7 +84,7 @@ const MIN_HOPS = 2;
 export function classify(hops: ClassifyHop[], table: CarrierTable): Classification {
   const sorted = [...hops].sort((a, b) => a.ttl - b.ttl);
   const tags = sorted.map((h) => ({ hop: h, tag: tag(h, table) }));
-  const notes: string[] = [];
+  const out = { notes: [] as string[], noteCodes: [] as RouteNote[] };
   const evidence: Evidence[] = [];
   const segments: Segment[] = [];
   for (const { hop, tag: t } of tags) {
@@ -94,14 +98,10 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
   const silent = tags.filter((x) => x.tag.kind === 'silent').length;
   const hidden = tags.filter((x) => x.tag.kind === 'private').length;
   const mpls = sorted.some((h) => h.mpls);
-  const hiders = (): string[] => [
-    ...(silent ? [`${silent} hop(s) did not answer`] : []),
-    ...(hidden ? [`${hidden} hop(s) have private or carrier-NAT addresses`] : []),
-    ...(mpls ? ['MPLS tunnels may hide hops'] : []),
-  ];
+  const hiders = { silent, hidden, mpls: mpls ? 1 : 0 };
   for (const c of new Set(evidence.map((e) => e.carrier))) {
     const carrier = table.carriers.find((x) => x.id === c);
-    if (carrier?.approximate) notes.push(`${c}: its prefixes come from peer tools' lists, not routing data.`);
+    if (carrier?.approximate) addNote(out, 'approximate', { carrier: c });
   }
 
   const result = (verdict: Verdict, landing: string | null, confidence: Confidence): Classification => ({
@@ -110,16 +110,16 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
     segments,
     evidence,
     confidence,
-    notes,
+    ...out,
   });
   const count = (id: string): number => evidence.filter((e) => e.carrier === id).length;
   const first = segments[0];
   if (!first) {
     if (silent || hidden || mpls) {
-      notes.push(`No Chinese carrier hop answered: ${hiders().join(', ')}.`);
+      addNote(out, 'nothing-answered', hiders);
       return result('inconclusive', null, 'low');
     }
-    notes.push('No hop belongs to a Chinese carrier backbone in the table.');
+    addNote(out, 'no-backbone');
     return result('other', null, 'medium');
   }
   const family = table.carriers.find((c) => c.id === first.carrier)?.family ?? 'other';
@@ -132,17 +132,17 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
   const confidenceFor = (n: number): Confidence => (n >= 3 && silent === 0 ? 'high' : n >= MIN_HOPS ? 'medium' : 'low');
   const tooFew = (id: string, what: string): Classification | undefined => {
     if (count(id) >= MIN_HOPS) return undefined;
-    notes.push(`Only one ${what} hop answered (hop ${evidence.find((e) => e.carrier === id)!.ttl})${hiders().length ? `; ${hiders().join(', ')}` : ''}: not enough to name the line.`);
+    addNote(out, 'too-few', { what, ttl: evidence.find((e) => e.carrier === id)!.ttl, ...hiders });
     return result('inconclusive', null, 'low');
   };
 
   if (family === 'ct') {
     if (first.carrier === 'ctgnet') {
-      if (count('cn2')) notes.push('CTGNet hands over to CN2 (59.43) inside China.');
+      if (count('cn2')) addNote(out, 'ctgnet-to-cn2');
       return result('ctgnet', landingAfter(['ctgnet', 'cn2', 'chinanet-163', 'ct-backbone-v6']), confidenceFor(count('ctgnet')));
     }
     if (first.carrier === 'ct-backbone-v6' && !count('cn2') && !count('chinanet-163')) {
-      notes.push('Only the China Telecom IPv6 backbone range answered; it is shared by CN2 (AS4809) and 163 (AS4134).');
+      addNote(out, 'ct-v6-shared');
       return result('inconclusive', null, 'low');
     }
     const cn2 = count('cn2');
@@ -158,10 +158,10 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
     const between = evidence.filter((e) => e.carrier === 'chinanet-163' && e.ttl > firstCn2 && e.ttl < lastCn2).length;
     const after = evidence.filter((e) => e.carrier === 'chinanet-163' && e.ttl > lastCn2).length;
     if (before > 0 || between > 0 || after >= MIN_HOPS) {
-      notes.push('CN2 hops carry the international part and 163 (202.97) hops the domestic part: CN2 GT.');
+      addNote(out, 'cn2-gt');
       return result('cn2-gt', landingAfter(['cn2', 'chinanet-163', 'ct-backbone-v6']), confidenceFor(cn2));
     }
-    if (after === 1) notes.push('One 202.97 hop right before the target: CN2 GIA entering 163 near the destination (nearest access), not GT.');
+    if (after === 1) addNote(out, 'nearest-access');
     return result('cn2-gia', landingAfter(['cn2', 'chinanet-163', 'ct-backbone-v6']), confidenceFor(cn2));
   }
   if (family === 'cu') {
@@ -176,6 +176,6 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
     if (first.carrier === 'cmi') return tooFew('cmi', 'CMI') ?? result('cmi', landingAfter(['cmi']), confidenceFor(count('cmi')));
     return tooFew('cmnet', '221.183 (CMNET)') ?? result('cmnet', landingAfter(['cmnet']), confidenceFor(count('cmnet')));
   }
-  notes.push(`The first carrier segment (${first.carrier}) is not a Chinese backbone in the table.`);
+  addNote(out, 'first-not-chinese', { carrier: first.carrier });
   return result('other', null, 'medium');
 }

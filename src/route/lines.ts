@@ -1,5 +1,6 @@
 // How lines and carriers are called, in English and Simplified Chinese.
 import type { Language } from '../trace/analysis.js';
+import { noteText, type RouteNote } from './notes.js';
 
 const LINES: Record<string, [string, string]> = {
   'cn2-gia': ['CN2 GIA', '电信 CN2 GIA [精品线路]'],
@@ -44,4 +45,17 @@ export function carrierName(carrier: string, lang: Language = 'en'): string {
 
 export function carrierTag(id: string): string {
   return TAGS[id] ?? id;
+}
+
+/** A verdict's line, landing network and notes in both languages (for pages that switch). */
+export function bilingualNames(c: { verdict: string; landing: string | null; noteCodes: RouteNote[] }): {
+  line: { en: string; zh: string };
+  landing: { en: string; zh: string } | null;
+  notes: { en: string[]; zh: string[] };
+} {
+  return {
+    line: { en: lineName(c.verdict, 'en'), zh: lineName(c.verdict, 'zh') },
+    landing: c.landing ? { en: lineName(c.landing, 'en'), zh: lineName(c.landing, 'zh') } : null,
+    notes: { en: c.noteCodes.map((n) => noteText(n, 'en')), zh: c.noteCodes.map((n) => noteText(n, 'zh')) },
+  };
 }

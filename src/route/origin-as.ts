@@ -20,10 +20,10 @@ function needsLookup(hop: ClassifyHop, table: CarrierTable): hop is ClassifyHop 
 }
 
 /**
- * Sets `asn` on hops the table does not name. Returns a note for the report
- * when some lookups did not answer in time, or undefined.
+ * Sets `asn` on hops the table does not name. Returns how many lookups did
+ * not answer in time (for an 'as-lookup-late' note), or undefined.
  */
-export async function addOriginAs(hops: ClassifyHop[], table: CarrierTable, source: OriginAsSource, opts: OriginAsOptions = {}): Promise<string | undefined> {
+export async function addOriginAs(hops: ClassifyHop[], table: CarrierTable, source: OriginAsSource, opts: OriginAsOptions = {}): Promise<{ late: number; asked: number } | undefined> {
   const wanted = hops.filter((h) => needsLookup(h, table));
   if (!wanted.length) return undefined;
   if (source.kind === 'file') {
@@ -44,5 +44,5 @@ export async function addOriginAs(hops: ClassifyHop[], table: CarrierTable, sour
     if (asn === undefined || lookup.gaveUp(h.address)) unanswered++;
     else if (asn) h.asn = Number(asn);
   }
-  return unanswered ? `AS lookup: ${unanswered} of ${wanted.length} hop(s) did not answer in time and stay unnamed.` : undefined;
+  return unanswered ? { late: unanswered, asked: wanted.length } : undefined;
 }

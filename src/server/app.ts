@@ -14,6 +14,8 @@ import { ReverseDns } from '../lookup/reverse-dns.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { classify } from '../route/classify.js';
 import { importTrace } from '../route/import.js';
+import { bilingualNames } from '../route/lines.js';
+import { addNote } from '../route/notes.js';
 import { defaultEngine } from '../trace/trace.js';
 import { DEFAULT_LIMITS, RateWindow, Concurrency, type Limits } from './limits.js';
 import { Metrics } from './metrics.js';
@@ -301,10 +303,11 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
         throw err;
       }
       const classification = classify(imported.hops, table);
-      if (imported.namesOnly) classification.notes.push(`${imported.namesOnly} hop(s) are shown by name only and could not be classified: trace with -n (or -b) so addresses are kept.`);
+      if (imported.namesOnly) addNote(classification, 'names-only', { count: imported.namesOnly });
+      if (imported.multiAddress) addNote(classification, 'multi-address', { count: imported.multiAddress });
       const hops = imported.hops.map((h) => ({ ttl: h.ttl, address: h.address, carrier: h.address ? (table.match(h.address)?.id ?? null) : null }));
       const id = newId();
-      const result = { format: imported.format, target: imported.target ?? null, hops, verdict: classification.verdict, classification };
+      const result = { format: imported.format, target: imported.target ?? null, hops, verdict: classification.verdict, classification, names: bilingualNames(classification) };
       store.insertReport({ id, createdAt: Date.now(), client: visitor, traceId: req.body.traceId ?? null, format: imported.format, body: req.body.text, result: JSON.stringify(result) });
       store.audit({ at: Date.now(), client: visitor, action: 'upload', target: imported.target ?? null, decision: 'stored', detail: JSON.stringify({ id, format: imported.format }) });
       metrics.reports.inc();

@@ -6,7 +6,7 @@ import type { ReverseDns } from '../lookup/reverse-dns.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { jsonReport } from '../report/json.js';
 import { classifyTrace } from '../route/backtrace.js';
-import { carrierTag } from '../route/lines.js';
+import { bilingualNames, carrierTag } from '../route/lines.js';
 import { analyzeReport } from '../trace/analysis.js';
 import type { HopSnapshot } from '../trace/hop.js';
 import { Trace, type TraceReport } from '../trace/trace.js';
@@ -137,7 +137,7 @@ export class TraceRunner {
     const classification = await classifyTrace(report, this.table);
     const doc = jsonReport(report, { ...this.names(), tagOf: (a) => this.tag(a) });
     // The page speaks both languages; the report's own analysis is English.
-    return { ...doc, verdict: classification.verdict, classification, analysisZh: analyzeReport(report, 'zh'), hops: report.hops.map((h) => this.liveHop(h)) };
+    return { ...doc, verdict: classification.verdict, classification, names: bilingualNames(classification), analysisZh: analyzeReport(report, 'zh'), hops: report.hops.map((h) => this.liveHop(h)) };
   }
 
   /** Hops so far, for a viewer joining a running trace; undefined when it is not running. */

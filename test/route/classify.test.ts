@@ -137,3 +137,25 @@ describe('classify', () => {
     assert.equal(classify(path(['2001:db8::1', '240e::1', '240e::2']), table).verdict, 'inconclusive');
   });
 });
+
+test('notes come as English text and as codes that also read in Chinese', async () => {
+  const { noteText } = await import('../../src/route/notes.js');
+  const paths: (string | null)[][] = [
+    [...FOREIGN, null, null],
+    [...FOREIGN, '59.43.1.1', '203.0.113.1'],
+    [...FOREIGN, '59.43.1.1', '59.43.2.1', '202.97.1.1'],
+    [...FOREIGN, '240e::1'],
+    FOREIGN,
+  ];
+  let seen = 0;
+  for (const p of paths) {
+    const c = classify(path(p), table);
+    assert.equal(c.notes.length, c.noteCodes.length);
+    c.noteCodes.forEach((n, i) => {
+      assert.equal(noteText(n, 'en'), c.notes[i]);
+      assert.match(noteText(n, 'zh'), /[\u4e00-\u9fff]/, `${n.code} has Chinese text`);
+      seen++;
+    });
+  }
+  assert.ok(seen >= 5, `${seen} notes checked`);
+});

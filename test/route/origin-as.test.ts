@@ -12,6 +12,7 @@ import { AsnLookup, cymruName } from '../../src/lookup/asn.js';
 import { AsnDatabase } from '../../src/lookup/asn-file.js';
 import { CarrierTable } from '../../src/lookup/carriers.js';
 import { classify, type ClassifyHop } from '../../src/route/classify.js';
+import { noteText } from '../../src/route/notes.js';
 import { addOriginAs } from '../../src/route/origin-as.js';
 import { answer, questionName, type DnsConfig } from '../lab/dns-server.js';
 
@@ -108,7 +109,8 @@ describe('Team Cymru DNS (lab server on loopback)', () => {
     const lookup = new AsnLookup({ servers: [address], timeoutMs: 300 });
     const note = await addOriginAs(hops, table, { kind: 'dns', lookup }, { deadlineMs: 1000 });
     assert.deepEqual(hops.map((h) => h.asn ?? null), [null, null, 10099, 10099, null, null]);
-    assert.match(note ?? '', /1 of 3 hop\(s\) did not answer in time/);
+    assert.deepEqual(note, { late: 1, asked: 3 });
+    assert.equal(noteText({ code: 'as-lookup-late', params: note! }), 'AS lookup: 1 of 3 hop(s) did not answer in time and stay unnamed.');
     assert.equal(classify(hops, table).verdict, 'cu-10099');
   });
 });
