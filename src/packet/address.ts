@@ -1,4 +1,5 @@
-// Address bytes <-> text. IPv4 by hand (hot path); IPv6 through ipaddr.js.
+// Address bytes <-> text. Formatting is by hand (it runs for every reply);
+// parsing and validation go through ipaddr.js.
 import ipaddr from 'ipaddr.js';
 
 export type Family = 4 | 6;
@@ -7,8 +8,28 @@ export function formatIPv4(buf: Uint8Array, off: number): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 
+/** RFC 5952 text, exactly as ipaddr.js writes it: lower case, the longest run of two or more zero groups (the first of equals) as "::". */
 export function formatIPv6(buf: Uint8Array, off: number): string {
-  return ipaddr.fromByteArray(Array.from(buf.subarray(off, off + 16))).toString();
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push((buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!);
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number): string => groups.slice(from, to).map((g) => g.toString(16)).join(':');
+  if (bestAt < 0) return hex(0, 8);
+  return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
 }
 
 /** Address literal to bytes (4 or 16); throws on anything that is not a literal of `family`. */

@@ -202,3 +202,23 @@ describe('constant-flow UDP', () => {
     }
   });
 });
+
+test('IPv6 formatting by hand matches ipaddr.js on edge cases and 100,000 random addresses', async () => {
+  const { formatIPv6 } = await import('../../src/packet/address.js');
+  const ipaddr = (await import('ipaddr.js')).default;
+  const cases = ['::', '::1', '1::', '2001:db8::1', '2001:db8:0:0:1:0:0:1', '2001:0:0:1:0:0:0:1', '0:0:1:0:0:1:0:0', '::ffff:127.0.0.1', '64:ff9b::7f00:1', 'fe80::1:2:3:4', '1:2:3:4:5:6:7:8', '1:0:2:0:3:0:4:0', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'];
+  for (const c of cases) {
+    const bytes = Uint8Array.from(ipaddr.parse(c).toByteArray());
+    assert.equal(formatIPv6(bytes, 0), ipaddr.fromByteArray(Array.from(bytes)).toString(), c);
+  }
+  const buf = new Uint8Array(16);
+  for (let n = 0; n < 100_000; n++) {
+    // Mostly zeros, so that runs of zero groups of every length and place come up.
+    for (let i = 0; i < 16; i += 2) {
+      const zero = Math.random() < 0.5;
+      buf[i] = zero ? 0 : Math.random() < 0.5 ? 0 : (Math.random() * 256) | 0;
+      buf[i + 1] = zero ? 0 : (Math.random() * 256) | 0;
+    }
+    assert.equal(formatIPv6(buf, 0), ipaddr.fromByteArray(Array.from(buf)).toString());
+  }
+});
