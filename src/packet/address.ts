@@ -39,11 +39,17 @@ export function addressBytes(addr: string, family: Family): Uint8Array {
   return Uint8Array.from(parsed.toByteArray());
 }
 
+/** Recent answers of addressFamily: every probe's destination is checked, and parsing IPv6 text is slow. */
+const families = new Map<string, Family | null>();
+
 /** The family of an address literal, or null when it is not one. */
 export function addressFamily(addr: string): Family | null {
-  if (ipaddr.IPv4.isValidFourPartDecimal(addr)) return 4;
-  if (ipaddr.IPv6.isValid(addr)) return 6;
-  return null;
+  const known = families.get(addr);
+  if (known !== undefined) return known;
+  const family = ipaddr.IPv4.isValidFourPartDecimal(addr) ? 4 : ipaddr.IPv6.isValid(addr) ? 6 : null;
+  if (families.size >= 4096) families.clear();
+  families.set(addr, family);
+  return family;
 }
 
 /** Canonical text form, so that addresses from different sources compare equal. */
