@@ -72,7 +72,8 @@ interface InFlight extends RegisteredProbe {
   done: (r: ProbeResult) => void;
 }
 
-type SharedSocket = ReceivingSocket;
+/** `localPort`: the UDP socket's own port, which its probes must never be sent to (a probe of a local target would land on it). */
+type SharedSocket = ReceivingSocket & { localPort?: number };
 
 const DEFAULT_TCP_PORT = 80;
 const FLOW_DST_PORT = 33434;
@@ -238,7 +239,7 @@ export class ProbeEngine {
     if (request.flow !== undefined && request.protocol !== 'icmp') return this.sendFlow(request, done);
     if (request.protocol === 'tcp') return this.sendTcp(request, done);
     const sock = request.protocol === 'udp' ? this.sharedSocket(request.family, 'udp') : this.icmpSocket(request.family);
-    const key = this.registry.allocate(request.protocol, request.dst, request.protocol === 'udp' ? request.port : undefined);
+    const key = this.registry.allocate(request.protocol, request.dst, request.protocol === 'udp' ? request.port : undefined, sock.localPort);
     const entry = this.register(request, done, { protocol: request.protocol, key, socket: sock.handle });
     const payload = probePayload(request);
     let packet: Buffer;
@@ -347,6 +348,7 @@ export class ProbeEngine {
     } else if (kind === 'ping' || kind === 'udp') {
       this.addon.bind(sock.handle, family === 4 ? '0.0.0.0' : '::', 0);
       if (kind === 'ping') sock.icmpId = this.addon.localAddress(sock.handle).port;
+      else sock.localPort = this.addon.localAddress(sock.handle).port;
     }
     this.shared.set(name, sock);
     return sock;

@@ -104,10 +104,11 @@ export class ProbeRegistry<P extends RegisteredProbe> {
   /**
    * A free identity for one more probe to `dst`: the next ICMP sequence or UDP
    * destination port not in flight, from a random start per destination.
-   * `fixedPort` (UDP) asks for exactly that port. 'udp-flow': a checksum
+   * `fixedPort` (UDP) asks for exactly that port; `avoid` is one key never to
+   * hand out (the sending UDP socket's own port). 'udp-flow': a checksum
    * value for a constant-flow probe.
    */
-  allocate(protocol: 'icmp' | 'udp' | 'udp-flow' | 'tcp-flow', dst: string, fixedPort?: number): number {
+  allocate(protocol: 'icmp' | 'udp' | 'udp-flow' | 'tcp-flow', dst: string, fixedPort?: number, avoid?: number): number {
     if (fixedPort !== undefined && protocol === 'udp') {
       if (this.inFlight.has(registryKey(protocol, dst, fixedPort)))
         throw new VpslineError('EVPSLINE_SOCKET', `a probe to port ${fixedPort} of ${dst} is still in flight; use a longer interval`);
@@ -123,7 +124,7 @@ export class ProbeRegistry<P extends RegisteredProbe> {
     for (let i = 0; i < size; i++) {
       const key = base + (cursor % size);
       cursor = (cursor + 1) % size;
-      if (!this.inFlight.has(registryKey(proto, dst, key, flow))) {
+      if (key !== avoid && !this.inFlight.has(registryKey(proto, dst, key, flow))) {
         this.cursors.set(space, cursor);
         return key;
       }

@@ -23,6 +23,12 @@ describe('ProbeRegistry', () => {
     assert.throws(() => r.allocate('udp', '198.18.9.9', [...keys][0]), /still in flight/);
   });
 
+  test("UDP probes never go to the sending socket's own port (a local target would deliver them to it)", () => {
+    const r = new ProbeRegistry<RegisteredProbe>();
+    const own = 33434 + 4000;
+    for (let i = 0; i < 3 * 8192; i++) assert.notEqual(r.allocate('udp', '127.0.0.1', undefined, own), own);
+  });
+
   test('a raw-socket echo reply matches only with our identifier and destination', () => {
     const r = new ProbeRegistry<RegisteredProbe>();
     const probe = { protocol: 'icmp' as const, dst: '198.18.9.9', key: 500, socket: RAW4.handle };
