@@ -90,12 +90,12 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   prune();
   const pruner = setInterval(prune, 3_600_000);
   pruner.unref();
-  let runner: TraceRunner | undefined;
-  const metrics = new Metrics(() => runner?.running ?? 0);
+  // The gauge reads the runner when scraped, after both exist.
+  const metrics = new Metrics(() => runner.running);
   const engine = opts.engine ?? defaultEngine();
   const table = CarrierTable.load(opts.carriers);
   const dns = opts.dns === false ? undefined : new ReverseDns();
-  runner = new TraceRunner(store, engine, table, limits, dns, {
+  const runner = new TraceRunner(store, engine, table, limits, dns, {
     started: () => metrics.tracesStarted.inc(),
     finished: (status, seconds) => {
       metrics.tracesFinished.inc({ status });
