@@ -11,6 +11,7 @@ import ipaddr from 'ipaddr.js';
 import { isVpslineError } from '../errors.js';
 import { CarrierTable } from '../lookup/carriers.js';
 import { ReverseDns } from '../lookup/reverse-dns.js';
+import { addressFamily, canonicalAddress } from '../packet/address.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { classify } from '../route/classify.js';
 import { importTrace } from '../route/import.js';
@@ -196,7 +197,9 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       const client = clientKey(visitor);
       const wanted = body.target ?? visitor;
       const audit = (decision: string, resolved: string | null = null, detail: string | null = null): void => store.audit({ at: Date.now(), client: visitor, action: 'trace', target: wanted, resolved, decision, detail });
-      if (body.target !== undefined && body.target !== visitor) {
+      // The visitor's own address, however it is written, needs no token.
+      const isSelf = body.target === undefined || (addressFamily(body.target) !== null && canonicalAddress(body.target) === visitor);
+      if (!isSelf) {
         const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
         const given = auth ? digest(auth) : undefined;
         if (!given || !tokens.some((t) => timingSafeEqual(t, given))) {

@@ -189,5 +189,10 @@ describe('looking glass traces (loopback only)', () => {
     const events = await lg.app.inject({ url: `/api/v1/traces/${id}/events` });
     assert.match(events.headers['content-type'] as string, /^text\/event-stream/);
     assert.match(events.body, /^event: end\ndata: \{"status":"done","result":/m);
+    // Naming one's own address as the target is still tracing oneself: no token needed.
+    const self = await lg.app.inject({ method: 'POST', url: '/api/v1/traces', payload: { target: '127.0.0.1', count: 1 }, remoteAddress: '127.0.0.1' });
+    assert.equal(self.statusCode, 202, self.body);
+    const other = await lg.app.inject({ method: 'POST', url: '/api/v1/traces', payload: { target: '127.0.0.2' }, remoteAddress: '127.0.0.1' });
+    assert.equal(other.statusCode, 401, 'another address needs a token');
   });
 });
