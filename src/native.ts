@@ -55,7 +55,8 @@ export interface NativeProbe {
   routeSource(family: 4 | 6, addr: string): string;
   now(): number;
   clockOffset(): number;
-  dropCapabilities(): void;
+  /** Drops every capability of every thread that can take a signal; returns how many threads keep theirs. */
+  dropCapabilities(): number;
 }
 
 /** Errors the addon throws carry the errno name as `code`. */

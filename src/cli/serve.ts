@@ -89,7 +89,7 @@ export function serveCommand(program: Command): void {
       }
       if (tokens.some((t) => typeof t !== 'string' || t.length < 16)) throw new VpslineError('EVPSLINE_BAD_OPTION', 'tokens must be at least 16 characters long.', 2);
       const engine = defaultEngine();
-      // Open the sockets every protocol needs while privileged, then give up every capability.
+      // Open the sockets every protocol needs while privileged.
       for (const family of [4, 6] as const) {
         for (const protocol of ['auto', 'udp', 'tcp'] as const) {
           try {
@@ -99,7 +99,6 @@ export function serveCommand(program: Command): void {
           }
         }
       }
-      if (!f.keepCapabilities) engine.dropCapabilities();
       const lg = await createLookingGlass({
         db: f.db,
         tokens,
@@ -118,6 +117,8 @@ export function serveCommand(program: Command): void {
         await lg.close();
         throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot listen on ${f.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, 1);
       }
+      // Listening (a port below 1024 needs CAP_NET_BIND_SERVICE) and the probe sockets are done: give up every capability.
+      if (!f.keepCapabilities) engine.dropCapabilities();
       const addr = lg.app.server.address();
       const where = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : f.listen;
       process.stderr.write(`vpsline: looking glass on http://${where}/ (database ${f.db})\n`);

@@ -223,9 +223,14 @@ export class ProbeEngine {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
-  /** Drop every capability of this thread; call after `prepare` opened what is needed. */
-  dropCapabilities(): void {
-    this.addon.dropCapabilities();
+  /**
+   * Drop every capability of every thread of the process; call after
+   * `prepare` opened what is needed. Returns how many threads keep theirs:
+   * threads that block every signal (Node's SIGUSR1 watcher, which runs no
+   * JavaScript and only waits for that signal) cannot be asked.
+   */
+  dropCapabilities(): number {
+    return this.addon.dropCapabilities();
   }
 
   /**
