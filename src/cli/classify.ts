@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { VpslineError } from '../errors.js';
 import { CarrierTable } from '../lookup/carriers.js';
 import { classify, type Classification } from '../route/classify.js';
-import { importTrace } from '../route/import.js';
+import { addImportNotes, importTrace } from '../route/import.js';
 import { lineName } from '../route/lines.js';
 import { addNote, noteText } from '../route/notes.js';
 import type { Language } from '../trace/analysis.js';
@@ -64,8 +64,7 @@ export function classifyCommand(program: Command): void {
     const asNote = source ? await addOriginAs(trace.hops, table, source) : undefined;
     const c = classify(trace.hops, table);
     if (asNote) addNote(c, 'as-lookup-late', asNote);
-    if (trace.multiAddress) addNote(c, 'multi-address', { count: trace.multiAddress });
-    if (trace.namesOnly) addNote(c, 'names-only', { count: trace.namesOnly });
+    addImportNotes(c, trace);
     if (f.json) process.stdout.write(JSON.stringify({ verdict: c.verdict, landing: c.landing, segments: c.segments, evidence: c.evidence, confidence: c.confidence, notes: c.notes, format: trace.format }, null, 2) + '\n');
     else process.stdout.write(render(c, trace.format, f.lang) + '\n');
   });

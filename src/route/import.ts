@@ -2,7 +2,8 @@
 // into hops the classifier understands. The format is detected from the text.
 import ipaddr from 'ipaddr.js';
 import { VpslineError } from '../errors.js';
-import type { ClassifyHop } from './classify.js';
+import type { Classification, ClassifyHop } from './classify.js';
+import { addNote } from './notes.js';
 
 export type TraceFormat = 'vpsline-json' | 'mtr-json' | 'trippy-json' | 'nexttrace-json' | 'mtr-report' | 'traceroute';
 
@@ -188,4 +189,10 @@ export function importTrace(input: string): ImportedTrace {
   const parsed = fromMtrReport(text) ?? fromTraceroute(text);
   if (parsed) return parsed;
   throw new VpslineError('EVPSLINE_BAD_OPTION', 'Cannot read this trace: expected mtr --json or -r output, vpsline JSON, trippy or NextTrace JSON, or traceroute text.', 2);
+}
+
+/** What the import itself has to say about a classification of its hops (load balancing, hops without addresses). */
+export function addImportNotes(c: Classification, trace: ImportedTrace): void {
+  if (trace.multiAddress) addNote(c, 'multi-address', { count: trace.multiAddress });
+  if (trace.namesOnly) addNote(c, 'names-only', { count: trace.namesOnly });
 }

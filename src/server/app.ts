@@ -14,9 +14,8 @@ import { ReverseDns } from '../lookup/reverse-dns.js';
 import { addressFamily, canonicalAddress } from '../packet/address.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { classify } from '../route/classify.js';
-import { importTrace } from '../route/import.js';
+import { addImportNotes, importTrace } from '../route/import.js';
 import { bilingualNames } from '../route/lines.js';
-import { addNote } from '../route/notes.js';
 import { defaultEngine } from '../trace/trace.js';
 import { DEFAULT_LIMITS, RateWindow, Concurrency, type Limits } from './limits.js';
 import { Metrics } from './metrics.js';
@@ -47,6 +46,7 @@ export interface ServeOptions {
 
 const ID = '^[A-Za-z0-9_-]{22}$';
 const newId = (): string => randomBytes(16).toString('base64url');
+const idParams = { params: { type: 'object', properties: { id: { type: 'string', pattern: ID } } } };
 
 const WEB = new URL('../../web/', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
@@ -230,7 +230,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     },
   );
 
-  app.get<{ Params: { id: string } }>('/api/v1/traces/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: ID } } } } }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/traces/:id', { schema: idParams }, async (req, reply) => {
     const row = store.getTrace(req.params.id);
     if (!row) return reply.code(404).send({ error: 'no such trace' });
     const head = { id: row.id, status: row.status, target: row.target, protocol: row.protocol, count: row.count, createdAt: new Date(row.createdAt).toISOString(), finishedAt: row.finishedAt ? new Date(row.finishedAt).toISOString() : null };
@@ -238,7 +238,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     return { ...head, ...(row.error ? { error: row.error } : {}), ...(row.result ? (JSON.parse(row.result) as object) : {}) };
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/traces/:id/events', { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: ID } } } } }, (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/traces/:id/events', { schema: idParams }, (req, reply) => {
     const row = store.getTrace(req.params.id);
     if (!row) return reply.code(404).send({ error: 'no such trace' });
     const key = clientKey(visitorAddress(req));
@@ -306,8 +306,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
         throw err;
       }
       const classification = classify(imported.hops, table);
-      if (imported.namesOnly) addNote(classification, 'names-only', { count: imported.namesOnly });
-      if (imported.multiAddress) addNote(classification, 'multi-address', { count: imported.multiAddress });
+      addImportNotes(classification, imported);
       const hops = imported.hops.map((h) => ({ ttl: h.ttl, address: h.address, carrier: h.address ? (table.match(h.address)?.id ?? null) : null }));
       const id = newId();
       const result = { format: imported.format, target: imported.target ?? null, hops, verdict: classification.verdict, classification, names: bilingualNames(classification) };
@@ -318,7 +317,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     },
   );
 
-  app.get<{ Params: { id: string } }>('/api/v1/reports/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: ID } } } } }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/reports/:id', { schema: idParams }, async (req, reply) => {
     const row = store.getReport(req.params.id);
     if (!row) return reply.code(404).send({ error: 'no such report' });
     return { id: row.id, createdAt: new Date(row.createdAt).toISOString(), traceId: row.traceId, body: row.body, ...(JSON.parse(row.result) as object) };

@@ -21,7 +21,6 @@ export interface Facts {
   initialNamespaces: boolean | null;
   dmi: Record<DmiField, Read>;
   dmesg: Read;
-  lscpu: Read;
 }
 
 export const DMI_FIELDS = ['product_name', 'sys_vendor', 'board_vendor', 'bios_vendor', 'bios_version', 'product_version', 'chassis_vendor', 'chassis_asset_tag', 'product_serial', 'product_uuid', 'board_name'] as const;
@@ -54,7 +53,6 @@ export function gatherFacts(src: VirtSource): Facts {
     initialNamespaces,
     dmi,
     dmesg: src.command('dmesg'),
-    lscpu: src.command('lscpu'),
   };
 }
 

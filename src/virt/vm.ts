@@ -87,8 +87,15 @@ function ev(source: string, value: string, means: string, weight: Evidence['weig
   return { layer: 'vm', source, value: value.replace(/\0+/g, '').slice(0, 120), means, weight, ...(note ? { note } : {}) };
 }
 
-function matchVendor(table: [string, string][], value: string, prefix: boolean): string | undefined {
-  return table.find(([k]) => (prefix ? value.startsWith(k) : value === k || value.replace(/\0+$/, '') === k.replace(/\s+$/, '') || value === k.padEnd(12, '\0')))?.[1];
+/** A CPUID signature is 12 bytes, padded with NULs. */
+function cpuidVendor(sig: string): string | undefined {
+  const name = sig.replace(/\0+$/, '');
+  return CPUID_VENDORS.find(([k]) => k === name)?.[1];
+}
+
+/** DMI strings start with the vendor's name. */
+function dmiVendor(value: string): string | undefined {
+  return DMI_VENDORS.find(([k]) => value.startsWith(k))?.[1];
 }
 
 interface CpuidResult {
@@ -114,7 +121,7 @@ function readCpuid(src: VirtSource): CpuidResult {
     if (r.status !== 'ok') continue;
     const sig = r.value;
     if (!/[A-Za-z]/.test(sig)) continue;
-    const type = matchVendor(CPUID_VENDORS, sig, false) ?? CPUID_VENDORS.find(([k]) => sig.startsWith(k))?.[1];
+    const type = cpuidVendor(sig);
     const where = `cpuid 0x${leaf.toString(16)}`;
     if (type === 'microsoft') {
       microsoft = true;
@@ -176,7 +183,8 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
   let cpuType = cpuid.type;
   if (!cpuType) {
     // No CPUID device (not root): lscpu runs the instruction itself.
-    const vendor = facts.lscpu.status === 'ok' ? /^Hypervisor vendor:\s*(.+)$/m.exec(facts.lscpu.value)?.[1]?.trim() : undefined;
+    const lscpu = src.command('lscpu');
+    const vendor = lscpu.status === 'ok' ? /^Hypervisor vendor:\s*(.+)$/m.exec(lscpu.value)?.[1]?.trim() : undefined;
     if (vendor) {
       const map: Record<string, string> = { KVM: 'kvm', Xen: 'xen', Microsoft: 'microsoft', VMware: 'vmware', Parallels: 'parallels', bhyve: 'bhyve', ACRN: 'acrn', Apple: 'apple' };
       cpuType = map[vendor] ?? 'vm-other';
@@ -196,7 +204,7 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
     if (r.status === 'denied') dmiDenied = true;
     const v = text(r);
     if (!v) continue;
-    const t = matchVendor(DMI_VENDORS, v, true);
+    const t = dmiVendor(v);
     if (t && !dmiType) {
       dmiType = t;
       dmiSource = `/sys/class/dmi/id/${f}`;
