@@ -13,14 +13,22 @@ const interval = Number(process.argv[4] ?? 0.02);
 const engine = new ProbeEngine();
 engine.prepare(4, 'icmp', 'raw');
 await engine.ready();
-const address = (i) => `127.0.${(i >> 8) + 1}.${(i & 255) || 1}`;
+const address = (i) => `127.0.${(i >> 8) + 1}.${i & 255 || 1}`;
 let wrong = 0;
 let replies = 0;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const running = Array.from({ length: traces }, (_, i) => {
   const dst = address(i);
-  const t = new Trace(dst, { engine, protocol: 'icmp', icmpSocket: 'raw', interval, cycles: Math.round(seconds / interval), maxTtl: 4, timeout: 1 });
+  const t = new Trace(dst, {
+    engine,
+    protocol: 'icmp',
+    icmpSocket: 'raw',
+    interval,
+    cycles: Math.round(seconds / interval),
+    maxTtl: 4,
+    timeout: 1,
+  });
   t.on('probe', (e) => {
     if (e.result.reply) {
       replies++;

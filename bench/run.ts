@@ -70,9 +70,15 @@ async function loopbackBench(protocol: 'icmp' | 'udp', family: 4 | 6, total: num
   const cpu = process.cpuUsage(cpu0);
   const cpuUs = (cpu.user + cpu.system) / total;
   rtts.sort((a, b) => a - b);
-  row(`loopback ${mode.protocol}/${mode.socket} IPv${family}, ${window} in flight`, `${Math.round(total / wall).toLocaleString('en')} probes/s`);
+  row(
+    `loopback ${mode.protocol}/${mode.socket} IPv${family}, ${window} in flight`,
+    `${Math.round(total / wall).toLocaleString('en')} probes/s`,
+  );
   row(`  CPU per probe (send + receive + match)`, `${cpuUs.toFixed(1)} us`);
-  row(`  RTT median / p99 (kernel stamps)`, `${(rtts[rtts.length >> 1]! * 1000).toFixed(0)} / ${(rtts[Math.floor(rtts.length * 0.99)]! * 1000).toFixed(0)} us`);
+  row(
+    `  RTT median / p99 (kernel stamps)`,
+    `${(rtts[rtts.length >> 1]! * 1000).toFixed(0)} / ${(rtts[Math.floor(rtts.length * 0.99)]! * 1000).toFixed(0)} us`,
+  );
   row(`  replies`, `${rtts.length} of ${total}`);
   engine.close();
 }
@@ -107,37 +113,71 @@ async function labBench(): Promise<void> {
     if (has('mtr')) {
       const theirs = await timed(sim.ns, 'mtr', args);
       row('mtr 0.95 -r -c 10 -i 0.2, same path, wall time', `${theirs.seconds.toFixed(2)} s`);
-      row('  Avg at the destination (20 ms path): vpsline / mtr', `${destinationAvg(ours.stdout)} / ${destinationAvg(theirs.stdout)} ms`);
+      row(
+        '  Avg at the destination (20 ms path): vpsline / mtr',
+        `${destinationAvg(ours.stdout)} / ${destinationAvg(theirs.stdout)} ms`,
+      );
     } else row('mtr 0.95 side by side', 'skipped: mtr not installed');
     if (has('ping')) {
       const ping = await timed(sim.ns, 'ping', ['-n', '-q', '-c', '50', '-i', '0.05', '198.18.200.1']);
       const pingAvg = Number(/= [\d.]+\/([\d.]+)\//.exec(ping.stdout)?.[1]);
-      const r = await runAgent(lab, sim.ns, { target: '198.18.200.1', trace: { protocol: 'icmp', icmpSocket: 'raw', cycles: 50, interval: 0.05 } });
+      const r = await runAgent(lab, sim.ns, {
+        target: '198.18.200.1',
+        trace: { protocol: 'icmp', icmpSocket: 'raw', cycles: 50, interval: 0.05 },
+      });
       const dest = r.report.hops[r.report.hops.length - 1]!;
-      row('RTT bias against ping (50 probes, 20 ms path)', `${((dest.stats.mean - pingAvg) * 1000).toFixed(0)} us (${dest.stats.mean.toFixed(3)} vs ${pingAvg.toFixed(3)} ms)`);
+      row(
+        'RTT bias against ping (50 probes, 20 ms path)',
+        `${((dest.stats.mean - pingAvg) * 1000).toFixed(0)} us (${dest.stats.mean.toFixed(3)} vs ${pingAvg.toFixed(3)} ms)`,
+      );
     } else row('RTT bias against ping', 'skipped: ping not installed');
     const trace = { protocol: 'icmp' as const, icmpSocket: 'raw' as const, cycles: 40, interval: 0.05 };
     const idle = await runAgent(lab, sim.ns, { target: '198.18.200.1', trace });
     const busy = await runAgent(lab, sim.ns, { target: '198.18.200.1', trace, busy: { busyMs: 5, periodMs: 6 } });
     const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1]!;
-    const rtts = (r: typeof idle): number[] => r.probes.filter((p) => p.ttl >= 2 && p.ttl <= 5 && p.rttMs !== null).map((p) => p.rttMs!);
-    row(`RTT shift with the event loop ${(busy.loopUtilization * 100).toFixed(0)} % busy (median)`, `${((median(rtts(busy)) - median(rtts(idle))) * 1000).toFixed(1)} us`);
+    const rtts = (r: typeof idle): number[] =>
+      r.probes.filter((p) => p.ttl >= 2 && p.ttl <= 5 && p.rttMs !== null).map((p) => p.rttMs!);
+    row(
+      `RTT shift with the event loop ${(busy.loopUtilization * 100).toFixed(0)} % busy (median)`,
+      `${((median(rtts(busy)) - median(rtts(idle))) * 1000).toFixed(1)} us`,
+    );
 
     const ns = lab.namespace('bench');
     const taskset = has('taskset') ? ['taskset', '-c', '0'] : [];
-    for (const [n, interval] of [[1, 0.02], [10, 0.02], [100, 0.02], [500, 0.02], [500, 0.01]] as const) {
+    for (const [n, interval] of [
+      [1, 0.02],
+      [10, 0.02],
+      [100, 0.02],
+      [500, 0.02],
+      [500, 0.01],
+    ] as const) {
       const [cmd, ...pre] = taskset.length ? taskset : [process.execPath];
-      const args = [...pre, ...(taskset.length ? [process.execPath] : []), `${root}bench/concurrent-traces.mjs`, String(n), '3', String(interval)];
+      const args = [
+        ...pre,
+        ...(taskset.length ? [process.execPath] : []),
+        `${root}bench/concurrent-traces.mjs`,
+        String(n),
+        '3',
+        String(interval),
+      ];
       const out = JSON.parse(execFileSync('ip', ['netns', 'exec', ns.name, cmd!, ...args], { encoding: 'utf8' }));
-      row(`${n} concurrent traces, -i ${interval}, one core: probes/s`, `${Math.round(out.sent / out.seconds).toLocaleString('en')}`);
-      row(`  CPU per probe / peak RSS / replies from the wrong trace`, `${((out.cpuSeconds / out.sent) * 1e6).toFixed(1)} us / ${out.rssMB.toFixed(0)} MB / ${out.wrong}`);
+      row(
+        `${n} concurrent traces, -i ${interval}, one core: probes/s`,
+        `${Math.round(out.sent / out.seconds).toLocaleString('en')}`,
+      );
+      row(
+        `  CPU per probe / peak RSS / replies from the wrong trace`,
+        `${((out.cpuSeconds / out.sent) * 1e6).toFixed(1)} us / ${out.rssMB.toFixed(0)} MB / ${out.wrong}`,
+      );
     }
   } finally {
     await lab.close();
   }
 }
 
-console.log(`vpsline bench, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}, uid ${process.getuid?.()}`);
+console.log(
+  `vpsline bench, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}, uid ${process.getuid?.()}`,
+);
 console.log(`| ${'what'.padEnd(58)} | ${'figure'.padStart(22)} |`);
 console.log(`|${'-'.repeat(60)}|${'-'.repeat(24)}|`);
 decodeBench();

@@ -14,7 +14,8 @@ if (existsSync(addon) && statSync(addon).mtimeMs >= Math.max(...sources)) proces
 
 const args = ['rebuild'];
 const prefix = dirname(dirname(process.execPath));
-if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h')))
+  args.push(`--nodedir=${prefix}`);
 const gyp = process.env.npm_config_node_gyp;
 if (gyp) execFileSync(process.execPath, [gyp, ...args], { cwd: root, stdio: 'inherit' });
 else execFileSync('node-gyp', args, { cwd: root, stdio: 'inherit' });

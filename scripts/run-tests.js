@@ -15,7 +15,9 @@ function find(dir) {
   });
 }
 
-const files = find(join(root, 'test')).sort().filter((f) => !filters.length || filters.some((x) => f.includes(x)));
+const files = find(join(root, 'test'))
+  .sort()
+  .filter((f) => !filters.length || filters.some((x) => f.includes(x)));
 if (!files.length) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
@@ -23,6 +25,9 @@ if (!files.length) {
 const labFiles = files.filter((f) => f.startsWith('test/lab/') && !f.endsWith('sim-path.test.ts'));
 const note = `NOTE: not root: the ${labFiles.length} lab test files skip their network tests (namespaces need root; CI runs them as root).`;
 if (process.getuid?.() !== 0 && labFiles.length) console.log(note);
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { cwd: root, stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (process.getuid?.() !== 0 && labFiles.length) console.log(note);
 process.exit(r.status ?? 1);

@@ -8,7 +8,15 @@ export type { TraceOptions, TraceReport, TraceSettings, TraceEvents, ProbeEvent,
 export type { HopSnapshot, Responder } from './trace/hop.js';
 export type { LatencyStats } from './trace/stats.js';
 export { ProbeEngine } from './probe/engine.js';
-export type { ProbeRequest, ProbeResult, ProbeStatus, ProbeMode, IcmpSocketKind, EngineOptions, EngineCounters } from './probe/engine.js';
+export type {
+  ProbeRequest,
+  ProbeResult,
+  ProbeStatus,
+  ProbeMode,
+  IcmpSocketKind,
+  EngineOptions,
+  EngineCounters,
+} from './probe/engine.js';
 export type { DecodedReply, ReplyKind, ProbeProtocol } from './probe/reply.js';
 export type { MplsLabel, UnreachableReason } from './packet/icmp.js';
 export { renderReport } from './report/mtr-report.js';
@@ -19,5 +27,12 @@ export type { VpslineErrorCode } from './errors.js';
 export { detectVirt, FixtureSource, HostSource } from './virt/detect.js';
 export type { DetectOptions } from './virt/detect.js';
 export type { VirtSource, Probes, Read } from './virt/source.js';
-export type { VirtReport, ContainerLayer, VmLayer, ProviderLayer, Capabilities, Evidence as VirtEvidence } from './virt/types.js';
+export type {
+  VirtReport,
+  ContainerLayer,
+  VmLayer,
+  ProviderLayer,
+  Capabilities,
+  Evidence as VirtEvidence,
+} from './virt/types.js';
 export { renderVirt } from './virt/render.js';

@@ -66,7 +66,15 @@ const params = new URLSearchParams(location.search);
 let lang = params.get('lang') === 'zh' || (!params.get('lang') && navigator.language.startsWith('zh')) ? 'zh' : 'en';
 const t = () => TEXT[lang];
 const $ = (id) => document.getElementById(id);
-const state = { traceId: params.get('trace'), reportId: params.get('report'), hops: new Map(), result: null, report: null, server: '', chart: null };
+const state = {
+  traceId: params.get('trace'),
+  reportId: params.get('report'),
+  hops: new Map(),
+  result: null,
+  report: null,
+  server: '',
+  chart: null,
+};
 
 function el(tag, text, className) {
   const e = document.createElement(tag);
@@ -81,7 +89,12 @@ function setStatus(id, text, error = false) {
 }
 
 async function api(path, body) {
-  const res = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(
+    path,
+    body === undefined
+      ? {}
+      : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  );
   const data = await res.json().catch(() => ({ error: res.statusText }));
   if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
   return data;
@@ -97,7 +110,11 @@ const fmt = (v) => (typeof v === 'number' ? v.toFixed(1) : '');
 
 function hostCell(hop) {
   const td = el('td');
-  const label = hop.address ? (hop.name && hop.name !== hop.address ? `${hop.name} (${hop.address})` : hop.address) : '???';
+  const label = hop.address
+    ? hop.name && hop.name !== hop.address
+      ? `${hop.name} (${hop.address})`
+      : hop.address
+    : '???';
   td.append(el('span', label, 'host'));
   if (hop.carrier) td.append(el('span', hop.carrier, 'tag'));
   return td;
@@ -116,7 +133,15 @@ function drawReverse() {
       const bar = el('span', undefined, 'loss');
       bar.style.width = `${Math.round(h.lossPercent / 2)}px`;
       loss.append(bar, document.createTextNode(`${h.lossPercent.toFixed(1)}%`));
-      tr.append(loss, el('td', h.sent), el('td', h.received ? fmt(h.last) : ''), el('td', h.received ? fmt(h.avg) : ''), el('td', h.received ? fmt(h.best) : ''), el('td', h.received ? fmt(h.worst) : ''), el('td', h.received ? fmt(h.stdev) : ''));
+      tr.append(
+        loss,
+        el('td', h.sent),
+        el('td', h.received ? fmt(h.last) : ''),
+        el('td', h.received ? fmt(h.avg) : ''),
+        el('td', h.received ? fmt(h.best) : ''),
+        el('td', h.received ? fmt(h.worst) : ''),
+        el('td', h.received ? fmt(h.stdev) : ''),
+      );
       return tr;
     }),
   );
@@ -125,7 +150,12 @@ function drawReverse() {
 
 function drawChart(hops) {
   if (typeof uPlot === 'undefined' || !hops.length) return;
-  const data = [hops.map((h) => h.ttl), hops.map((h) => (h.received ? h.avg : null)), hops.map((h) => (h.received ? h.worst : null)), hops.map((h) => h.lossPercent)];
+  const data = [
+    hops.map((h) => h.ttl),
+    hops.map((h) => (h.received ? h.avg : null)),
+    hops.map((h) => (h.received ? h.worst : null)),
+    hops.map((h) => h.lossPercent),
+  ];
   if (state.chart) {
     state.chart.setData(data);
     return;
@@ -137,12 +167,27 @@ function drawChart(hops) {
       height: 220,
       scales: { x: { time: false }, loss: { range: [0, 100] } },
       // Hops are whole numbers: no ticks between them.
-      axes: [{ label: '#', incrs: [1, 2, 5, 10], values: (u, ticks) => ticks.map((v) => (Number.isInteger(v) ? String(v) : '')) }, { label: 'ms' }, { side: 1, scale: 'loss', label: '%', grid: { show: false } }],
+      axes: [
+        {
+          label: '#',
+          incrs: [1, 2, 5, 10],
+          values: (u, ticks) => ticks.map((v) => (Number.isInteger(v) ? String(v) : '')),
+        },
+        { label: 'ms' },
+        { side: 1, scale: 'loss', label: '%', grid: { show: false } },
+      ],
       series: [
         { label: '#' },
         { label: t().latency, stroke: '#2d5bd7', width: 2, points: { show: true } },
         { label: t().worst, stroke: '#9aa7c7', width: 1, dash: [4, 4] },
-        { label: t().loss, scale: 'loss', stroke: '#d93025', fill: 'rgba(217,48,37,0.25)', paths: uPlot.paths.bars({ size: [0.5, 40] }), points: { show: false } },
+        {
+          label: t().loss,
+          scale: 'loss',
+          stroke: '#d93025',
+          fill: 'rgba(217,48,37,0.25)',
+          paths: uPlot.paths.bars({ size: [0.5, 40] }),
+          points: { show: false },
+        },
       ],
     },
     data,
@@ -154,9 +199,20 @@ function drawVerdict(id, classification, names) {
   const box = $(id);
   box.replaceChildren();
   if (!classification) return;
-  box.append(document.createTextNode(`${t().line}: ${names ? names.line[lang] : ''} `), el('span', classification.verdict, 'tag'));
-  if (classification.landing) box.append(document.createTextNode(` ${t().landing}: ${names?.landing ? names.landing[lang] : ''} `), el('span', classification.landing, 'tag'));
-  box.append(document.createTextNode(` (${t().confidence}: ${t().levels[classification.confidence] ?? classification.confidence})`));
+  box.append(
+    document.createTextNode(`${t().line}: ${names ? names.line[lang] : ''} `),
+    el('span', classification.verdict, 'tag'),
+  );
+  if (classification.landing)
+    box.append(
+      document.createTextNode(` ${t().landing}: ${names?.landing ? names.landing[lang] : ''} `),
+      el('span', classification.landing, 'tag'),
+    );
+  box.append(
+    document.createTextNode(
+      ` (${t().confidence}: ${t().levels[classification.confidence] ?? classification.confidence})`,
+    ),
+  );
   for (const note of (names ? names.notes[lang] : classification.notes) || []) box.append(el('div', note, 'note'));
 }
 
@@ -190,7 +246,12 @@ function follow(id) {
     if (end.status === 'done') {
       showResult(end.result);
       setStatus('reverse-status', t().done(state.hops.size));
-    } else setStatus('reverse-status', end.status === 'interrupted' ? t().interrupted : t().failed(end.error || end.status), true);
+    } else
+      setStatus(
+        'reverse-status',
+        end.status === 'interrupted' ? t().interrupted : t().failed(end.error || end.status),
+        true,
+      );
   });
   source.onerror = () => {
     if (source.readyState === EventSource.CLOSED) $('trace').disabled = false;
@@ -265,7 +326,16 @@ function drawCommands() {
     [c.macos, `sudo mtr -rwbz -c 100 ${host} > mtr.txt`],
     [c.windows, `tracert -d ${host} > tracert.txt`],
   ];
-  list.replaceChildren(...rows.flatMap(([os, cmd]) => [el('dt', os), (() => { const dd = el('dd'); dd.append(el('code', cmd)); return dd; })()]));
+  list.replaceChildren(
+    ...rows.flatMap(([os, cmd]) => [
+      el('dt', os),
+      (() => {
+        const dd = el('dd');
+        dd.append(el('code', cmd));
+        return dd;
+      })(),
+    ]),
+  );
 }
 
 function translate() {
@@ -313,7 +383,12 @@ async function init() {
       } else if (tr.status === 'done') {
         showResult(tr);
         setStatus('reverse-status', t().done(state.hops.size));
-      } else setStatus('reverse-status', tr.status === 'interrupted' ? t().interrupted : t().failed(tr.error || tr.status), true);
+      } else
+        setStatus(
+          'reverse-status',
+          tr.status === 'interrupted' ? t().interrupted : t().failed(tr.error || tr.status),
+          true,
+        );
     } catch (err) {
       setStatus('reverse-status', err.message, true);
     }

@@ -35,7 +35,10 @@ const HEADINGS = {
 /** Visible width: CJK characters take two columns. */
 function width(s: string): number {
   let w = 0;
-  for (const ch of s) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  for (const ch of s)
+    w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch)
+      ? 2
+      : 1;
   return w;
 }
 
@@ -65,7 +68,14 @@ export function renderTable(results: BacktraceResult[], lang: Language): string 
   });
   const all = [HEADINGS[lang], ...rows];
   const widths = HEADINGS[lang].map((_, i) => Math.max(...all.map((r) => width(r[i]!))));
-  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!))).join('  ').trimEnd()).join('\n');
+  return all
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function backtraceCommand(program: Command): void {
@@ -86,7 +96,8 @@ export function backtraceCommand(program: Command): void {
     .option('--lang <lang>', 'en or zh', 'en')
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets');
   originAsOptions(cmd).action(async (f: BacktraceFlags) => {
-    if (f.lang !== 'en' && f.lang !== 'zh') throw new VpslineError('EVPSLINE_BAD_OPTION', `--lang must be en or zh (got ${f.lang}).`, 2);
+    if (f.lang !== 'en' && f.lang !== 'zh')
+      throw new VpslineError('EVPSLINE_BAD_OPTION', `--lang must be en or zh (got ${f.lang}).`, 2);
     if (f.udp && f.tcp) throw new VpslineError('EVPSLINE_BAD_OPTION', '-u and -T cannot be used together.', 2);
     const table = CarrierTable.load(f.carriers);
     const originAs = originAsSource(f);
@@ -115,7 +126,19 @@ export function backtraceCommand(program: Command): void {
       ...(f.port !== undefined ? { port: f.port } : {}),
     });
     if (f.json) {
-      const rows = results.map(({ report, ...r }) => ({ ...r, ...(report ? { hops: report.hops.map((h) => ({ ttl: h.ttl, address: h.address, lossPercent: h.lossPercent, avg: h.stats.mean })) } : {}) }));
+      const rows = results.map(({ report, ...r }) => ({
+        ...r,
+        ...(report
+          ? {
+              hops: report.hops.map((h) => ({
+                ttl: h.ttl,
+                address: h.address,
+                lossPercent: h.lossPercent,
+                avg: h.stats.mean,
+              })),
+            }
+          : {}),
+      }));
       process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     } else process.stdout.write(renderTable(results, f.lang) + '\n');
   });

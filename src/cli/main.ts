@@ -28,7 +28,8 @@ export function buildProgram(): Command {
 /** Print one clear paragraph for expected errors; keep stack traces for real bugs. */
 function report(err: unknown): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+      return 0;
     return 2; // commander already printed its one line
   }
   if (isVpslineError(err)) {

@@ -26,7 +26,12 @@ const collect = (v: string, list: string[]): string[] => [...list, v];
 function parseListen(listen: string): { host: string; port: number } {
   const m = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(listen);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !ipaddr.isValid(m[1]!) || !(port >= 0 && port <= 65535)) throw new VpslineError('EVPSLINE_BAD_OPTION', `--listen wants ADDRESS:PORT, like 127.0.0.1:8080 or [::]:8080 (got ${listen}).`, 2);
+  if (!m || !ipaddr.isValid(m[1]!) || !(port >= 0 && port <= 65535))
+    throw new VpslineError(
+      'EVPSLINE_BAD_OPTION',
+      `--listen wants ADDRESS:PORT, like 127.0.0.1:8080 or [::]:8080 (got ${listen}).`,
+      2,
+    );
   return { host: m[1]!, port };
 }
 
@@ -47,16 +52,29 @@ function readConfig(file: string): Partial<ServeOptions> & { limits?: Partial<Li
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot read --config ${file}: ${(err as Error).message.split('\n')[0]}.`, 2);
+    throw new VpslineError(
+      'EVPSLINE_BAD_OPTION',
+      `Cannot read --config ${file}: ${(err as Error).message.split('\n')[0]}.`,
+      2,
+    );
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new VpslineError('EVPSLINE_BAD_OPTION', `--config ${file} must be a JSON object.`, 2);
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new VpslineError('EVPSLINE_BAD_OPTION', `--config ${file} must be a JSON object.`, 2);
   const c = doc as Record<string, unknown>;
   const known = new Set(['tokens', 'trustProxy', 'allow', 'limits', 'publicHost', 'dns']);
-  for (const k of Object.keys(c)) if (!known.has(k)) throw new VpslineError('EVPSLINE_BAD_OPTION', `--config ${file}: unknown setting "${k}" (known: ${[...known].join(', ')}).`, 2);
+  for (const k of Object.keys(c))
+    if (!known.has(k))
+      throw new VpslineError(
+        'EVPSLINE_BAD_OPTION',
+        `--config ${file}: unknown setting "${k}" (known: ${[...known].join(', ')}).`,
+        2,
+      );
   const limits = (c.limits ?? {}) as Record<string, unknown>;
   for (const [k, v] of Object.entries(limits)) {
-    if (!(k in DEFAULT_LIMITS)) throw new VpslineError('EVPSLINE_BAD_OPTION', `--config ${file}: unknown limit "${k}".`, 2);
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new VpslineError('EVPSLINE_BAD_OPTION', `--config ${file}: limit ${k} must be a positive number.`, 2);
+    if (!(k in DEFAULT_LIMITS))
+      throw new VpslineError('EVPSLINE_BAD_OPTION', `--config ${file}: unknown limit "${k}".`, 2);
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))
+      throw new VpslineError('EVPSLINE_BAD_OPTION', `--config ${file}: limit ${k} must be a positive number.`, 2);
   }
   return c as Partial<ServeOptions> & { limits?: Partial<Limits> };
 }
@@ -82,12 +100,23 @@ export function serveCommand(program: Command): void {
       let tokens = config.tokens ?? [];
       if (f.tokenFile) {
         try {
-          tokens = [...tokens, ...readFileSync(f.tokenFile, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))];
+          tokens = [
+            ...tokens,
+            ...readFileSync(f.tokenFile, 'utf8')
+              .split('\n')
+              .map((l) => l.trim())
+              .filter((l) => l && !l.startsWith('#')),
+          ];
         } catch (err) {
-          throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot read --token-file ${f.tokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 2);
+          throw new VpslineError(
+            'EVPSLINE_BAD_OPTION',
+            `Cannot read --token-file ${f.tokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+            2,
+          );
         }
       }
-      if (tokens.some((t) => typeof t !== 'string' || t.length < 16)) throw new VpslineError('EVPSLINE_BAD_OPTION', 'tokens must be at least 16 characters long.', 2);
+      if (tokens.some((t) => typeof t !== 'string' || t.length < 16))
+        throw new VpslineError('EVPSLINE_BAD_OPTION', 'tokens must be at least 16 characters long.', 2);
       const engine = defaultEngine();
       // Open the sockets every protocol needs while privileged.
       for (const family of [4, 6] as const) {
@@ -115,12 +144,19 @@ export function serveCommand(program: Command): void {
         await lg.app.listen({ host, port });
       } catch (err) {
         await lg.close();
-        throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot listen on ${f.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, 1);
+        throw new VpslineError(
+          'EVPSLINE_BAD_OPTION',
+          `Cannot listen on ${f.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+          1,
+        );
       }
       // Listening (a port below 1024 needs CAP_NET_BIND_SERVICE) and the probe sockets are done: give up every capability.
       if (!f.keepCapabilities) engine.dropCapabilities();
       const addr = lg.app.server.address();
-      const where = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : f.listen;
+      const where =
+        typeof addr === 'object' && addr
+          ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+          : f.listen;
       process.stderr.write(`vpsline: looking glass on http://${where}/ (database ${f.db})\n`);
       // Serve until told to stop; then finish cleanly (running traces are stopped and stored).
       await new Promise<void>((resolve) => {

@@ -80,11 +80,16 @@ export class AsnDatabase {
         if (asn === 0) continue;
         (r.v6 ? v6 : v4).push({ first: r.first, last: r.last, asn, parent: -1 });
       } catch {
-        throw new VpslineError('EVPSLINE_BAD_OPTION', `${source} line ${i + 1} is not "first last asn ..." (ip2asn TSV) or "prefix asn": ${line.slice(0, 60)}`, 2);
+        throw new VpslineError(
+          'EVPSLINE_BAD_OPTION',
+          `${source} line ${i + 1} is not "first last asn ..." (ip2asn TSV) or "prefix asn": ${line.slice(0, 60)}`,
+          2,
+        );
       }
     }
     // Wider ranges first at equal starts, so a narrower one that follows can be found by scanning back.
-    const order = (a: Range, b: Range): number => (a.first < b.first ? -1 : a.first > b.first ? 1 : a.last > b.last ? -1 : a.last < b.last ? 1 : 0);
+    const order = (a: Range, b: Range): number =>
+      a.first < b.first ? -1 : a.first > b.first ? 1 : a.last > b.last ? -1 : a.last < b.last ? 1 : 0;
     return new AsnDatabase(linkParents(v4.sort(order)), linkParents(v6.sort(order)), source);
   }
 
@@ -93,7 +98,11 @@ export class AsnDatabase {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot read the AS database ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 2);
+      throw new VpslineError(
+        'EVPSLINE_BAD_OPTION',
+        `Cannot read the AS database ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+        2,
+      );
     }
     return AsnDatabase.parse(text, file);
   }

@@ -6,7 +6,17 @@ import ipaddr from 'ipaddr.js';
 import { VpslineError } from '../errors.js';
 
 /** The carriers of the built-in table; user files may add others. */
-export type KnownCarrierId = 'cn2' | 'chinanet-163' | 'ct-backbone-v6' | 'ctgnet' | 'cu-4837' | 'cu-9929' | 'cu-10099' | 'cmi' | 'cmin2' | 'cmnet';
+export type KnownCarrierId =
+  | 'cn2'
+  | 'chinanet-163'
+  | 'ct-backbone-v6'
+  | 'ctgnet'
+  | 'cu-4837'
+  | 'cu-9929'
+  | 'cu-10099'
+  | 'cmi'
+  | 'cmin2'
+  | 'cmnet';
 
 export type CarrierId = KnownCarrierId | (string & {});
 
@@ -61,7 +71,11 @@ export class CarrierTable {
     try {
       text = readFileSync(overridesFile, 'utf8');
     } catch (err) {
-      throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot read the carrier file ${overridesFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 2);
+      throw new VpslineError(
+        'EVPSLINE_BAD_OPTION',
+        `Cannot read the carrier file ${overridesFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+        2,
+      );
     }
     const extra = parseTable(text, overridesFile);
     const merged = new Map(base.map((c) => [c.id, c]));
@@ -104,12 +118,17 @@ export function parseTable(text: string, source: string): Carrier[] {
     const c = raw as Partial<Carrier>;
     const where = `${source}: carriers[${i}]`;
     if (typeof c.id !== 'string' || !c.id) throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} needs an "id".`, 2);
-    if (!Array.isArray(c.prefixes)) throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} (${c.id}) needs a "prefixes" list.`, 2);
+    if (!Array.isArray(c.prefixes))
+      throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} (${c.id}) needs a "prefixes" list.`, 2);
     for (const p of c.prefixes) {
       try {
         ipaddr.parseCIDR(String(p));
       } catch {
-        throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} (${c.id}): ${JSON.stringify(p)} is not a prefix like 59.43.0.0/16.`, 2);
+        throw new VpslineError(
+          'EVPSLINE_BAD_OPTION',
+          `${where} (${c.id}): ${JSON.stringify(p)} is not a prefix like 59.43.0.0/16.`,
+          2,
+        );
       }
     }
     return {

@@ -26,7 +26,13 @@ export function internetChecksum(buf: Uint8Array, start = 0, end = buf.length, i
 }
 
 /** Sum of the pseudo-header for an upper-layer packet of `length` bytes. */
-export function pseudoHeaderSum(family: Family, src: Uint8Array, dst: Uint8Array, protocol: number, length: number): number {
+export function pseudoHeaderSum(
+  family: Family,
+  src: Uint8Array,
+  dst: Uint8Array,
+  protocol: number,
+  length: number,
+): number {
   let sum = sum16(src) + sum16(dst);
   if (family === 4) return sum + protocol + length;
   sum += Math.floor(length / 0x10000) + (length & 0xffff);

@@ -2,19 +2,18 @@
 // datagram inside errors, and RFC 4884 extensions carrying RFC 4950 MPLS stacks.
 import type { Family } from './address.js';
 import { fold, internetChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
-import {
-  decodeIp,
-  fail,
-  IPPROTO_ICMP,
-  IPPROTO_ICMPV6,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-  type Decoded,
-} from './ip.js';
+import { decodeIp, fail, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type Decoded } from './ip.js';
 import { decodeTcp, decodeUdp, type Endpoints } from './transport.js';
 
 export const ICMP4 = { echoReply: 0, unreachable: 3, echoRequest: 8, timeExceeded: 11, parameterProblem: 12 } as const;
-export const ICMP6 = { unreachable: 1, packetTooBig: 2, timeExceeded: 3, parameterProblem: 4, echoRequest: 128, echoReply: 129 } as const;
+export const ICMP6 = {
+  unreachable: 1,
+  packetTooBig: 2,
+  timeExceeded: 3,
+  parameterProblem: 4,
+  echoRequest: 128,
+  echoReply: 129,
+} as const;
 
 export type IcmpKind = 'echo-reply' | 'echo-request' | 'time-exceeded' | 'unreachable' | 'other';
 
@@ -39,21 +38,41 @@ export type UnreachableReason = 'net' | 'host' | 'protocol' | 'port' | 'prohibit
 export function unreachableReason(family: Family, code: number): UnreachableReason {
   if (family === 4) {
     switch (code) {
-      case 0: case 6: case 11: return 'net';
-      case 1: case 7: case 12: return 'host';
-      case 2: return 'protocol';
-      case 3: return 'port';
-      case 4: return 'fragmentation';
-      case 9: case 10: case 13: return 'prohibited';
-      default: return 'other';
+      case 0:
+      case 6:
+      case 11:
+        return 'net';
+      case 1:
+      case 7:
+      case 12:
+        return 'host';
+      case 2:
+        return 'protocol';
+      case 3:
+        return 'port';
+      case 4:
+        return 'fragmentation';
+      case 9:
+      case 10:
+      case 13:
+        return 'prohibited';
+      default:
+        return 'other';
     }
   }
   switch (code) {
-    case 0: return 'net';
-    case 1: case 5: case 6: return 'prohibited';
-    case 3: return 'host';
-    case 4: return 'port';
-    default: return 'other';
+    case 0:
+      return 'net';
+    case 1:
+    case 5:
+    case 6:
+      return 'prohibited';
+    case 3:
+      return 'host';
+    case 4:
+      return 'port';
+    default:
+      return 'other';
   }
 }
 
@@ -179,11 +198,16 @@ export function decodeQuotedTransport(
   if (protocol === 'icmp') {
     const type = buf[off]!;
     if (type !== (family === 4 ? ICMP4.echoRequest : ICMP6.echoRequest)) return fail('unsupported');
-    return { ok: true, value: { icmpId: (buf[off + 4]! << 8) | buf[off + 5]!, icmpSeq: (buf[off + 6]! << 8) | buf[off + 7]! } };
+    return {
+      ok: true,
+      value: { icmpId: (buf[off + 4]! << 8) | buf[off + 5]!, icmpSeq: (buf[off + 6]! << 8) | buf[off + 7]! },
+    };
   }
   if (protocol === 'udp') {
     const u = decodeUdp(buf, off);
-    return u.ok ? { ok: true, value: { srcPort: u.value.srcPort, dstPort: u.value.dstPort, udpChecksum: u.value.checksum } } : u;
+    return u.ok
+      ? { ok: true, value: { srcPort: u.value.srcPort, dstPort: u.value.dstPort, udpChecksum: u.value.checksum } }
+      : u;
   }
   const t = decodeTcp(buf, off);
   return t.ok ? { ok: true, value: { srcPort: t.value.srcPort, dstPort: t.value.dstPort, tcpSeq: t.value.seq } } : t;
@@ -229,7 +253,11 @@ export function encodeEcho(family: Family, reply: boolean, f: EchoFields, ep?: E
 function setIcmpChecksum(family: Family, pkt: Buffer, ep?: Endpoints): void {
   pkt.writeUInt16BE(0, 2);
   if (family === 4) pkt.writeUInt16BE(internetChecksum(pkt), 2);
-  else if (ep) pkt.writeUInt16BE(fold(sum16(pkt, 0, pkt.length, pseudoHeaderSum(6, ep.src, ep.dst, IPPROTO_ICMPV6, pkt.length))), 2);
+  else if (ep)
+    pkt.writeUInt16BE(
+      fold(sum16(pkt, 0, pkt.length, pseudoHeaderSum(6, ep.src, ep.dst, IPPROTO_ICMPV6, pkt.length))),
+      2,
+    );
 }
 
 export interface IcmpErrorFields {

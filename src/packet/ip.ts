@@ -78,7 +78,13 @@ export function decodeIPv6(buf: Uint8Array, off = 0): Decoded<IpHeader> {
   let pos = off + 40;
   let laterFragment = false;
   for (let n = 0; ; n++) {
-    if (next !== EXT_HOP_BY_HOP && next !== EXT_ROUTING && next !== EXT_FRAGMENT && next !== EXT_AH && next !== EXT_DEST_OPTS)
+    if (
+      next !== EXT_HOP_BY_HOP &&
+      next !== EXT_ROUTING &&
+      next !== EXT_FRAGMENT &&
+      next !== EXT_AH &&
+      next !== EXT_DEST_OPTS
+    )
       break;
     if (n >= MAX_EXTENSION_HEADERS) return fail('malformed');
     if (buf.length - pos < 8) return fail('truncated');

@@ -46,13 +46,21 @@ export function encodeUdp(ep: Endpoints, srcPort: number, dstPort: number, paylo
  * first two payload bytes: Paris traceroute's trick for carrying a probe's
  * identity in a header field while ports (the flow) stay constant.
  */
-export function encodeUdpWithChecksum(ep: Endpoints, srcPort: number, dstPort: number, payloadLength: number, checksum: number): Buffer {
+export function encodeUdpWithChecksum(
+  ep: Endpoints,
+  srcPort: number,
+  dstPort: number,
+  payloadLength: number,
+  checksum: number,
+): Buffer {
   if (!(checksum >= 1 && checksum <= 0xfffe)) throw new RangeError('checksum must be 1..0xfffe');
   const seg = Buffer.alloc(8 + Math.max(2, payloadLength));
   seg.writeUInt16BE(srcPort, 0);
   seg.writeUInt16BE(dstPort, 2);
   seg.writeUInt16BE(seg.length, 4);
-  const partial = onesSum(sum16(seg, 0, seg.length, pseudoHeaderSum(ep.family, ep.src, ep.dst, IPPROTO_UDP, seg.length)));
+  const partial = onesSum(
+    sum16(seg, 0, seg.length, pseudoHeaderSum(ep.family, ep.src, ep.dst, IPPROTO_UDP, seg.length)),
+  );
   // Want ~onesSum(partial + x) == checksum, so x = target - partial in one's complement.
   const target = ~checksum & 0xffff;
   seg.writeUInt16BE(onesSum(target + (~partial & 0xffff)), 8);

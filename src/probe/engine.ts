@@ -3,7 +3,14 @@
 // matches replies to probes, and judges timeouts by kernel time.
 import { performance } from 'node:perf_hooks';
 import { VpslineError } from '../errors.js';
-import { isNativeError, native, SocketKind, type NativeMessage, type NativeProbe, type SocketKindName } from '../native.js';
+import {
+  isNativeError,
+  native,
+  SocketKind,
+  type NativeMessage,
+  type NativeProbe,
+  type SocketKindName,
+} from '../native.js';
 import { addressBytes, addressFamily, type Family } from '../packet/address.js';
 import { encodeEcho, ICMP4, ICMP6 } from '../packet/icmp.js';
 import { encodeTcp, encodeUdpWithChecksum, TCP_SYN } from '../packet/transport.js';
@@ -243,8 +250,14 @@ export class ProbeEngine {
       throw new VpslineError('EVPSLINE_BAD_OPTION', `${request.dst} is not an IPv${request.family} address`, 2);
     if (request.flow !== undefined && request.protocol !== 'icmp') return this.sendFlow(request, done);
     if (request.protocol === 'tcp') return this.sendTcp(request, done);
-    const sock = request.protocol === 'udp' ? this.sharedSocket(request.family, 'udp') : this.icmpSocket(request.family);
-    const key = this.registry.allocate(request.protocol, request.dst, request.protocol === 'udp' ? request.port : undefined, sock.localPort);
+    const sock =
+      request.protocol === 'udp' ? this.sharedSocket(request.family, 'udp') : this.icmpSocket(request.family);
+    const key = this.registry.allocate(
+      request.protocol,
+      request.dst,
+      request.protocol === 'udp' ? request.port : undefined,
+      sock.localPort,
+    );
     const entry = this.register(request, done, { protocol: request.protocol, key, socket: sock.handle });
     const payload = probePayload(request);
     let packet: Buffer;
@@ -265,7 +278,16 @@ export class ProbeEngine {
     identity: Pick<InFlight, 'protocol' | 'key' | 'socket' | 'flow' | 'altSocket'>,
     ownSocket = false,
   ): InFlight {
-    const entry: InFlight = { request, dst: request.dst, ...identity, txNs: 0, deadlineNs: 0, clockStepped: false, ownSocket, done };
+    const entry: InFlight = {
+      request,
+      dst: request.dst,
+      ...identity,
+      txNs: 0,
+      deadlineNs: 0,
+      clockStepped: false,
+      ownSocket,
+      done,
+    };
     this.registry.add(entry);
     return entry;
   }
@@ -315,13 +337,30 @@ export class ProbeEngine {
     } catch (err) {
       if (isNativeError(err) && (err.code === 'EPERM' || err.code === 'EACCES')) {
         if (kind === 'raw')
-          throw new VpslineError('EVPSLINE_PERMISSION', `Cannot open a raw ICMP socket for IPv${family} (${err.code}): this process lacks CAP_NET_RAW. ${RAW_REMEDY}`, 1, { cause: err });
+          throw new VpslineError(
+            'EVPSLINE_PERMISSION',
+            `Cannot open a raw ICMP socket for IPv${family} (${err.code}): this process lacks CAP_NET_RAW. ${RAW_REMEDY}`,
+            1,
+            { cause: err },
+          );
         if (kind === 'ping')
-          throw new VpslineError('EVPSLINE_PERMISSION', `Cannot open an ICMP ping socket for IPv${family} (${err.code}). ${pingRemedy()}`, 1, { cause: err });
+          throw new VpslineError(
+            'EVPSLINE_PERMISSION',
+            `Cannot open an ICMP ping socket for IPv${family} (${err.code}). ${pingRemedy()}`,
+            1,
+            { cause: err },
+          );
       }
       if (isNativeError(err) && err.code === 'EAFNOSUPPORT')
-        throw new VpslineError('EVPSLINE_SOCKET', `IPv${family} is not available on this machine (EAFNOSUPPORT).`, 1, { cause: err });
-      throw new VpslineError('EVPSLINE_SOCKET', `Cannot open a ${kind} socket for IPv${family}: ${String((err as Error).message ?? err)}`, 1, { cause: err });
+        throw new VpslineError('EVPSLINE_SOCKET', `IPv${family} is not available on this machine (EAFNOSUPPORT).`, 1, {
+          cause: err,
+        });
+      throw new VpslineError(
+        'EVPSLINE_SOCKET',
+        `Cannot open a ${kind} socket for IPv${family}: ${String((err as Error).message ?? err)}`,
+        1,
+        { cause: err },
+      );
     }
   }
 
@@ -344,7 +383,9 @@ export class ProbeEngine {
       this.addon.setReceiveBuffer(sock.handle, RAW_RECEIVE_BUFFER);
       this.addon.setIcmpFilter(
         sock.handle,
-        family === 4 ? [ICMP4.echoReply, ICMP4.unreachable, ICMP4.timeExceeded] : [ICMP6.echoReply, ICMP6.unreachable, ICMP6.timeExceeded],
+        family === 4
+          ? [ICMP4.echoReply, ICMP4.unreachable, ICMP4.timeExceeded]
+          : [ICMP6.echoReply, ICMP6.unreachable, ICMP6.timeExceeded],
       );
       // Our UDP socket's port is unique among live sockets of this network
       // namespace, which is exactly the set of raw sockets that can see our
@@ -368,7 +409,8 @@ export class ProbeEngine {
     const { family, dst } = request;
     const tcp = request.protocol === 'tcp';
     const senderName = `${family}/${tcp ? 'raw-tcp' : 'raw-udp'}`;
-    if (!this.shared.get(`${family}/raw`) || !this.shared.get(senderName)) this.prepareFlow(family, tcp ? 'tcp' : 'udp');
+    if (!this.shared.get(`${family}/raw`) || !this.shared.get(senderName))
+      this.prepareFlow(family, tcp ? 'tcp' : 'udp');
     const receiving = this.shared.get(`${family}/raw`)!;
     const sender = this.shared.get(senderName)!;
     const srcPort = this.flowPort(family, request.flow!, tcp ? 'tcp' : 'udp');
@@ -491,7 +533,13 @@ export class ProbeEngine {
   private finish(entry: InFlight, outcome: Partial<ProbeResult> & { status: ProbeStatus }): void {
     if (!this.registry.delete(entry)) return;
     if (entry.ownSocket) this.addon.close(entry.socket);
-    const result: ProbeResult = { request: entry.request, txNs: entry.txNs, rttMs: null, key: entry.wirePort ?? entry.key, ...outcome };
+    const result: ProbeResult = {
+      request: entry.request,
+      txNs: entry.txNs,
+      rttMs: null,
+      key: entry.wirePort ?? entry.key,
+      ...outcome,
+    };
     if (!result.clockStepped) delete result.clockStepped;
     if (this.registry.size === 0) this.idle();
     entry.done(result);

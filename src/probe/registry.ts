@@ -86,7 +86,8 @@ export class ProbeRegistry<P extends RegisteredProbe> {
   add(probe: P): void {
     const key = this.keyOf(probe);
     // Overwriting a live probe would leave it unsettled forever: refuse loudly.
-    if (this.inFlight.has(key)) throw new VpslineError('EVPSLINE_SOCKET', `internal: two probes in flight with one identity (${key})`);
+    if (this.inFlight.has(key))
+      throw new VpslineError('EVPSLINE_SOCKET', `internal: two probes in flight with one identity (${key})`);
     this.inFlight.set(key, probe);
   }
 
@@ -108,10 +109,18 @@ export class ProbeRegistry<P extends RegisteredProbe> {
    * hand out (the sending UDP socket's own port). 'udp-flow': a checksum
    * value for a constant-flow probe.
    */
-  allocate(protocol: 'icmp' | 'udp' | 'udp-flow' | 'tcp-flow', dst: string, fixedPort?: number, avoid?: number): number {
+  allocate(
+    protocol: 'icmp' | 'udp' | 'udp-flow' | 'tcp-flow',
+    dst: string,
+    fixedPort?: number,
+    avoid?: number,
+  ): number {
     if (fixedPort !== undefined && protocol === 'udp') {
       if (this.inFlight.has(registryKey(protocol, dst, fixedPort)))
-        throw new VpslineError('EVPSLINE_SOCKET', `a probe to port ${fixedPort} of ${dst} is still in flight; use a longer interval`);
+        throw new VpslineError(
+          'EVPSLINE_SOCKET',
+          `a probe to port ${fixedPort} of ${dst} is still in flight; use a longer interval`,
+        );
       return fixedPort;
     }
     // ICMP sequence 0..65535; UDP destination ports from 33434; flow checksums 1..0xfffe.
@@ -157,7 +166,11 @@ export class ProbeRegistry<P extends RegisteredProbe> {
       return undefined;
     }
     const probe = this.inFlight.get(registryKey(id.protocol, id.dst, id.key, id.flow !== undefined));
-    if (!probe || (probe.socket !== sock.handle && probe.altSocket !== sock.handle) || (probe.flow && (probe.flow.srcPort !== id.flow?.srcPort || probe.flow.dstPort !== id.flow?.dstPort))) {
+    if (
+      !probe ||
+      (probe.socket !== sock.handle && probe.altSocket !== sock.handle) ||
+      (probe.flow && (probe.flow.srcPort !== id.flow?.srcPort || probe.flow.dstPort !== id.flow?.dstPort))
+    ) {
       this.counters.foreign++;
       return undefined;
     }

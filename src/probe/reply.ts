@@ -85,7 +85,8 @@ interface RawPayload {
 function rawPayload(family: Family, msg: NativeMessage, protocol: number): Decoded<RawPayload> {
   const data = msg.data;
   if (!data) return fail('malformed');
-  if (family === 6) return msg.addr ? { ok: true, value: { data, off: 0, from: msg.addr, replyTtl: msg.ttl } } : fail('malformed');
+  if (family === 6)
+    return msg.addr ? { ok: true, value: { data, off: 0, from: msg.addr, replyTtl: msg.ttl } } : fail('malformed');
   const ip = decodeIPv4(data, 0);
   if (!ip.ok) return ip;
   if (ip.value.protocol !== protocol) return fail('unsupported');
@@ -115,10 +116,20 @@ function decodeRaw(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
     identity = { protocol: 'icmp', dst: q.value.dst, key: q.value.icmpSeq, icmpId: q.value.icmpId! };
   } else if (q.value.protocol === 'udp' && q.value.udpChecksum !== undefined) {
     // Constant-flow UDP probes are sent raw and answered here.
-    identity = { protocol: 'udp', dst: q.value.dst, key: q.value.udpChecksum, flow: { srcPort: q.value.srcPort!, dstPort: q.value.dstPort! } };
+    identity = {
+      protocol: 'udp',
+      dst: q.value.dst,
+      key: q.value.udpChecksum,
+      flow: { srcPort: q.value.srcPort!, dstPort: q.value.dstPort! },
+    };
   } else if (q.value.protocol === 'tcp' && q.value.tcpSeq !== undefined) {
     // Constant-flow TCP SYNs: the sequence number is the identity.
-    identity = { protocol: 'tcp', dst: q.value.dst, key: q.value.tcpSeq, flow: { srcPort: q.value.srcPort!, dstPort: q.value.dstPort! } };
+    identity = {
+      protocol: 'tcp',
+      dst: q.value.dst,
+      key: q.value.tcpSeq,
+      flow: { srcPort: q.value.srcPort!, dstPort: q.value.dstPort! },
+    };
   } else {
     return fail('unsupported');
   }
@@ -147,7 +158,12 @@ function decodeRawTcp(family: Family, msg: NativeMessage): Decoded<DecodedReply>
     ...base(msg),
     kind: open ? 'tcp-open' : 'tcp-refused',
     from,
-    identity: { protocol: 'tcp', dst: from, key: (ack - 1) >>> 0, flow: { srcPort: t.value.dstPort, dstPort: t.value.srcPort } },
+    identity: {
+      protocol: 'tcp',
+      dst: from,
+      key: (ack - 1) >>> 0,
+      flow: { srcPort: t.value.dstPort, dstPort: t.value.srcPort },
+    },
   };
   if (replyTtl !== undefined) reply.replyTtl = replyTtl;
   return { ok: true, value: reply };

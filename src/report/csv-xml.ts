@@ -29,9 +29,13 @@ export function renderCsv(report: TraceReport, opts: TableOptions = {}): string 
     const names = [hostLabel(h.address, opts)];
     if (opts.wide) for (const r of h.responders) if (r.address !== h.address) names.push(hostLabel(r.address, opts));
     for (const name of names) {
-      const values = fields.map((f) => (f.kind === 'spacer' ? '' : f.kind === 'count' ? String(f.value(h)) : f.value(h).toFixed(2)));
+      const values = fields.map((f) =>
+        f.kind === 'spacer' ? '' : f.kind === 'count' ? String(f.value(h)) : f.value(h).toFixed(2),
+      );
       const as = opts.asOf ? [asLabel(h.address, opts)] : [];
-      lines.push([MTR_VERSION, time, 'OK', csvCell(report.target), String(h.ttl), csvCell(name), ...as, ...values].join(','));
+      lines.push(
+        [MTR_VERSION, time, 'OK', csvCell(report.target), String(h.ttl), csvCell(name), ...as, ...values].join(','),
+      );
     }
   }
   return lines.join('\n');

@@ -63,7 +63,14 @@ export function renderScreen(s: ScreenState): string[] {
   if (s.mode === 'chart') {
     const nameWidth = Math.min(40, Math.max(12, ...s.hops.map((h) => rowLabel(h).length)));
     const chartWidth = Math.max(1, w - nameWidth - 1);
-    lines.push(fit(' Host', nameWidth) + ' ' + `Latency, newest right (${SPARKS[0]} lowest .. ${SPARKS[SPARKS.length - 1]} highest of the hop, ? lost)`.slice(0, chartWidth));
+    lines.push(
+      fit(' Host', nameWidth) +
+        ' ' +
+        `Latency, newest right (${SPARKS[0]} lowest .. ${SPARKS[SPARKS.length - 1]} highest of the hop, ? lost)`.slice(
+          0,
+          chartWidth,
+        ),
+    );
     for (const h of s.hops) {
       const samples = (s.samples.get(h.ttl) ?? []).slice(-chartWidth);
       lines.push(fit(rowLabel(h), nameWidth) + ' ' + sparkline(samples));
@@ -72,7 +79,8 @@ export function renderScreen(s: ScreenState): string[] {
     const fields = fieldsFor(MODE_FIELDS[s.mode]);
     const statsWidth = fields.reduce((a, f) => a + f.width, 0);
     const nameWidth = Math.max(10, w - statsWidth);
-    const cell = (f: (typeof fields)[number], text: string): string => (text.length > f.width && f.kind === 'percent' ? text.slice(0, f.width) : text.padStart(f.width));
+    const cell = (f: (typeof fields)[number], text: string): string =>
+      text.length > f.width && f.kind === 'percent' ? text.slice(0, f.width) : text.padStart(f.width);
     lines.push(fit(' Host', nameWidth) + fields.map((f) => cell(f, f.header)).join(''));
     for (const h of s.hops) {
       lines.push(fit(rowLabel(h), nameWidth) + fields.map((f) => cell(f, printfValue(f, h))).join(''));

@@ -27,7 +27,8 @@ function renderFields(fields: Field[], values: string[]): string {
   let out = '';
   fields.forEach((f, i) => {
     const v = values[i]!;
-    out += v.length > f.width && (f.kind === 'percent' || f.kind === 'spacer') ? v.slice(0, f.width) : v.padStart(f.width);
+    out +=
+      v.length > f.width && (f.kind === 'percent' || f.kind === 'spacer') ? v.slice(0, f.width) : v.padStart(f.width);
   });
   return out;
 }
@@ -61,12 +62,26 @@ export function renderReport(report: TraceReport, opts: ReportOptions = {}): str
   const asColumns = opts.asOf ? 10 : 0;
   if (!opts.wide) nameWidth -= asColumns;
   else hostWidth += asColumns;
-  const prefix = (h: HopSnapshot): string => (opts.asOf ? ` ${String(h.ttl).padStart(2)}. ${asLabel(h.address, opts).padEnd(14)}` : `${String(h.ttl).padStart(3)}.|-- `);
+  const prefix = (h: HopSnapshot): string =>
+    opts.asOf
+      ? ` ${String(h.ttl).padStart(2)}. ${asLabel(h.address, opts).padEnd(14)}`
+      : `${String(h.ttl).padStart(3)}.|-- `;
   const lines = [`Start: ${mtrTimestamp(report.startedAt)}`];
-  lines.push(`HOST: ${cut(report.source, hostWidth)}${renderFields(fields, fields.map((f) => f.header))}`);
+  lines.push(
+    `HOST: ${cut(report.source, hostWidth)}${renderFields(
+      fields,
+      fields.map((f) => f.header),
+    )}`,
+  );
   for (const { hop, name } of rows) {
-    lines.push(`${prefix(hop)}${cut(name, nameWidth)}${renderFields(fields, fields.map((f) => printfValue(f, hop)))}`);
-    if (opts.mpls) for (const l of hop.mpls ?? []) lines.push(`       [MPLS: Lbl ${l.label} TC ${l.tc} S ${l.s} TTL ${l.ttl}]`);
+    lines.push(
+      `${prefix(hop)}${cut(name, nameWidth)}${renderFields(
+        fields,
+        fields.map((f) => printfValue(f, hop)),
+      )}`,
+    );
+    if (opts.mpls)
+      for (const l of hop.mpls ?? []) lines.push(`       [MPLS: Lbl ${l.label} TC ${l.tc} S ${l.s} TTL ${l.ttl}]`);
     for (const extra of extras(hop)) lines.push(`${' '.repeat(8 + asColumns)}${cut(extra, nameWidth)}`);
   }
   return lines.join('\n');

@@ -5,7 +5,11 @@
 // an MPLS label. Lost probes are `x` lines without a `p`.
 import type { Trace } from '../trace/trace.js';
 
-export function streamRaw(trace: Trace, write: (line: string) => void, opts: { mpls?: boolean } = {}): { named(ttl: number, name: string): void } {
+export function streamRaw(
+  trace: Trace,
+  write: (line: string) => void,
+  opts: { mpls?: boolean } = {},
+): { named(ttl: number, name: string): void } {
   const seen = new Map<number, Set<string>>();
   trace.on('sent', (e) => write(`x ${e.ttl - 1} ${e.key}`));
   trace.on('probe', (e) => {

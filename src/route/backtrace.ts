@@ -38,7 +38,11 @@ export function loadTargets(file?: string): BacktraceTarget[] {
   try {
     text = readFileSync(file ?? DEFAULT_TARGETS, 'utf8');
   } catch (err) {
-    throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot read the targets file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, 2);
+    throw new VpslineError(
+      'EVPSLINE_BAD_OPTION',
+      `Cannot read the targets file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+      2,
+    );
   }
   const where = file ?? 'the built-in target list';
   let list: unknown[];
@@ -63,8 +67,17 @@ export function loadTargets(file?: string): BacktraceTarget[] {
   const targets = list.map((raw, i): BacktraceTarget => {
     const t = raw as Partial<BacktraceTarget>;
     if (!t.address || !addressFamily(String(t.address)))
-      throw new VpslineError('EVPSLINE_BAD_OPTION', `${where}: target ${i + 1} needs an IP address (got ${JSON.stringify(t.address)}).`, 2);
-    return { name: String(t.name ?? t.address), address: String(t.address), carrier: String(t.carrier ?? '?'), ...(t.city ? { city: String(t.city) } : {}) };
+      throw new VpslineError(
+        'EVPSLINE_BAD_OPTION',
+        `${where}: target ${i + 1} needs an IP address (got ${JSON.stringify(t.address)}).`,
+        2,
+      );
+    return {
+      name: String(t.name ?? t.address),
+      address: String(t.address),
+      carrier: String(t.carrier ?? '?'),
+      ...(t.city ? { city: String(t.city) } : {}),
+    };
   });
   if (!targets.length) throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} has no targets.`, 2);
   return targets;
@@ -81,7 +94,11 @@ export interface BacktraceOptions extends Omit<TraceOptions, 'engine'> {
  * Classify a finished trace: the destination itself is the target's network,
  * not evidence of the line; a silent target leaves the hops that answered.
  */
-export async function classifyTrace(report: TraceReport, table: CarrierTable, originAs?: OriginAsSource): Promise<Classification> {
+export async function classifyTrace(
+  report: TraceReport,
+  table: CarrierTable,
+  originAs?: OriginAsSource,
+): Promise<Classification> {
   const answered = report.destinationTtl !== null;
   const hops = report.hops
     .filter((h) => !answered || h.ttl !== report.destinationTtl)
@@ -106,7 +123,14 @@ export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptio
         const answered = report.destinationTtl !== null;
         const last = [...report.hops].reverse().find((h) => h.received > 0);
         const dest = answered ? report.hops.find((h) => h.ttl === report.destinationTtl) : last;
-        return { ...c, target, destinationAnswered: answered, rttMs: dest ? dest.stats.mean : null, lossPercent: dest ? dest.lossPercent : null, report };
+        return {
+          ...c,
+          target,
+          destinationAnswered: answered,
+          rttMs: dest ? dest.stats.mean : null,
+          lossPercent: dest ? dest.lossPercent : null,
+          report,
+        };
       } catch (err) {
         return {
           target,

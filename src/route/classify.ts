@@ -14,7 +14,12 @@ import type { Carrier, CarrierTable, KnownCarrierId } from '../lookup/carriers.j
 import { addNote, type RouteNote } from './notes.js';
 
 /** CN2 splits into GIA and GT; the shared CT IPv6 range names no line. */
-export type Verdict = 'cn2-gia' | 'cn2-gt' | Exclude<KnownCarrierId, 'cn2' | 'ct-backbone-v6'> | 'other' | 'inconclusive';
+export type Verdict =
+  | 'cn2-gia'
+  | 'cn2-gt'
+  | Exclude<KnownCarrierId, 'cn2' | 'ct-backbone-v6'>
+  | 'other'
+  | 'inconclusive';
 
 export interface ClassifyHop {
   ttl: number;
@@ -56,7 +61,11 @@ export interface Classification {
   noteCodes: RouteNote[];
 }
 
-type Tag = { kind: 'carrier'; carrier: Carrier; by: 'prefix' | 'asn' } | { kind: 'private' } | { kind: 'silent' } | { kind: 'unknown' };
+type Tag =
+  | { kind: 'carrier'; carrier: Carrier; by: 'prefix' | 'asn' }
+  | { kind: 'private' }
+  | { kind: 'silent' }
+  | { kind: 'unknown' };
 
 /** RFC 1918, carrier-grade NAT, link-local and unique-local: inside someone's network, never evidence. */
 export function isPrivate(address: string): boolean {
@@ -139,7 +148,11 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
   if (family === 'ct') {
     if (first.carrier === 'ctgnet') {
       if (count('cn2')) addNote(out, 'ctgnet-to-cn2');
-      return result('ctgnet', landingAfter(['ctgnet', 'cn2', 'chinanet-163', 'ct-backbone-v6']), confidenceFor(count('ctgnet')));
+      return result(
+        'ctgnet',
+        landingAfter(['ctgnet', 'cn2', 'chinanet-163', 'ct-backbone-v6']),
+        confidenceFor(count('ctgnet')),
+      );
     }
     if (first.carrier === 'ct-backbone-v6' && !count('cn2') && !count('chinanet-163')) {
       addNote(out, 'ct-v6-shared');
@@ -147,7 +160,10 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
     }
     const cn2 = count('cn2');
     if (cn2 === 0) {
-      return tooFew('chinanet-163', '202.97 (163)') ?? result('chinanet-163', landingAfter(['chinanet-163', 'ct-backbone-v6']), confidenceFor(count('chinanet-163')));
+      return (
+        tooFew('chinanet-163', '202.97 (163)') ??
+        result('chinanet-163', landingAfter(['chinanet-163', 'ct-backbone-v6']), confidenceFor(count('chinanet-163')))
+      );
     }
     const few = tooFew('cn2', '59.43 (CN2)');
     if (few) return few;
@@ -165,16 +181,27 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
     return result('cn2-gia', landingAfter(['cn2', 'chinanet-163', 'ct-backbone-v6']), confidenceFor(cn2));
   }
   if (family === 'cu') {
-    if (first.carrier === 'cu-10099') return result('cu-10099', landingAfter(['cu-10099']), confidenceFor(count('cu-10099')));
+    if (first.carrier === 'cu-10099')
+      return result('cu-10099', landingAfter(['cu-10099']), confidenceFor(count('cu-10099')));
     if (count('cu-9929')) {
-      return tooFew('cu-9929', 'AS9929') ?? result('cu-9929', landingAfter(['cu-9929', 'cu-4837']), confidenceFor(count('cu-9929')));
+      return (
+        tooFew('cu-9929', 'AS9929') ??
+        result('cu-9929', landingAfter(['cu-9929', 'cu-4837']), confidenceFor(count('cu-9929')))
+      );
     }
-    return tooFew('cu-4837', '219.158 (AS4837)') ?? result('cu-4837', landingAfter(['cu-4837']), confidenceFor(count('cu-4837')));
+    return (
+      tooFew('cu-4837', '219.158 (AS4837)') ??
+      result('cu-4837', landingAfter(['cu-4837']), confidenceFor(count('cu-4837')))
+    );
   }
   if (family === 'cm') {
-    if (count('cmin2')) return tooFew('cmin2', 'CMIN2') ?? result('cmin2', landingAfter(['cmin2', 'cmi']), confidenceFor(count('cmin2')));
-    if (first.carrier === 'cmi') return tooFew('cmi', 'CMI') ?? result('cmi', landingAfter(['cmi']), confidenceFor(count('cmi')));
-    return tooFew('cmnet', '221.183 (CMNET)') ?? result('cmnet', landingAfter(['cmnet']), confidenceFor(count('cmnet')));
+    if (count('cmin2'))
+      return tooFew('cmin2', 'CMIN2') ?? result('cmin2', landingAfter(['cmin2', 'cmi']), confidenceFor(count('cmin2')));
+    if (first.carrier === 'cmi')
+      return tooFew('cmi', 'CMI') ?? result('cmi', landingAfter(['cmi']), confidenceFor(count('cmi')));
+    return (
+      tooFew('cmnet', '221.183 (CMNET)') ?? result('cmnet', landingAfter(['cmnet']), confidenceFor(count('cmnet')))
+    );
   }
   addNote(out, 'first-not-chinese', { carrier: first.carrier });
   return result('other', null, 'medium');

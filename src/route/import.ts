@@ -62,7 +62,13 @@ function fromJson(doc: unknown): ImportedTrace | undefined {
     if (hub.vpsline?.mpls?.length) hop.mpls = true;
     return hop;
   });
-  return { format: report.vpsline ? 'vpsline-json' : 'mtr-json', ...(report.mtr?.dst ? { target: report.mtr.dst } : {}), hops, namesOnly, multiAddress: 0 };
+  return {
+    format: report.vpsline ? 'vpsline-json' : 'mtr-json',
+    ...(report.mtr?.dst ? { target: report.mtr.dst } : {}),
+    hops,
+    namesOnly,
+    multiAddress: 0,
+  };
 }
 
 /**
@@ -81,7 +87,9 @@ function fromTrippy(doc: unknown): ImportedTrace | undefined {
   if (!d.info || !Array.isArray(d.hops)) return undefined;
   let multiAddress = 0;
   const hops = d.hops.map((h, i): ClassifyHop => {
-    const addrs = (h.hosts ?? []).map((x) => x.ip).filter((ip): ip is string => typeof ip === 'string' && isAddress(ip));
+    const addrs = (h.hosts ?? [])
+      .map((x) => x.ip)
+      .filter((ip): ip is string => typeof ip === 'string' && isAddress(ip));
     // trippy lists a TTL's responders in the order first seen.
     if (addrs.length > 1) multiAddress++;
     const hop: ClassifyHop = { ttl: typeof h.ttl === 'number' ? h.ttl : i + 1, address: addrs[0] ?? null };
@@ -109,7 +117,9 @@ function fromNextTrace(doc: unknown): ImportedTrace | undefined {
   if (!Array.isArray(d.Hops) || !d.Hops.every((ttl) => Array.isArray(ttl))) return undefined;
   let multiAddress = 0;
   const hops = d.Hops.map((attempts, i): ClassifyHop => {
-    const answered = attempts.filter((a) => a && a.Success && typeof a.Address?.IP === 'string' && isAddress(a.Address.IP));
+    const answered = attempts.filter(
+      (a) => a && a.Success && typeof a.Address?.IP === 'string' && isAddress(a.Address.IP),
+    );
     const counts = new Map<string, number>();
     for (const a of answered) counts.set(a.Address!.IP!, (counts.get(a.Address!.IP!) ?? 0) + 1);
     if (counts.size > 1) multiAddress++;
@@ -165,7 +175,9 @@ function fromTraceroute(text: string): ImportedTrace | undefined {
     if (asn) hop.asn = Number(asn[1]);
     hops.push(hop);
   }
-  return hops.length ? { format: 'traceroute', ...(target ? { target } : {}), hops, namesOnly, multiAddress: 0 } : undefined;
+  return hops.length
+    ? { format: 'traceroute', ...(target ? { target } : {}), hops, namesOnly, multiAddress: 0 }
+    : undefined;
 }
 
 /** Detect the format and read the hops; a text that is none of them gets a clear error. */
@@ -173,22 +185,42 @@ export function importTrace(input: string): ImportedTrace {
   // Windows tools write CRLF, old Macs CR.
   const text = input.replace(/\r\n?/g, '\n');
   const trimmed = text.trim();
-  if (!trimmed) throw new VpslineError('EVPSLINE_BAD_OPTION', 'The trace is empty: paste or pipe the output of mtr, vpsline mtr or traceroute.', 2);
+  if (!trimmed)
+    throw new VpslineError(
+      'EVPSLINE_BAD_OPTION',
+      'The trace is empty: paste or pipe the output of mtr, vpsline mtr or traceroute.',
+      2,
+    );
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     let doc: unknown;
     try {
       doc = JSON.parse(trimmed);
     } catch (err) {
-      throw new VpslineError('EVPSLINE_BAD_OPTION', `The trace looks like JSON but does not parse: ${(err as Error).message}.`, 2);
+      throw new VpslineError(
+        'EVPSLINE_BAD_OPTION',
+        `The trace looks like JSON but does not parse: ${(err as Error).message}.`,
+        2,
+      );
     }
     const first: unknown = Array.isArray(doc) ? doc[0] : doc;
-    const json = first === null || typeof first !== 'object' ? undefined : fromJson(first) ?? fromTrippy(first) ?? fromNextTrace(first);
+    const json =
+      first === null || typeof first !== 'object'
+        ? undefined
+        : (fromJson(first) ?? fromTrippy(first) ?? fromNextTrace(first));
     if (json) return json;
-    throw new VpslineError('EVPSLINE_BAD_OPTION', 'This JSON is not a trace vpsline reads (mtr --json, vpsline --json, trippy -m json or nexttrace --json).', 2);
+    throw new VpslineError(
+      'EVPSLINE_BAD_OPTION',
+      'This JSON is not a trace vpsline reads (mtr --json, vpsline --json, trippy -m json or nexttrace --json).',
+      2,
+    );
   }
   const parsed = fromMtrReport(text) ?? fromTraceroute(text);
   if (parsed) return parsed;
-  throw new VpslineError('EVPSLINE_BAD_OPTION', 'Cannot read this trace: expected mtr --json or -r output, vpsline JSON, trippy or NextTrace JSON, or traceroute text.', 2);
+  throw new VpslineError(
+    'EVPSLINE_BAD_OPTION',
+    'Cannot read this trace: expected mtr --json or -r output, vpsline JSON, trippy or NextTrace JSON, or traceroute text.',
+    2,
+  );
 }
 
 /** What the import itself has to say about a classification of its hops (load balancing, hops without addresses). */

@@ -17,7 +17,11 @@ const LINES: Record<string, [string, string]> = {
   inconclusive: ['inconclusive', '无法判断'],
 };
 
-const CARRIERS: Record<string, [string, string]> = { ct: ['China Telecom', '电信'], cu: ['China Unicom', '联通'], cm: ['China Mobile', '移动'] };
+const CARRIERS: Record<string, [string, string]> = {
+  ct: ['China Telecom', '电信'],
+  cu: ['China Unicom', '联通'],
+  cm: ['China Mobile', '移动'],
+};
 
 /** Short tags for hop lists and live views. */
 const TAGS: Record<string, string> = {

@@ -23,7 +23,12 @@ function needsLookup(hop: ClassifyHop, table: CarrierTable): hop is ClassifyHop 
  * Sets `asn` on hops the table does not name. Returns how many lookups did
  * not answer in time (for an 'as-lookup-late' note), or undefined.
  */
-export async function addOriginAs(hops: ClassifyHop[], table: CarrierTable, source: OriginAsSource, opts: OriginAsOptions = {}): Promise<{ late: number; asked: number } | undefined> {
+export async function addOriginAs(
+  hops: ClassifyHop[],
+  table: CarrierTable,
+  source: OriginAsSource,
+  opts: OriginAsOptions = {},
+): Promise<{ late: number; asked: number } | undefined> {
   const wanted = hops.filter((h) => needsLookup(h, table));
   if (!wanted.length) return undefined;
   if (source.kind === 'file') {

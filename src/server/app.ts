@@ -67,7 +67,9 @@ function assets(): Map<string, [string, Buffer]> {
 /** The visitor as the server sees it: IPv4-mapped addresses read as IPv4. */
 function visitorAddress(req: FastifyRequest): string {
   const a = ipaddr.parse(req.ip);
-  return a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() ? (a as ipaddr.IPv6).toIPv4Address().toString() : a.toString();
+  return a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()
+    ? (a as ipaddr.IPv6).toIPv4Address().toString()
+    : a.toString();
 }
 
 function digest(s: string): Buffer {
@@ -118,7 +120,13 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     return503OnClosing: true,
   });
 
-  const fail = (reply: FastifyReply, statusCode: number, message: string, reason: string, retryAfterS?: number): FastifyReply => {
+  const fail = (
+    reply: FastifyReply,
+    statusCode: number,
+    message: string,
+    reason: string,
+    retryAfterS?: number,
+  ): FastifyReply => {
     metrics.refused.inc({ reason });
     if (retryAfterS) reply.header('retry-after', String(retryAfterS));
     return reply.code(statusCode).send({ error: message });
@@ -143,31 +151,54 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
-    reply.header('content-security-policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+    reply.header(
+      'content-security-policy',
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    );
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
-    metrics.requests.inc({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+    metrics.requests.inc({
+      method: req.method,
+      route: req.routeOptions.url ?? 'unknown',
+      status: String(reply.statusCode),
+    });
   });
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
     if (err.validation) {
       const first = (err.validation as { keyword?: string; params?: { additionalProperty?: string } }[])[0];
-      const message = first?.keyword === 'additionalProperties' ? `unknown field "${String(first.params?.additionalProperty).slice(0, 40)}"` : err.message;
+      const message =
+        first?.keyword === 'additionalProperties'
+          ? `unknown field "${String(first.params?.additionalProperty).slice(0, 40)}"`
+          : err.message;
       return fail(reply, 400, `bad request: ${message}`, 'invalid');
     }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return fail(reply, err.statusCode, err.message, err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too-large' : 'invalid');
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+      return fail(
+        reply,
+        err.statusCode,
+        err.message,
+        err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too-large' : 'invalid',
+      );
     req.log.error(err);
     return reply.code(500).send({ error: 'internal error' });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no such page: ${req.method} ${req.url.slice(0, 100)}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: `no such page: ${req.method} ${req.url.slice(0, 100)}` }),
+  );
 
-  for (const [route, [type, body]] of files) app.get(route, (_req, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
+  for (const [route, [type, body]] of files)
+    app.get(route, (_req, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
 
   app.get('/healthz', async (_req, reply) => {
     const ok = store.ping();
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'database unavailable', tracesRunning: runner.running });
+    return reply
+      .code(ok ? 200 : 503)
+      .send({ status: ok ? 'ok' : 'database unavailable', tracesRunning: runner.running });
   });
-  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   app.get('/api/v1/whoami', async (req) => {
     const address = visitorAddress(req);
@@ -196,15 +227,24 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       const visitor = visitorAddress(req);
       const client = clientKey(visitor);
       const wanted = body.target ?? visitor;
-      const audit = (decision: string, resolved: string | null = null, detail: string | null = null): void => store.audit({ at: Date.now(), client: visitor, action: 'trace', target: wanted, resolved, decision, detail });
+      const audit = (decision: string, resolved: string | null = null, detail: string | null = null): void =>
+        store.audit({ at: Date.now(), client: visitor, action: 'trace', target: wanted, resolved, decision, detail });
       // The visitor's own address, however it is written, needs no token.
-      const isSelf = body.target === undefined || (addressFamily(body.target) !== null && canonicalAddress(body.target) === visitor);
+      const isSelf =
+        body.target === undefined || (addressFamily(body.target) !== null && canonicalAddress(body.target) === visitor);
       if (!isSelf) {
         const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
         const given = auth ? digest(auth) : undefined;
         if (!given || !tokens.some((t) => timingSafeEqual(t, given))) {
           audit('refused: no token');
-          return fail(reply, 401, tokens.length ? 'tracing a target other than yourself needs a valid token (Authorization: Bearer ...)' : 'this server only traces back to its visitors', 'token');
+          return fail(
+            reply,
+            401,
+            tokens.length
+              ? 'tracing a target other than yourself needs a valid token (Authorization: Bearer ...)'
+              : 'this server only traces back to its visitors',
+            'token',
+          );
         }
       }
       let checked;
@@ -218,24 +258,57 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       const refusal = runner.admit(client, checked.address);
       if (refusal) {
         audit(`refused: ${refusal.message}`, checked.address);
-        return fail(reply, refusal.statusCode, refusal.message, refusal.statusCode === 503 ? 'busy' : 'rate', refusal.retryAfterS);
+        return fail(
+          reply,
+          refusal.statusCode,
+          refusal.message,
+          refusal.statusCode === 503 ? 'busy' : 'rate',
+          refusal.retryAfterS,
+        );
       }
       const id = newId();
       const protocol = body.protocol ?? 'auto';
       const count = body.count ?? limits.defaultCount;
-      store.insertTrace({ id, createdAt: Date.now(), client: visitor, targetInput: wanted, target: checked.address, protocol, count, status: 'running' });
+      store.insertTrace({
+        id,
+        createdAt: Date.now(),
+        client: visitor,
+        targetInput: wanted,
+        target: checked.address,
+        protocol,
+        count,
+        status: 'running',
+      });
       audit('accepted', checked.address, JSON.stringify({ id, protocol, count }));
       runner.start(id, client, checked.address, protocol, count);
-      return reply.code(202).send({ id, target: checked.address, protocol, count, links: { self: `/api/v1/traces/${id}`, events: `/api/v1/traces/${id}/events`, page: `/?trace=${id}` } });
+      return reply.code(202).send({
+        id,
+        target: checked.address,
+        protocol,
+        count,
+        links: { self: `/api/v1/traces/${id}`, events: `/api/v1/traces/${id}/events`, page: `/?trace=${id}` },
+      });
     },
   );
 
   app.get<{ Params: { id: string } }>('/api/v1/traces/:id', { schema: idParams }, async (req, reply) => {
     const row = store.getTrace(req.params.id);
     if (!row) return reply.code(404).send({ error: 'no such trace' });
-    const head = { id: row.id, status: row.status, target: row.target, protocol: row.protocol, count: row.count, createdAt: new Date(row.createdAt).toISOString(), finishedAt: row.finishedAt ? new Date(row.finishedAt).toISOString() : null };
+    const head = {
+      id: row.id,
+      status: row.status,
+      target: row.target,
+      protocol: row.protocol,
+      count: row.count,
+      createdAt: new Date(row.createdAt).toISOString(),
+      finishedAt: row.finishedAt ? new Date(row.finishedAt).toISOString() : null,
+    };
     if (row.status === 'running') return { ...head, hops: runner.current(row.id) ?? [] };
-    return { ...head, ...(row.error ? { error: row.error } : {}), ...(row.result ? (JSON.parse(row.result) as object) : {}) };
+    return {
+      ...head,
+      ...(row.error ? { error: row.error } : {}),
+      ...(row.result ? (JSON.parse(row.result) as object) : {}),
+    };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/traces/:id/events', { schema: idParams }, (req, reply) => {
@@ -243,12 +316,26 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     if (!row) return reply.code(404).send({ error: 'no such trace' });
     const key = clientKey(visitorAddress(req));
     const full = streams.acquire(key);
-    if (full) return fail(reply, 429, full === 'total' ? 'too many live viewers on this server' : 'too many live views open from your address', 'streams', 5);
+    if (full)
+      return fail(
+        reply,
+        429,
+        full === 'total' ? 'too many live viewers on this server' : 'too many live views open from your address',
+        'streams',
+        5,
+      );
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      'x-accel-buffering': 'no',
+      connection: 'keep-alive',
+      'x-content-type-options': 'nosniff',
+    });
     metrics.streams.inc();
-    const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const send = (event: string, data: unknown): void =>
+      void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     let unsubscribe: (() => void) | undefined;
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     let closed = false;
@@ -265,7 +352,11 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     const onEvent = (e: LiveEvent): void => {
       if (e.type === 'hop') send('hop', e.hop);
       else {
-        send('end', { status: e.status, ...(e.result ? { result: e.result } : {}), ...(e.error ? { error: e.error } : {}) });
+        send('end', {
+          status: e.status,
+          ...(e.result ? { result: e.result } : {}),
+          ...(e.error ? { error: e.error } : {}),
+        });
         close();
       }
     };
@@ -276,7 +367,11 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     }
     // Finished (or finished between the read and now): the stored result, then the end.
     const done = store.getTrace(row.id)!;
-    send('end', { status: done.status, ...(done.result ? { result: JSON.parse(done.result) as unknown } : {}), ...(done.error ? { error: done.error } : {}) });
+    send('end', {
+      status: done.status,
+      ...(done.result ? { result: JSON.parse(done.result) as unknown } : {}),
+      ...(done.error ? { error: done.error } : {}),
+    });
     close();
   });
 
@@ -289,7 +384,10 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
           type: 'object',
           additionalProperties: false,
           required: ['text'],
-          properties: { text: { type: 'string', minLength: 1, maxLength: limits.uploadLimit }, traceId: { type: 'string', pattern: ID } },
+          properties: {
+            text: { type: 'string', minLength: 1, maxLength: limits.uploadLimit },
+            traceId: { type: 'string', pattern: ID },
+          },
         },
       },
     },
@@ -297,7 +395,8 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       const visitor = visitorAddress(req);
       const wait = uploads.take(clientKey(visitor));
       if (wait) return fail(reply, 429, `upload budget used up; try again in ${wait} s`, 'rate', wait);
-      if (req.body.traceId && !store.getTrace(req.body.traceId)) return fail(reply, 404, 'traceId names no trace on this server', 'invalid');
+      if (req.body.traceId && !store.getTrace(req.body.traceId))
+        return fail(reply, 404, 'traceId names no trace on this server', 'invalid');
       let imported;
       try {
         imported = importTrace(req.body.text);
@@ -307,20 +406,59 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       }
       const classification = classify(imported.hops, table);
       addImportNotes(classification, imported);
-      const hops = imported.hops.map((h) => ({ ttl: h.ttl, address: h.address, carrier: h.address ? (table.match(h.address)?.id ?? null) : null }));
+      const hops = imported.hops.map((h) => ({
+        ttl: h.ttl,
+        address: h.address,
+        carrier: h.address ? (table.match(h.address)?.id ?? null) : null,
+      }));
       const id = newId();
-      const result = { format: imported.format, target: imported.target ?? null, hops, verdict: classification.verdict, classification, names: bilingualNames(classification) };
-      store.insertReport({ id, createdAt: Date.now(), client: visitor, traceId: req.body.traceId ?? null, format: imported.format, body: req.body.text, result: JSON.stringify(result) });
-      store.audit({ at: Date.now(), client: visitor, action: 'upload', target: imported.target ?? null, decision: 'stored', detail: JSON.stringify({ id, format: imported.format }) });
+      const result = {
+        format: imported.format,
+        target: imported.target ?? null,
+        hops,
+        verdict: classification.verdict,
+        classification,
+        names: bilingualNames(classification),
+      };
+      store.insertReport({
+        id,
+        createdAt: Date.now(),
+        client: visitor,
+        traceId: req.body.traceId ?? null,
+        format: imported.format,
+        body: req.body.text,
+        result: JSON.stringify(result),
+      });
+      store.audit({
+        at: Date.now(),
+        client: visitor,
+        action: 'upload',
+        target: imported.target ?? null,
+        decision: 'stored',
+        detail: JSON.stringify({ id, format: imported.format }),
+      });
       metrics.reports.inc();
-      return reply.code(201).send({ id, ...result, links: { self: `/api/v1/reports/${id}`, page: `/?${req.body.traceId ? `trace=${req.body.traceId}&` : ''}report=${id}` } });
+      return reply.code(201).send({
+        id,
+        ...result,
+        links: {
+          self: `/api/v1/reports/${id}`,
+          page: `/?${req.body.traceId ? `trace=${req.body.traceId}&` : ''}report=${id}`,
+        },
+      });
     },
   );
 
   app.get<{ Params: { id: string } }>('/api/v1/reports/:id', { schema: idParams }, async (req, reply) => {
     const row = store.getReport(req.params.id);
     if (!row) return reply.code(404).send({ error: 'no such report' });
-    return { id: row.id, createdAt: new Date(row.createdAt).toISOString(), traceId: row.traceId, body: row.body, ...(JSON.parse(row.result) as object) };
+    return {
+      id: row.id,
+      createdAt: new Date(row.createdAt).toISOString(),
+      traceId: row.traceId,
+      body: row.body,
+      ...(JSON.parse(row.result) as object),
+    };
   });
 
   return {

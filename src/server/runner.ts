@@ -31,7 +31,9 @@ export interface LiveHop {
   stdev: number;
 }
 
-export type LiveEvent = { type: 'hop'; hop: LiveHop } | { type: 'end'; status: 'done' | 'failed'; result?: unknown; error?: string };
+export type LiveEvent =
+  | { type: 'hop'; hop: LiveHop }
+  | { type: 'end'; status: 'done' | 'failed'; result?: unknown; error?: string };
 
 export interface Refusal {
   statusCode: 429 | 503;
@@ -80,11 +82,25 @@ export class TraceRunner {
   /** Whether a client may start a trace to `address` now; takes the slots when it may. */
   admit(client: string, address: string): Refusal | undefined {
     const c = this.byClient.acquire(client);
-    if (c === 'total') return { statusCode: 503, message: `the server is running ${this.limits.maxConcurrent} traces already; try again in a moment`, retryAfterS: 5 };
-    if (c === 'key') return { statusCode: 429, message: `you have ${this.limits.maxPerClient} traces running already; wait for one to finish`, retryAfterS: 5 };
+    if (c === 'total')
+      return {
+        statusCode: 503,
+        message: `the server is running ${this.limits.maxConcurrent} traces already; try again in a moment`,
+        retryAfterS: 5,
+      };
+    if (c === 'key')
+      return {
+        statusCode: 429,
+        message: `you have ${this.limits.maxPerClient} traces running already; wait for one to finish`,
+        retryAfterS: 5,
+      };
     if (this.byTarget.acquire(address)) {
       this.byClient.release(client);
-      return { statusCode: 429, message: `${address} is being traced ${this.limits.maxPerTarget} times already`, retryAfterS: 5 };
+      return {
+        statusCode: 429,
+        message: `${address} is being traced ${this.limits.maxPerTarget} times already`,
+        retryAfterS: 5,
+      };
     }
     const wait = this.clientBudget.take(client) || this.targetBudget.take(address);
     if (wait) {
@@ -97,7 +113,13 @@ export class TraceRunner {
 
   /** Start an admitted trace; the row is already in the store. */
   start(id: string, client: string, address: string, protocol: Protocol, count: number): void {
-    const trace = new Trace(address, { engine: this.engine, protocol, cycles: count, interval: this.limits.interval, maxTtl: 30 });
+    const trace = new Trace(address, {
+      engine: this.engine,
+      protocol,
+      cycles: count,
+      interval: this.limits.interval,
+      maxTtl: 30,
+    });
     const entry: LiveTrace = { trace, hops: new Map(), listeners: new Set() };
     this.live.set(id, entry);
     const startedAt = Date.now();
@@ -115,7 +137,8 @@ export class TraceRunner {
       this.byClient.release(client);
       this.byTarget.release(address);
       this.hooks.finished?.(status, (Date.now() - startedAt) / 1000);
-      for (const l of entry.listeners) l({ type: 'end', status, ...(result !== undefined ? { result } : {}), ...(error ? { error } : {}) });
+      for (const l of entry.listeners)
+        l({ type: 'end', status, ...(result !== undefined ? { result } : {}), ...(error ? { error } : {}) });
       entry.listeners.clear();
     };
     trace.done.then(
@@ -137,7 +160,14 @@ export class TraceRunner {
     const classification = await classifyTrace(report, this.table);
     const doc = jsonReport(report, { ...this.names(), tagOf: (a) => this.tag(a) });
     // The page speaks both languages; the report's own analysis is English.
-    return { ...doc, verdict: classification.verdict, classification, names: bilingualNames(classification), analysisZh: analyzeReport(report, 'zh'), hops: report.hops.map((h) => this.liveHop(h)) };
+    return {
+      ...doc,
+      verdict: classification.verdict,
+      classification,
+      names: bilingualNames(classification),
+      analysisZh: analyzeReport(report, 'zh'),
+      hops: report.hops.map((h) => this.liveHop(h)),
+    };
   }
 
   /** Hops so far, for a viewer joining a running trace; undefined when it is not running. */

@@ -69,13 +69,21 @@ export class Store {
       insertTrace: this.db.prepare(
         'INSERT INTO traces (id, created_at, client, target_input, target, protocol, count, status) VALUES (@id, @createdAt, @client, @targetInput, @target, @protocol, @count, @status)',
       ),
-      finishTrace: this.db.prepare('UPDATE traces SET status = @status, result = @result, error = @error, finished_at = @finishedAt WHERE id = @id'),
+      finishTrace: this.db.prepare(
+        'UPDATE traces SET status = @status, result = @result, error = @error, finished_at = @finishedAt WHERE id = @id',
+      ),
       getTrace: this.db.prepare(
         'SELECT id, created_at AS createdAt, client, target_input AS targetInput, target, protocol, count, status, result, error, finished_at AS finishedAt FROM traces WHERE id = ?',
       ),
-      insertReport: this.db.prepare('INSERT INTO reports (id, created_at, client, trace_id, format, body, result) VALUES (@id, @createdAt, @client, @traceId, @format, @body, @result)'),
-      getReport: this.db.prepare('SELECT id, created_at AS createdAt, client, trace_id AS traceId, format, body, result FROM reports WHERE id = ?'),
-      audit: this.db.prepare('INSERT INTO audit (at, client, action, target, resolved, decision, detail) VALUES (@at, @client, @action, @target, @resolved, @decision, @detail)'),
+      insertReport: this.db.prepare(
+        'INSERT INTO reports (id, created_at, client, trace_id, format, body, result) VALUES (@id, @createdAt, @client, @traceId, @format, @body, @result)',
+      ),
+      getReport: this.db.prepare(
+        'SELECT id, created_at AS createdAt, client, trace_id AS traceId, format, body, result FROM reports WHERE id = ?',
+      ),
+      audit: this.db.prepare(
+        'INSERT INTO audit (at, client, action, target, resolved, decision, detail) VALUES (@at, @client, @action, @target, @resolved, @decision, @detail)',
+      ),
       interrupt: this.db.prepare("UPDATE traces SET status = 'interrupted', finished_at = ? WHERE status = 'running'"),
     };
   }
@@ -85,11 +93,19 @@ export class Store {
     return this.stmts.interrupt.run(now).changes;
   }
 
-  insertTrace(row: Pick<TraceRow, 'id' | 'createdAt' | 'client' | 'targetInput' | 'target' | 'protocol' | 'count' | 'status'>): void {
+  insertTrace(
+    row: Pick<TraceRow, 'id' | 'createdAt' | 'client' | 'targetInput' | 'target' | 'protocol' | 'count' | 'status'>,
+  ): void {
     this.stmts.insertTrace.run(row);
   }
 
-  finishTrace(id: string, status: TraceStatus, result: string | null, error: string | null, finishedAt = Date.now()): void {
+  finishTrace(
+    id: string,
+    status: TraceStatus,
+    result: string | null,
+    error: string | null,
+    finishedAt = Date.now(),
+  ): void {
     this.stmts.finishTrace.run({ id, status, result, error, finishedAt });
   }
 
@@ -110,7 +126,9 @@ export class Store {
   }
 
   auditLog(limit = 100): AuditEntry[] {
-    return this.db.prepare('SELECT at, client, action, target, resolved, decision, detail FROM audit ORDER BY id DESC LIMIT ?').all(limit) as AuditEntry[];
+    return this.db
+      .prepare('SELECT at, client, action, target, resolved, decision, detail FROM audit ORDER BY id DESC LIMIT ?')
+      .all(limit) as AuditEntry[];
   }
 
   /** Delete what is older than `before` (ms since the epoch); returns the rows removed. */

@@ -102,13 +102,15 @@ export function refusal(address: string, policy: TargetPolicy): string | undefin
     const hit = V6_BLOCKED.find(([[net, bits]]) => v6.match(net as ipaddr.IPv6, bits));
     if (hit) return `${address} is ${hit[1]} address space`;
   }
-  if (policy.refuseOwnAddresses !== false && ownAddresses().has(a.toNormalizedString())) return `${address} is this server's own address`;
+  if (policy.refuseOwnAddresses !== false && ownAddresses().has(a.toNormalizedString()))
+    return `${address} is this server's own address`;
   return undefined;
 }
 
 function ownAddresses(): Set<string> {
   const out = new Set<string>();
-  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) out.add(ipaddr.parse(i.address.replace(/%.*$/, '')).toNormalizedString());
+  for (const list of Object.values(networkInterfaces()))
+    for (const i of list ?? []) out.add(ipaddr.parse(i.address.replace(/%.*$/, '')).toNormalizedString());
   return out;
 }
 
@@ -122,12 +124,19 @@ export function parseTarget(input: string): ParsedTarget {
   if (input.startsWith('-')) throw new TargetError('target may not start with "-".');
   if (IPV4_STRICT.test(input)) return { kind: 'address', address: input, family: 4 };
   if (input.includes(':')) {
-    if (/[%[\]/]/.test(input)) throw new TargetError('IPv6 targets are plain addresses: no zone (%), brackets or prefix length.');
+    if (/[%[\]/]/.test(input))
+      throw new TargetError('IPv6 targets are plain addresses: no zone (%), brackets or prefix length.');
     if (!ipaddr.IPv6.isValid(input)) throw new TargetError(`${input} is not a valid IPv6 address.`);
     return { kind: 'address', address: ipaddr.IPv6.parse(input).toString(), family: 6 };
   }
-  if (/^[\d.]+$/.test(input) || /^0x/i.test(input)) throw new TargetError(`${input} is not a dotted-quad IPv4 address (no short, octal, hexadecimal or integer forms).`);
-  if (!FQDN.test(input)) throw new TargetError(`${input} is not a host name (letters, digits and hyphens, dot-separated, ending in a name).`);
+  if (/^[\d.]+$/.test(input) || /^0x/i.test(input))
+    throw new TargetError(
+      `${input} is not a dotted-quad IPv4 address (no short, octal, hexadecimal or integer forms).`,
+    );
+  if (!FQDN.test(input))
+    throw new TargetError(
+      `${input} is not a host name (letters, digits and hyphens, dot-separated, ending in a name).`,
+    );
   return { kind: 'name', name: input.replace(/\.$/, '').toLowerCase() };
 }
 
@@ -144,14 +153,24 @@ export async function checkTarget(input: string, policy: TargetPolicy, resolver?
   if (parsed.kind === 'address') addresses = [parsed];
   else {
     const r = resolver ?? new Resolver({ timeout: 2000, tries: 1 });
-    const [v4, v6] = await Promise.all([r.resolve4(parsed.name).catch(() => [] as string[]), r.resolve6(parsed.name).catch(() => [] as string[])]);
-    addresses = [...v4.map((address) => ({ address, family: 4 as const })), ...v6.map((address) => ({ address, family: 6 as const }))];
+    const [v4, v6] = await Promise.all([
+      r.resolve4(parsed.name).catch(() => [] as string[]),
+      r.resolve6(parsed.name).catch(() => [] as string[]),
+    ]);
+    addresses = [
+      ...v4.map((address) => ({ address, family: 4 as const })),
+      ...v6.map((address) => ({ address, family: 6 as const })),
+    ];
     if (!addresses.length) throw new TargetError(`${parsed.name} has no A or AAAA record.`);
   }
   // A name with any forbidden address is refused as a whole: it is pointing somewhere it should not.
   for (const a of addresses) {
     const why = refusal(a.address, policy);
-    if (why) throw new TargetError(`${parsed.kind === 'name' ? `${parsed.name} resolves to ${a.address}, which is refused: ` : ''}${why}.`, 403);
+    if (why)
+      throw new TargetError(
+        `${parsed.kind === 'name' ? `${parsed.name} resolves to ${a.address}, which is refused: ` : ''}${why}.`,
+        403,
+      );
   }
   return { input, ...addresses[0]! };
 }

@@ -61,28 +61,40 @@ const MESSAGES: Record<FindingCode, Record<Language, (p: Record<string, string |
     zh: () => '线路没有丢包，也没有持续的延迟上升。',
   },
   'icmp-rate-limited': {
-    en: (p) => `Hop ${p['ttl']} (${p['address']}) shows ${p['loss']}% loss, but hop ${p['next']} after it shows ${p['nextLoss']}%: the router limits or deprioritises its ICMP replies. This is not loss on the path.`,
-    zh: (p) => `第 ${p['ttl']} 跳（${p['address']}）显示 ${p['loss']}% 丢包，但其后的第 ${p['next']} 跳只有 ${p['nextLoss']}%：该路由器限制或降低了 ICMP 回复的优先级，并非线路丢包。`,
+    en: (p) =>
+      `Hop ${p['ttl']} (${p['address']}) shows ${p['loss']}% loss, but hop ${p['next']} after it shows ${p['nextLoss']}%: the router limits or deprioritises its ICMP replies. This is not loss on the path.`,
+    zh: (p) =>
+      `第 ${p['ttl']} 跳（${p['address']}）显示 ${p['loss']}% 丢包，但其后的第 ${p['next']} 跳只有 ${p['nextLoss']}%：该路由器限制或降低了 ICMP 回复的优先级，并非线路丢包。`,
   },
   'hop-ignores-icmp': {
-    en: (p) => `Hop ${p['ttl']} never answers, but hop ${p['next']} after it does: the router does not send ICMP replies (it disallows ping). This is not loss.`,
-    zh: (p) => `第 ${p['ttl']} 跳始终没有回应，但其后的第 ${p['next']} 跳有回应：该路由器不回应 ICMP（禁 ping），并非丢包。`,
+    en: (p) =>
+      `Hop ${p['ttl']} never answers, but hop ${p['next']} after it does: the router does not send ICMP replies (it disallows ping). This is not loss.`,
+    zh: (p) =>
+      `第 ${p['ttl']} 跳始终没有回应，但其后的第 ${p['next']} 跳有回应：该路由器不回应 ICMP（禁 ping），并非丢包。`,
   },
   'path-loss': {
-    en: (p) => `Loss starts at hop ${p['ttl']} (${p['address']}, ${p['loss']}%) and lasts to the destination (${p['destLoss']}%)${p['prev'] ? `; hop ${p['prev']} before it is clean` : ''}: packets are lost on the path from there on.`,
-    zh: (p) => `从第 ${p['ttl']} 跳（${p['address']}，${p['loss']}%）开始出现丢包，并一直持续到目标（${p['destLoss']}%）${p['prev'] ? `；其前的第 ${p['prev']} 跳正常` : ''}：从这里开始线路确有丢包。`,
+    en: (p) =>
+      `Loss starts at hop ${p['ttl']} (${p['address']}, ${p['loss']}%) and lasts to the destination (${p['destLoss']}%)${p['prev'] ? `; hop ${p['prev']} before it is clean` : ''}: packets are lost on the path from there on.`,
+    zh: (p) =>
+      `从第 ${p['ttl']} 跳（${p['address']}，${p['loss']}%）开始出现丢包，并一直持续到目标（${p['destLoss']}%）${p['prev'] ? `；其前的第 ${p['prev']} 跳正常` : ''}：从这里开始线路确有丢包。`,
   },
   'latency-jump': {
-    en: (p) => `Latency rises by ${p['rise']} ms at hop ${p['ttl']} (${p['address']}, best ${p['best']} ms against ${p['prevBest']} ms at hop ${p['prev']}) and stays up to the destination: a long-distance link or congestion between hop ${p['prev']} and hop ${p['ttl']}.`,
-    zh: (p) => `第 ${p['ttl']} 跳（${p['address']}）延迟上升 ${p['rise']} ms（最低 ${p['best']} ms，第 ${p['prev']} 跳为 ${p['prevBest']} ms），并一直保持到目标：第 ${p['prev']} 跳与第 ${p['ttl']} 跳之间是长距离链路或存在拥塞。`,
+    en: (p) =>
+      `Latency rises by ${p['rise']} ms at hop ${p['ttl']} (${p['address']}, best ${p['best']} ms against ${p['prevBest']} ms at hop ${p['prev']}) and stays up to the destination: a long-distance link or congestion between hop ${p['prev']} and hop ${p['ttl']}.`,
+    zh: (p) =>
+      `第 ${p['ttl']} 跳（${p['address']}）延迟上升 ${p['rise']} ms（最低 ${p['best']} ms，第 ${p['prev']} 跳为 ${p['prevBest']} ms），并一直保持到目标：第 ${p['prev']} 跳与第 ${p['ttl']} 跳之间是长距离链路或存在拥塞。`,
   },
   'slow-responder': {
-    en: (p) => `Hop ${p['ttl']} (${p['address']}) answers ${p['extra']} ms slower than hop ${p['next']} after it: the router is slow to generate ICMP replies; the path is not slower there.`,
-    zh: (p) => `第 ${p['ttl']} 跳（${p['address']}）的回应比其后的第 ${p['next']} 跳慢 ${p['extra']} ms：该路由器生成 ICMP 回复较慢，线路本身并未变慢。`,
+    en: (p) =>
+      `Hop ${p['ttl']} (${p['address']}) answers ${p['extra']} ms slower than hop ${p['next']} after it: the router is slow to generate ICMP replies; the path is not slower there.`,
+    zh: (p) =>
+      `第 ${p['ttl']} 跳（${p['address']}）的回应比其后的第 ${p['next']} 跳慢 ${p['extra']} ms：该路由器生成 ICMP 回复较慢，线路本身并未变慢。`,
   },
   'destination-silent': {
-    en: (p) => `The destination ${p['target']} did not answer (it may drop ${p['protocol']} probes); the last hop that answered is hop ${p['last']} (${p['address']}).`,
-    zh: (p) => `目标 ${p['target']} 没有回应（可能丢弃了 ${p['protocol']} 探测包）；最后有回应的是第 ${p['last']} 跳（${p['address']}）。`,
+    en: (p) =>
+      `The destination ${p['target']} did not answer (it may drop ${p['protocol']} probes); the last hop that answered is hop ${p['last']} (${p['address']}).`,
+    zh: (p) =>
+      `目标 ${p['target']} 没有回应（可能丢弃了 ${p['protocol']} 探测包）；最后有回应的是第 ${p['last']} 跳（${p['address']}）。`,
   },
   'destination-unreachable': {
     en: (p) => `Hop ${p['ttl']} (${p['address']}) answered that the destination is unreachable (${p['reason']}).`,
@@ -104,8 +116,14 @@ const SEVERITY: Record<FindingCode, Severity> = {
 const fmt = (v: number): number => Math.round(v * 10) / 10;
 
 /** Findings for a trace report. */
-export function analyzeReport(report: { hops: HopSnapshot[]; destinationTtl: number | null; mode: { protocol: string }; target: string }, lang: Language = 'en'): Finding[] {
-  return analyze({ hops: report.hops, destinationTtl: report.destinationTtl, protocol: report.mode.protocol, target: report.target }, lang);
+export function analyzeReport(
+  report: { hops: HopSnapshot[]; destinationTtl: number | null; mode: { protocol: string }; target: string },
+  lang: Language = 'en',
+): Finding[] {
+  return analyze(
+    { hops: report.hops, destinationTtl: report.destinationTtl, protocol: report.mode.protocol, target: report.target },
+    lang,
+  );
 }
 
 /** Findings about a finished (or running) trace, in `lang`. */
@@ -130,7 +148,14 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
       continue;
     }
     const next = later.find((x) => x.lossPercent < h.lossPercent / 2) ?? later[0]!;
-    if (!pathLossAt) add('icmp-rate-limited', [h.ttl, next.ttl], { ttl: h.ttl, address: h.address ?? '???', loss: fmt(h.lossPercent), next: next.ttl, nextLoss: fmt(next.lossPercent) });
+    if (!pathLossAt)
+      add('icmp-rate-limited', [h.ttl, next.ttl], {
+        ttl: h.ttl,
+        address: h.address ?? '???',
+        loss: fmt(h.lossPercent),
+        next: next.ttl,
+        nextLoss: fmt(next.lossPercent),
+      });
   }
   for (const h of hops) {
     if (h.received > 0) continue;
@@ -140,13 +165,17 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
   if (pathLossAt) {
     const end = dest ?? answering[answering.length - 1]!;
     const prev = [...answering].reverse().find((x) => x.ttl < pathLossAt!.ttl && !lossy(x));
-    add('path-loss', [...(prev ? [prev.ttl] : []), ...answering.filter((x) => x.ttl >= pathLossAt!.ttl).map((x) => x.ttl)], {
-      ttl: pathLossAt.ttl,
-      address: pathLossAt.address ?? '???',
-      loss: fmt(pathLossAt.lossPercent),
-      destLoss: fmt(end.lossPercent),
-      ...(prev ? { prev: prev.ttl } : {}),
-    });
+    add(
+      'path-loss',
+      [...(prev ? [prev.ttl] : []), ...answering.filter((x) => x.ttl >= pathLossAt!.ttl).map((x) => x.ttl)],
+      {
+        ttl: pathLossAt.ttl,
+        address: pathLossAt.address ?? '???',
+        loss: fmt(pathLossAt.lossPercent),
+        destLoss: fmt(end.lossPercent),
+        ...(prev ? { prev: prev.ttl } : {}),
+      },
+    );
   }
 
   // 2. Latency: lasting rises against slow responders, on each hop's floor (Best).
@@ -159,7 +188,12 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
     const extra = h.stats.best - floorAfter;
     if (extra >= JUMP_MIN_MS && extra >= JUMP_MIN_SHARE * floorAfter) {
       const next = later.find((x) => x.stats.best === floorAfter)!;
-      add('slow-responder', [h.ttl, next.ttl], { ttl: h.ttl, address: h.address ?? '???', extra: fmt(extra), next: next.ttl });
+      add('slow-responder', [h.ttl, next.ttl], {
+        ttl: h.ttl,
+        address: h.address ?? '???',
+        extra: fmt(extra),
+        next: next.ttl,
+      });
     }
   }
   // The path floor at a hop: the lowest Best at or after it. A hop cannot be
@@ -184,7 +218,11 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
   // 3. The destination.
   const last = hops[hops.length - 1];
   if (last?.unreachable) {
-    add('destination-unreachable', [last.ttl], { ttl: last.ttl, address: last.address ?? '???', reason: last.unreachable });
+    add('destination-unreachable', [last.ttl], {
+      ttl: last.ttl,
+      address: last.address ?? '???',
+      reason: last.unreachable,
+    });
   } else if (input.destinationTtl === null) {
     const lastAnswer = answering[answering.length - 1];
     add('destination-silent', lastAnswer ? [lastAnswer.ttl] : [], {
@@ -194,6 +232,10 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
       address: lastAnswer?.address ?? '???',
     });
   }
-  if (!out.some((f) => f.severity !== 'info')) add('clean', answering.map((h) => h.ttl));
+  if (!out.some((f) => f.severity !== 'info'))
+    add(
+      'clean',
+      answering.map((h) => h.ttl),
+    );
   return out;
 }

@@ -43,7 +43,10 @@ export class HopState {
   mpls: MplsLabel[] | undefined;
   unreachable: UnreachableReason | undefined;
   private readonly latency = new LatencyAccumulator();
-  private readonly responders = new Map<string, { received: number; latency: LatencyAccumulator; mpls?: MplsLabel[] }>();
+  private readonly responders = new Map<
+    string,
+    { received: number; latency: LatencyAccumulator; mpls?: MplsLabel[] }
+  >();
 
   constructor(readonly ttl: number) {}
 
@@ -60,7 +63,8 @@ export class HopState {
     this.received++;
     this.address = reply.from;
     this.mpls = reply.mpls;
-    if (reply.kind === 'unreachable' && reply.unreachable && reply.unreachable !== 'port') this.unreachable = reply.unreachable;
+    if (reply.kind === 'unreachable' && reply.unreachable && reply.unreachable !== 'port')
+      this.unreachable = reply.unreachable;
     let r = this.responders.get(reply.from);
     if (!r) {
       r = { received: 0, latency: new LatencyAccumulator() };

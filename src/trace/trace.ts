@@ -120,7 +120,8 @@ export class Trace extends EventEmitter<TraceEvents> {
   readonly done: Promise<TraceReport>;
   readonly target: string;
 
-  private readonly opts: Required<Omit<TraceOptions, 'engine' | 'family' | 'port' | 'icmpSocket' | 'flow'>> & Pick<TraceOptions, 'family' | 'port' | 'icmpSocket' | 'flow'>;
+  private readonly opts: Required<Omit<TraceOptions, 'engine' | 'family' | 'port' | 'icmpSocket' | 'flow'>> &
+    Pick<TraceOptions, 'family' | 'port' | 'icmpSocket' | 'flow'>;
   private readonly engine: ProbeEngine;
   private readonly hops = new Map<number, HopState>();
   private address = '';
@@ -311,7 +312,12 @@ export class Trace extends EventEmitter<TraceEvents> {
     this.outstanding--;
     if (result.status === 'error' && (result.error === 'ENETUNREACH' || result.error === 'EHOSTUNREACH')) {
       // The local machine has no route at all: nothing will ever come back.
-      this.fail(new VpslineError('EVPSLINE_NO_ROUTE', `No route to ${this.address} from this machine (${result.error}). Check the routing table or use -4/-6 for the other address family.`));
+      this.fail(
+        new VpslineError(
+          'EVPSLINE_NO_ROUTE',
+          `No route to ${this.address} from this machine (${result.error}). Check the routing table or use -4/-6 for the other address family.`,
+        ),
+      );
       return;
     }
     const hop = this.hop(ttl);
@@ -412,26 +418,31 @@ function validate(o: Trace['opts']): void {
   int(o.firstTtl, 1, 255, 'first TTL (-f)');
   int(o.maxTtl, 1, 255, 'max TTL (-m)');
   if (o.firstTtl > o.maxTtl) bad(`first TTL (-f ${o.firstTtl}) is larger than max TTL (-m ${o.maxTtl}).`);
-  if (!(o.interval >= 0.01 && o.interval <= 3600)) bad(`interval (-i) must be between 0.01 and 3600 seconds (got ${o.interval}).`);
+  if (!(o.interval >= 0.01 && o.interval <= 3600))
+    bad(`interval (-i) must be between 0.01 and 3600 seconds (got ${o.interval}).`);
   if (!(o.cycles === Infinity || (Number.isInteger(o.cycles) && o.cycles >= 1 && o.cycles <= 1_000_000)))
     bad(`cycles (-c) must be a whole number from 1 to 1000000 (got ${o.cycles}).`);
   int(o.packetSize, 28, 9000, 'packet size (-s)');
   int(o.tos, 0, 255, 'TOS (-Q)');
-  if (!(o.timeout > 0 && o.timeout <= 60)) bad(`probe timeout (-Z) must be between 0 and 60 seconds (got ${o.timeout}).`);
+  if (!(o.timeout > 0 && o.timeout <= 60))
+    bad(`probe timeout (-Z) must be between 0 and 60 seconds (got ${o.timeout}).`);
   int(o.maxUnknown, 1, 255, 'max unknown hops (-U)');
   if (o.port !== undefined) int(o.port, 1, 65535, 'port (-P)');
   if (o.flow !== undefined) {
     int(o.flow, 0, 1023, 'flow');
-    if (o.protocol === 'icmp') bad('constant-flow probes (--flows) are UDP or TCP (-T); ICMP probes follow one path already.');
+    if (o.protocol === 'icmp')
+      bad('constant-flow probes (--flows) are UDP or TCP (-T); ICMP probes follow one path already.');
   }
-  if (!['auto', 'icmp', 'udp', 'tcp'].includes(o.protocol)) bad(`protocol must be icmp, udp or tcp (got ${String(o.protocol)}).`);
+  if (!['auto', 'icmp', 'udp', 'tcp'].includes(o.protocol))
+    bad(`protocol must be icmp, udp or tcp (got ${String(o.protocol)}).`);
 }
 
 /** Name or literal to one address; DNS errors become one clear line. */
 export async function resolveTarget(target: string, family?: Family): Promise<{ address: string; family: Family }> {
   const literal = addressFamily(target);
   if (literal) {
-    if (family && family !== literal) bad(`${target} is an IPv${literal} address, but -${family} asks for IPv${family}.`);
+    if (family && family !== literal)
+      bad(`${target} is an IPv${literal} address, but -${family} asks for IPv${family}.`);
     return { address: canonicalAddress(target), family: literal };
   }
   try {
@@ -439,6 +450,11 @@ export async function resolveTarget(target: string, family?: Family): Promise<{ 
     return { address: canonicalAddress(r.address), family: r.family as Family };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
-    throw new VpslineError('EVPSLINE_UNKNOWN_HOST', `Failed to resolve host: ${target} (${code}${family ? `, IPv${family}` : ''}).`, 1, { cause: err });
+    throw new VpslineError(
+      'EVPSLINE_UNKNOWN_HOST',
+      `Failed to resolve host: ${target} (${code}${family ? `, IPv${family}` : ''}).`,
+      1,
+      { cause: err },
+    );
   }
 }

@@ -41,15 +41,31 @@ export function parseBeancounters(textValue: string): BeancounterFailure[] {
   const failures: BeancounterFailure[] = [];
   for (const line of textValue.split('\n')) {
     // "  101:  kmemsize   2563480  4599808  9223372036854775807  9223372036854775807  0" (the first row carries the uid).
-    const cols = line.replace(/^\s*\d+:/, '').trim().split(/\s+/);
+    const cols = line
+      .replace(/^\s*\d+:/, '')
+      .trim()
+      .split(/\s+/);
     if (cols.length !== 6 || !/^[a-z]/.test(cols[0]!) || cols[0] === 'uid' || !/^\d+$/.test(cols[5]!)) continue;
     const [resource, held, maxheld, barrier, limit, failcnt] = cols as [string, string, string, string, string, string];
-    if (Number(failcnt) > 0) failures.push({ resource, held: Number(held), maxheld: Number(maxheld), barrier: Number(barrier), limit: Number(limit), failcnt: Number(failcnt) });
+    if (Number(failcnt) > 0)
+      failures.push({
+        resource,
+        held: Number(held),
+        maxheld: Number(maxheld),
+        barrier: Number(barrier),
+        limit: Number(limit),
+        failcnt: Number(failcnt),
+      });
   }
   return failures;
 }
 
-export async function checkCapabilities(src: VirtSource, facts: Facts, container: ContainerLayer, opts: CapabilityOptions = {}): Promise<Capabilities> {
+export async function checkCapabilities(
+  src: VirtSource,
+  facts: Facts,
+  container: ContainerLayer,
+  opts: CapabilityOptions = {},
+): Promise<Capabilities> {
   // WSL counts as a container (as in systemd) but WSL2 runs its own kernel in a VM, and WSL1 has no Linux kernel at all.
   const wsl1 = container.type === 'wsl' && container.name === 'WSL1';
   const shared = container.status === 'found' && container.type !== 'wsl';
@@ -79,32 +95,69 @@ export async function checkCapabilities(src: VirtSource, facts: Facts, container
   else if (availableList) {
     const builtin = release ? text(src.read(`/lib/modules/${release}/modules.builtin`)) : null;
     const ko = release ? src.list(`/lib/modules/${release}/kernel/net/ipv4`) : { status: 'missing' as const };
-    const hasModule = (builtin && /tcp_bbr\.ko/.test(builtin)) || (ko.status === 'ok' && ko.value.some((f) => f.startsWith('tcp_bbr.ko')));
+    const hasModule =
+      (builtin && /tcp_bbr\.ko/.test(builtin)) ||
+      (ko.status === 'ok' && ko.value.some((f) => f.startsWith('tcp_bbr.ko')));
     if (hasModule && kernelModules.value) {
       bbrAvailable = true;
       bbrReason = ['bbr.module'];
     } else {
       const v = kernelVersion(release);
-      bbrReason = v && (v[0] < 4 || (v[0] === 4 && v[1] < 9)) ? ['bbr.oldkernel', { release: release! }] : shared ? ['bbr.hostonly'] : ['bbr.missing'];
+      bbrReason =
+        v && (v[0] < 4 || (v[0] === 4 && v[1] < 9))
+          ? ['bbr.oldkernel', { release: release! }]
+          : shared
+            ? ['bbr.hostonly']
+            : ['bbr.missing'];
     }
   } else bbrReason = available.status === 'denied' ? ['bbr.unknown'] : ['bbr.hidden'];
   const bbrInUse = current === null ? null : current === 'bbr';
-  const bbr: Capabilities['bbr'] = { ...cap(bbrAvailable, bbrReason, ...(bbrInUse ? [['bbr.inuse'] as [ReasonCode]] : current ? [['bbr.current', { current }] as [ReasonCode, ReasonParams]] : [])), available: bbrAvailable, inUse: bbrInUse, current, qdisc };
+  const bbr: Capabilities['bbr'] = {
+    ...cap(
+      bbrAvailable,
+      bbrReason,
+      ...(bbrInUse
+        ? [['bbr.inuse'] as [ReasonCode]]
+        : current
+          ? [['bbr.current', { current }] as [ReasonCode, ReasonParams]]
+          : []),
+    ),
+    available: bbrAvailable,
+    inUse: bbrInUse,
+    current,
+    qdisc,
+  };
 
   // TUN/TAP.
   const tunOpen = src.openDevice('/dev/net/tun');
   const tun: Capabilities['tun'] =
-    tunOpen.status === 'ok' ? (tunOpen.value ? cap(true, ['tun.yes']) : cap(false, ['tun.nodriver'])) : tunOpen.status === 'denied' ? cap(null, ['tun.denied']) : cap(false, [shared ? 'tun.container' : 'tun.missing']);
+    tunOpen.status === 'ok'
+      ? tunOpen.value
+        ? cap(true, ['tun.yes'])
+        : cap(false, ['tun.nodriver'])
+      : tunOpen.status === 'denied'
+        ? cap(null, ['tun.denied'])
+        : cap(false, [shared ? 'tun.container' : 'tun.missing']);
 
   // Nested virtualization: the CPU flag, /dev/kvm, the kvm module's nested switch.
   const cpuFlag = facts.flags ? facts.flags.has('vmx') || facts.flags.has('svm') : null;
   const kvmDev = src.openDevice('/dev/kvm');
   const devKvm = kvmDev.status === 'ok' ? kvmDev.value : kvmDev.status === 'denied' ? true : false;
-  const nestedParam = text(src.read('/sys/module/kvm_intel/parameters/nested')) ?? text(src.read('/sys/module/kvm_amd/parameters/nested'));
+  const nestedParam =
+    text(src.read('/sys/module/kvm_intel/parameters/nested')) ??
+    text(src.read('/sys/module/kvm_amd/parameters/nested'));
   const nestedValue: boolean | null = devKvm ? true : cpuFlag === null ? null : cpuFlag && !shared ? true : false;
   const extra = devKvm && cpuFlag === false ? 'pv' : cpuFlag && !devKvm && !shared ? 'load' : '';
   const nestedVirtualization: Capabilities['nestedVirtualization'] = {
-    ...cap(nestedValue, ['nested.status', { flag: cpuFlag === null ? 'unknown' : cpuFlag ? 'yes' : 'no', kvm: devKvm ? 'yes' : 'no', nested: nestedParam ?? '', extra }]),
+    ...cap(nestedValue, [
+      'nested.status',
+      {
+        flag: cpuFlag === null ? 'unknown' : cpuFlag ? 'yes' : 'no',
+        kvm: devKvm ? 'yes' : 'no',
+        nested: nestedParam ?? '',
+        extra,
+      },
+    ]),
     cpuFlag,
     devKvm,
   };
@@ -119,7 +172,14 @@ export async function checkCapabilities(src: VirtSource, facts: Facts, container
   const swap: Capabilities['swap'] = {
     ...(swapKiB === null
       ? cap(null, ['swap.unknown'])
-      : cap(swapKiB > 0, ['swap.status', { mib: Math.round(swapKiB / 1024), vswap: ovz && swapKiB > 0 ? 1 : '', add: canAdd === null ? 'unknown' : canAdd ? 'yes' : 'no' }])),
+      : cap(swapKiB > 0, [
+          'swap.status',
+          {
+            mib: Math.round(swapKiB / 1024),
+            vswap: ovz && swapKiB > 0 ? 1 : '',
+            add: canAdd === null ? 'unknown' : canAdd ? 'yes' : 'no',
+          },
+        ])),
     totalKiB: swapKiB,
     canAdd,
   };
@@ -142,7 +202,12 @@ export async function checkCapabilities(src: VirtSource, facts: Facts, container
   const steal = sampled ?? sinceBoot;
   const rounded = steal === null ? null : Math.round(steal * 100) / 100;
   const cpuSteal: Capabilities['cpuSteal'] = {
-    ...(steal === null ? cap(null, ['steal.unknown']) : cap(rounded, ['steal.status', { percent: steal.toFixed(2), ms: sampled !== null ? wanted : '', busy: steal >= 5 ? 1 : '' }])),
+    ...(steal === null
+      ? cap(null, ['steal.unknown'])
+      : cap(rounded, [
+          'steal.status',
+          { percent: steal.toFixed(2), ms: sampled !== null ? wanted : '', busy: steal >= 5 ? 1 : '' },
+        ])),
     sinceBootPercent: sinceBoot === null ? null : Math.round(sinceBoot * 100) / 100,
     sampleMs,
   };
@@ -150,10 +215,17 @@ export async function checkCapabilities(src: VirtSource, facts: Facts, container
   // Memory ballooning: virtio device id 5, Hyper-V's or Xen's balloon.
   let driver: string | null = null;
   const virtio = src.list('/sys/bus/virtio/devices');
-  if (virtio.status === 'ok' && virtio.value.some((d) => text(src.read(`/sys/bus/virtio/devices/${d}/device`)) === '0x0005')) driver = 'virtio_balloon';
+  if (
+    virtio.status === 'ok' &&
+    virtio.value.some((d) => text(src.read(`/sys/bus/virtio/devices/${d}/device`)) === '0x0005')
+  )
+    driver = 'virtio_balloon';
   else if (src.list('/sys/bus/vmbus/drivers/hv_balloon').status === 'ok') driver = 'hv_balloon';
   else if (src.list('/sys/devices/system/xen_memory').status === 'ok') driver = 'xen balloon';
-  const memoryBalloon: Capabilities['memoryBalloon'] = { ...(driver ? cap(true, ['balloon.yes', { driver }]) : cap(false, ['balloon.no'])), driver };
+  const memoryBalloon: Capabilities['memoryBalloon'] = {
+    ...(driver ? cap(true, ['balloon.yes', { driver }]) : cap(false, ['balloon.no'])),
+    driver,
+  };
 
   // OpenVZ beancounters: failcnt > 0 means the container was refused memory or resources.
   const ubc = src.read('/proc/user_beancounters');
@@ -162,7 +234,12 @@ export async function checkCapabilities(src: VirtSource, facts: Facts, container
   else if (ubc.status === 'denied') beancounters = { ...cap(null, ['ubc.denied']), failures: null };
   else {
     const failures = parseBeancounters(ubc.value);
-    beancounters = { ...(failures.length ? cap(true, ['ubc.failures', { list: failures.map((f) => `${f.resource} ${f.failcnt}`).join(', ') }]) : cap(false, ['ubc.clean'])), failures };
+    beancounters = {
+      ...(failures.length
+        ? cap(true, ['ubc.failures', { list: failures.map((f) => `${f.resource} ${f.failcnt}`).join(', ') }])
+        : cap(false, ['ubc.clean'])),
+      failures,
+    };
   }
 
   return { kernelModules, bbr, tun, nestedVirtualization, swap, cpuSteal, memoryBalloon, beancounters };

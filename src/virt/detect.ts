@@ -35,10 +35,12 @@ export async function detectVirt(opts: DetectOptions = {}): Promise<VirtReport> 
   const noteReasons: Reason[] = [];
   const note = (code: ReasonCode, params: ReasonParams = {}): void => void noteReasons.push({ code, params });
   const rejected = container.evidence.filter((e) => e.weight === 'rejected');
-  if (rejected.length) note('note.artifact', { files: rejected.map((e) => e.source).join(', '), means: rejected[0]!.means });
+  if (rejected.length)
+    note('note.artifact', { files: rejected.map((e) => e.source).join(', '), means: rejected[0]!.means });
   if (container.type === 'openvz' && vm.type) note('note.ovzOnVm');
   if (vm.hiddenHypervisorBit) note('note.hiddenBit');
-  if (vm.type === 'kvm' && vm.evidence.some((e) => e.source.startsWith('/sys/firmware/acpi') && e.weight === 'denied')) note('note.root');
+  if (vm.type === 'kvm' && vm.evidence.some((e) => e.source.startsWith('/sys/firmware/acpi') && e.weight === 'denied'))
+    note('note.root');
   const denied = [...container.evidence, ...vm.evidence, ...provider.evidence].filter((e) => e.weight === 'denied');
   if (denied.length) note('note.denied', { files: [...new Set(denied.map((e) => e.source))].join(', ') });
   const systemdContainer = container.type === 'gvisor' ? 'container-other' : (container.type ?? 'none');
@@ -49,7 +51,11 @@ export async function detectVirt(opts: DetectOptions = {}): Promise<VirtReport> 
     provider,
     evidence: [...container.evidence, ...vm.evidence, ...provider.evidence],
     capabilities,
-    compat: { systemdDetectVirt: systemdContainer !== 'none' ? systemdContainer : vmId, vm: vmId, container: systemdContainer },
+    compat: {
+      systemdDetectVirt: systemdContainer !== 'none' ? systemdContainer : vmId,
+      vm: vmId,
+      container: systemdContainer,
+    },
     notes: noteReasons.map((r) => say(r.code, r.params)),
     noteReasons,
   };

@@ -23,7 +23,19 @@ export interface Facts {
   dmesg: Read;
 }
 
-export const DMI_FIELDS = ['product_name', 'sys_vendor', 'board_vendor', 'bios_vendor', 'bios_version', 'product_version', 'chassis_vendor', 'chassis_asset_tag', 'product_serial', 'product_uuid', 'board_name'] as const;
+export const DMI_FIELDS = [
+  'product_name',
+  'sys_vendor',
+  'board_vendor',
+  'bios_vendor',
+  'bios_version',
+  'product_version',
+  'chassis_vendor',
+  'chassis_asset_tag',
+  'product_serial',
+  'product_uuid',
+  'board_name',
+] as const;
 export type DmiField = (typeof DMI_FIELDS)[number];
 
 export function text(r: Read): string | null {
@@ -36,9 +48,14 @@ export function gatherFacts(src: VirtSource): Facts {
   const pidNs = src.readlink('/proc/self/ns/pid');
   const proc2comm = src.read('/proc/2/comm');
   let initialNamespaces: boolean | null = null;
-  if (pidNs.status === 'ok') initialNamespaces = pidNs.value === INIT_NS.pid && (text(proc2comm) === 'kthreadd' || proc2comm.status === 'denied');
+  if (pidNs.status === 'ok')
+    initialNamespaces =
+      pidNs.value === INIT_NS.pid && (text(proc2comm) === 'kthreadd' || proc2comm.status === 'denied');
   else if (text(proc2comm) === 'kthreadd') initialNamespaces = true;
-  const dmi = Object.fromEntries(DMI_FIELDS.map((f) => [f, src.read(`/sys/class/dmi/id/${f}`)])) as Record<DmiField, Read>;
+  const dmi = Object.fromEntries(DMI_FIELDS.map((f) => [f, src.read(`/sys/class/dmi/id/${f}`)])) as Record<
+    DmiField,
+    Read
+  >;
   return {
     cpuinfo,
     flags: flagsLine ? new Set(flagsLine[1]!.split(/\s+/)) : cpuinfo.status === 'ok' ? new Set() : null,

@@ -7,7 +7,15 @@ import type { Evidence, ProviderLayer } from './types.js';
 interface Rule {
   id: string;
   name: string;
-  field: 'sys_vendor' | 'product_name' | 'bios_vendor' | 'bios_version' | 'chassis_asset_tag' | 'chassis_vendor' | 'product_serial' | 'board_vendor';
+  field:
+    | 'sys_vendor'
+    | 'product_name'
+    | 'bios_vendor'
+    | 'bios_version'
+    | 'chassis_asset_tag'
+    | 'chassis_vendor'
+    | 'product_serial'
+    | 'board_vendor';
   test: RegExp;
 }
 
@@ -46,17 +54,36 @@ export function detectProvider(src: VirtSource, facts: Facts): ProviderLayer {
   let found: Rule | undefined;
   for (const rule of RULES) {
     const r = facts.dmi[rule.field];
-    if (r.status === 'denied' && !evidence.some((e) => e.source.endsWith(rule.field))) evidence.push({ layer: 'provider', source: `/sys/class/dmi/id/${rule.field}`, value: 'permission denied', means: 'unknown', weight: 'denied' });
+    if (r.status === 'denied' && !evidence.some((e) => e.source.endsWith(rule.field)))
+      evidence.push({
+        layer: 'provider',
+        source: `/sys/class/dmi/id/${rule.field}`,
+        value: 'permission denied',
+        means: 'unknown',
+        weight: 'denied',
+      });
     const v = text(r);
     if (v && rule.test.test(v)) {
-      evidence.push({ layer: 'provider', source: `/sys/class/dmi/id/${rule.field}`, value: v.slice(0, 120), means: rule.id, weight: found && found.id !== rule.id ? 'supporting' : 'strong' });
+      evidence.push({
+        layer: 'provider',
+        source: `/sys/class/dmi/id/${rule.field}`,
+        value: v.slice(0, 120),
+        means: rule.id,
+        weight: found && found.id !== rule.id ? 'supporting' : 'strong',
+      });
       found ??= rule;
     }
   }
   // Xen-era EC2 names itself in the hypervisor UUID.
   const hvUuid = text(src.read('/sys/hypervisor/uuid'));
   if (hvUuid && /^ec2/i.test(hvUuid)) {
-    evidence.push({ layer: 'provider', source: '/sys/hypervisor/uuid', value: hvUuid, means: 'aws', weight: found ? 'supporting' : 'strong' });
+    evidence.push({
+      layer: 'provider',
+      source: '/sys/hypervisor/uuid',
+      value: hvUuid,
+      means: 'aws',
+      weight: found ? 'supporting' : 'strong',
+    });
     found ??= RULES[0];
   }
   if (!found) return { id: null, name: null, bareMetal: false, evidence };

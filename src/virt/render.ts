@@ -89,17 +89,31 @@ function yesNo(v: boolean | number | null, lang: Language): string {
 
 export function renderVirt(r: VirtReport, lang: Language = 'en', verbose = true): string {
   const t = T[lang];
-  const conf = (c: string): string => (lang === 'zh' ? CONFIDENCE_ZH[c] ?? c : c);
+  const conf = (c: string): string => (lang === 'zh' ? (CONFIDENCE_ZH[c] ?? c) : c);
   const out: string[] = [];
   const layer = (title: string, value: string, confidence: string, evidence: Evidence[]): void => {
     out.push(`${title}: ${value}  (${t.confidence}: ${conf(confidence)})`);
     if (verbose && evidence.length) out.push(`  ${t.evidence}:`, ...evidenceLines(evidence, lang));
   };
   const c = r.container;
-  layer(t.container, c.status === 'found' ? `${c.type} — ${c.name}` : c.status === 'unknown' ? t.unknown : t.none.container, c.confidence, c.evidence);
+  layer(
+    t.container,
+    c.status === 'found' ? `${c.type} — ${c.name}` : c.status === 'unknown' ? t.unknown : t.none.container,
+    c.confidence,
+    c.evidence,
+  );
   const v = r.vm;
   const xen = v.xen ? ` [${v.xen.dom0 ? 'dom0' : (v.xen.mode ?? '?').toUpperCase()}]` : '';
-  layer(t.vm, v.status === 'found' ? `${v.type}${xen} — ${v.name}${v.hypervisor && v.hypervisor !== v.type ? (lang === 'zh' ? `（基于 ${v.hypervisor}）` : ` (on ${v.hypervisor})`) : ''}` : v.status === 'unknown' ? t.unknown : t.none.vm, v.confidence, v.evidence);
+  layer(
+    t.vm,
+    v.status === 'found'
+      ? `${v.type}${xen} — ${v.name}${v.hypervisor && v.hypervisor !== v.type ? (lang === 'zh' ? `（基于 ${v.hypervisor}）` : ` (on ${v.hypervisor})`) : ''}`
+      : v.status === 'unknown'
+        ? t.unknown
+        : t.none.vm,
+    v.confidence,
+    v.evidence,
+  );
   const p = r.provider;
   out.push(`${t.provider}: ${p.name ? `${p.name}${p.bareMetal ? ` (${t.bareMetalCloud})` : ''}` : t.none.provider}`);
   if (verbose && p.evidence.length) out.push(`  ${t.evidence}:`, ...evidenceLines(p.evidence, lang));
@@ -111,7 +125,9 @@ export function renderVirt(r: VirtReport, lang: Language = 'en', verbose = true)
     if (k === 'beancounters' && cap.value === null && r.container.type !== 'openvz') continue;
     const label = t.caps[k];
     const answer = yesNo(cap.value, lang);
-    out.push(`  ${label}${' '.repeat(width - columns(label))}  ${answer}${' '.repeat(Math.max(1, 9 - columns(answer)))}${text(cap.reasons, lang)}`);
+    out.push(
+      `  ${label}${' '.repeat(width - columns(label))}  ${answer}${' '.repeat(Math.max(1, 9 - columns(answer)))}${text(cap.reasons, lang)}`,
+    );
   }
   out.push('', `${t.compat}: ${r.compat.systemdDetectVirt} (--vm: ${r.compat.vm}, --container: ${r.compat.container})`);
   for (const n of r.noteReasons) out.push(`${lang === 'zh' ? '注意' : 'Note'}: ${text([n], lang)}`);

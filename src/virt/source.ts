@@ -130,7 +130,13 @@ export class HostSource implements VirtSource {
     if (!this.isHost || !this.allowCommands) return { status: 'missing' };
     const [file, ...args] = COMMANDS[name];
     try {
-      const out = execFileSync(file, args, { encoding: 'utf8', timeout: 3000, maxBuffer: 4 * MAX_FILE, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+      const out = execFileSync(file, args, {
+        encoding: 'utf8',
+        timeout: 3000,
+        maxBuffer: 4 * MAX_FILE,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LC_ALL: 'C' },
+      });
       return { status: 'ok', value: out };
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { status?: number; stdout?: string; stderr?: string };
@@ -195,9 +201,14 @@ export class FixtureSource implements VirtSource {
       try {
         probes = JSON.parse(readFileSync(probesFile, 'utf8')) as Probes;
       } catch (err) {
-        throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot read --probes ${probesFile}: ${(err as Error).message.split('\n')[0]}.`, 2);
+        throw new VpslineError(
+          'EVPSLINE_BAD_OPTION',
+          `Cannot read --probes ${probesFile}: ${(err as Error).message.split('\n')[0]}.`,
+          2,
+        );
       }
-      if (probes === null || typeof probes !== 'object' || Array.isArray(probes)) throw new VpslineError('EVPSLINE_BAD_OPTION', `--probes ${probesFile} must be a JSON object.`, 2);
+      if (probes === null || typeof probes !== 'object' || Array.isArray(probes))
+        throw new VpslineError('EVPSLINE_BAD_OPTION', `--probes ${probesFile} must be a JSON object.`, 2);
     }
     return new FixtureSource(root, probes);
   }
@@ -240,7 +251,9 @@ export class FixtureSource implements VirtSource {
     const v = this.probes.devices?.[path];
     if (v === 'denied') return { status: 'denied' };
     if (v !== undefined) return { status: 'ok', value: v };
-    return this.files.read(path).status === 'missing' && this.files.list(path).status === 'missing' ? { status: 'missing' } : { status: 'ok', value: true };
+    return this.files.read(path).status === 'missing' && this.files.list(path).status === 'missing'
+      ? { status: 'missing' }
+      : { status: 'ok', value: true };
   }
 
   async statLater(): Promise<Read> {

@@ -70,7 +70,12 @@ const NAMES: Record<string, string> = {
 };
 
 /** The technology underneath systemd's vendor-style ids. */
-const HYPERVISOR_OF: Record<string, string> = { amazon: 'kvm', google: 'kvm', firecracker: 'kvm', 'cloud-hypervisor': 'kvm' };
+const HYPERVISOR_OF: Record<string, string> = {
+  amazon: 'kvm',
+  google: 'kvm',
+  firecracker: 'kvm',
+  'cloud-hypervisor': 'kvm',
+};
 
 /** kernel-log names (arch/x86/kernel/cpu/hypervisor.c) */
 const KERNEL_NAMES: [RegExp, string][] = [
@@ -83,8 +88,21 @@ const KERNEL_NAMES: [RegExp, string][] = [
   [/bhyve/i, 'bhyve'],
 ];
 
-function ev(source: string, value: string, means: string, weight: Evidence['weight'] = 'strong', note?: string): Evidence {
-  return { layer: 'vm', source, value: value.replace(/\0+/g, '').slice(0, 120), means, weight, ...(note ? { note } : {}) };
+function ev(
+  source: string,
+  value: string,
+  means: string,
+  weight: Evidence['weight'] = 'strong',
+  note?: string,
+): Evidence {
+  return {
+    layer: 'vm',
+    source,
+    value: value.replace(/\0+/g, '').slice(0, 120),
+    means,
+    weight,
+    ...(note ? { note } : {}),
+  };
 }
 
 /** A CPUID signature is 12 bytes, padded with NULs. */
@@ -125,7 +143,15 @@ function readCpuid(src: VirtSource): CpuidResult {
     const where = `cpuid 0x${leaf.toString(16)}`;
     if (type === 'microsoft') {
       microsoft = true;
-      evidence.push(ev(where, sig, 'microsoft', 'supporting', n > 0 ? undefined : 'Hyper-V enlightenments are also offered by KVM and Xen'));
+      evidence.push(
+        ev(
+          where,
+          sig,
+          'microsoft',
+          'supporting',
+          n > 0 ? undefined : 'Hyper-V enlightenments are also offered by KVM and Xen',
+        ),
+      );
     } else if (type) {
       best = { type, leaf };
       evidence.push(ev(where, sig, type));
@@ -147,9 +173,26 @@ function acpiVmm(src: VirtSource, facts: Facts): { type: string | null; evidence
     if (r.status !== 'ok' || r.value.length < 16) continue;
     const oem = r.value.subarray(10, 16).toString('latin1');
     const fadtVendor = table === 'FACP' && r.value.length >= 276 ? r.value.subarray(268, 276).toString('latin1') : '';
-    if (oem === 'FIRECK' || fadtVendor === 'FIRECKVM') evidence.push(ev(`/sys/firmware/acpi/tables/${table}`, `OEM ${oem}${fadtVendor ? `, hypervisor ${fadtVendor}` : ''}`, 'firecracker'));
-    else if (oem === 'CLOUDH') evidence.push(ev(`/sys/firmware/acpi/tables/${table}`, `OEM ${oem}`, 'cloud-hypervisor'));
-    else if (oem === 'BOCHS ') evidence.push(ev(`/sys/firmware/acpi/tables/${table}`, `OEM ${oem}`, 'qemu', 'supporting', 'QEMU writes BOCHS as the ACPI OEM'));
+    if (oem === 'FIRECK' || fadtVendor === 'FIRECKVM')
+      evidence.push(
+        ev(
+          `/sys/firmware/acpi/tables/${table}`,
+          `OEM ${oem}${fadtVendor ? `, hypervisor ${fadtVendor}` : ''}`,
+          'firecracker',
+        ),
+      );
+    else if (oem === 'CLOUDH')
+      evidence.push(ev(`/sys/firmware/acpi/tables/${table}`, `OEM ${oem}`, 'cloud-hypervisor'));
+    else if (oem === 'BOCHS ')
+      evidence.push(
+        ev(
+          `/sys/firmware/acpi/tables/${table}`,
+          `OEM ${oem}`,
+          'qemu',
+          'supporting',
+          'QEMU writes BOCHS as the ACPI OEM',
+        ),
+      );
     if (evidence.length) break;
   }
   if (!evidence.some((e) => e.weight === 'strong') && facts.dmesg.status === 'ok') {
@@ -175,8 +218,17 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
   // Kinds of evidence, each gathered in full so the report can show all of it.
   const flags = facts.flags;
   const hypervisorBit = flags ? flags.has('hypervisor') : null;
-  if (hypervisorBit !== null) evidence.push(ev('/proc/cpuinfo', hypervisorBit ? 'flags: hypervisor' : 'no hypervisor flag', hypervisorBit ? 'a hypervisor' : 'none', 'supporting'));
-  else if (facts.cpuinfo.status === 'denied') evidence.push(ev('/proc/cpuinfo', 'permission denied', 'unknown', 'denied'));
+  if (hypervisorBit !== null)
+    evidence.push(
+      ev(
+        '/proc/cpuinfo',
+        hypervisorBit ? 'flags: hypervisor' : 'no hypervisor flag',
+        hypervisorBit ? 'a hypervisor' : 'none',
+        'supporting',
+      ),
+    );
+  else if (facts.cpuinfo.status === 'denied')
+    evidence.push(ev('/proc/cpuinfo', 'permission denied', 'unknown', 'denied'));
 
   const cpuid = readCpuid(src);
   evidence.push(...cpuid.evidence);
@@ -186,15 +238,27 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
     const lscpu = src.command('lscpu');
     const vendor = lscpu.status === 'ok' ? /^Hypervisor vendor:\s*(.+)$/m.exec(lscpu.value)?.[1]?.trim() : undefined;
     if (vendor) {
-      const map: Record<string, string> = { KVM: 'kvm', Xen: 'xen', Microsoft: 'microsoft', VMware: 'vmware', Parallels: 'parallels', bhyve: 'bhyve', ACRN: 'acrn', Apple: 'apple' };
+      const map: Record<string, string> = {
+        KVM: 'kvm',
+        Xen: 'xen',
+        Microsoft: 'microsoft',
+        VMware: 'vmware',
+        Parallels: 'parallels',
+        bhyve: 'bhyve',
+        ACRN: 'acrn',
+        Apple: 'apple',
+      };
       cpuType = map[vendor] ?? 'vm-other';
       evidence.push(ev('command lscpu', `Hypervisor vendor: ${vendor}`, cpuType));
     }
   }
-  const kernelLog = facts.dmesg.status === 'ok' ? /Hypervisor detected: (.+)/.exec(facts.dmesg.value)?.[1]?.trim() : undefined;
+  const kernelLog =
+    facts.dmesg.status === 'ok' ? /Hypervisor detected: (.+)/.exec(facts.dmesg.value)?.[1]?.trim() : undefined;
   const kernelType = kernelLog ? KERNEL_NAMES.find(([re]) => re.test(kernelLog))?.[1] : undefined;
-  if (kernelLog) evidence.push(ev('command dmesg', `Hypervisor detected: ${kernelLog}`, kernelType ?? 'vm-other', 'supporting'));
-  if (facts.dmesg.status === 'ok' && /Booting paravirtualized kernel on bare hardware/.test(facts.dmesg.value)) evidence.push(ev('command dmesg', 'Booting paravirtualized kernel on bare hardware', 'none', 'supporting'));
+  if (kernelLog)
+    evidence.push(ev('command dmesg', `Hypervisor detected: ${kernelLog}`, kernelType ?? 'vm-other', 'supporting'));
+  if (facts.dmesg.status === 'ok' && /Booting paravirtualized kernel on bare hardware/.test(facts.dmesg.value))
+    evidence.push(ev('command dmesg', 'Booting paravirtualized kernel on bare hardware', 'none', 'supporting'));
 
   let dmiType: string | undefined;
   let dmiSource = '';
@@ -219,36 +283,88 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
     evidence.push(ev(dmiSource, `${sysVendor} ${productName}`, 'microsoft'));
   }
   const dmiReadable = Object.values(facts.dmi).some((r) => r.status === 'ok');
-  if (!dmiType && dmiReadable && sysVendor) evidence.push(ev('/sys/class/dmi/id/sys_vendor', sysVendor, 'none', 'supporting', 'no hypervisor vendor in the DMI'));
+  if (!dmiType && dmiReadable && sysVendor)
+    evidence.push(
+      ev('/sys/class/dmi/id/sys_vendor', sysVendor, 'none', 'supporting', 'no hypervisor vendor in the DMI'),
+    );
   const amazonMetal = dmiType === 'amazon' && /\.metal$/.test(productName);
 
   const acpi = acpiVmm(src, facts);
   evidence.push(...acpi.evidence);
-  if (acpi.denied && !acpi.type) evidence.push(ev('/sys/firmware/acpi/tables', 'permission denied', 'unknown', 'denied'));
-  if (cpuid.denied) evidence.push(ev('/dev/cpu/0/cpuid', 'permission denied', 'unknown', 'denied', 'lscpu is asked instead'));
+  if (acpi.denied && !acpi.type)
+    evidence.push(ev('/sys/firmware/acpi/tables', 'permission denied', 'unknown', 'denied'));
+  if (cpuid.denied)
+    evidence.push(ev('/dev/cpu/0/cpuid', 'permission denied', 'unknown', 'denied', 'lscpu is asked instead'));
 
   // Hints: never decide alone, but back up the rest.
   const clock = text(src.read('/sys/devices/system/clocksource/clocksource0/available_clocksource'));
-  if (clock && /kvm-clock|xen|hyperv_clocksource|tsc_page/.test(clock)) evidence.push(ev('/sys/devices/system/clocksource/clocksource0/available_clocksource', clock, /kvm-clock/.test(clock) ? 'kvm' : /xen/.test(clock) ? 'xen' : 'microsoft', 'supporting'));
+  if (clock && /kvm-clock|xen|hyperv_clocksource|tsc_page/.test(clock))
+    evidence.push(
+      ev(
+        '/sys/devices/system/clocksource/clocksource0/available_clocksource',
+        clock,
+        /kvm-clock/.test(clock) ? 'kvm' : /xen/.test(clock) ? 'xen' : 'microsoft',
+        'supporting',
+      ),
+    );
   const pci = src.list('/sys/bus/pci/devices');
   if (pci.status === 'ok') {
-    const vendors = new Set(pci.value.map((d) => text(src.read(`/sys/bus/pci/devices/${d}/vendor`))).filter((v): v is string => !!v));
-    const pciMap: Record<string, string> = { '0x1af4': 'kvm', '0x15ad': 'vmware', '0x80ee': 'oracle', '0x1414': 'microsoft', '0x5853': 'xen', '0x1ab8': 'parallels' };
-    for (const v of vendors) if (pciMap[v]) evidence.push(ev('/sys/bus/pci/devices/*/vendor', v, pciMap[v]!, 'supporting', v === '0x1af4' ? 'virtio devices (also used by other VMMs, or passed through on bare metal)' : undefined));
+    const vendors = new Set(
+      pci.value.map((d) => text(src.read(`/sys/bus/pci/devices/${d}/vendor`))).filter((v): v is string => !!v),
+    );
+    const pciMap: Record<string, string> = {
+      '0x1af4': 'kvm',
+      '0x15ad': 'vmware',
+      '0x80ee': 'oracle',
+      '0x1414': 'microsoft',
+      '0x5853': 'xen',
+      '0x1ab8': 'parallels',
+    };
+    for (const v of vendors)
+      if (pciMap[v])
+        evidence.push(
+          ev(
+            '/sys/bus/pci/devices/*/vendor',
+            v,
+            pciMap[v]!,
+            'supporting',
+            v === '0x1af4' ? 'virtio devices (also used by other VMMs, or passed through on bare metal)' : undefined,
+          ),
+        );
   }
   const lxdPort = src.list('/sys/class/virtio-ports');
-  const lxdVm = lxdPort.status === 'ok' && lxdPort.value.some((p) => /org\.linuxcontainers\.lxd|com\.canonical\.lxd/.test(text(src.read(`/sys/class/virtio-ports/${p}/name`)) ?? ''));
-  if (lxdVm) evidence.push(ev('/sys/class/virtio-ports/*/name', 'org.linuxcontainers.lxd', 'kvm (LXD VM)', 'supporting'));
+  const lxdVm =
+    lxdPort.status === 'ok' &&
+    lxdPort.value.some((p) =>
+      /org\.linuxcontainers\.lxd|com\.canonical\.lxd/.test(text(src.read(`/sys/class/virtio-ports/${p}/name`)) ?? ''),
+    );
+  if (lxdVm)
+    evidence.push(ev('/sys/class/virtio-ports/*/name', 'org.linuxcontainers.lxd', 'kvm (LXD VM)', 'supporting'));
 
   // Decide.
   // high: two independent kinds of evidence (CPUID, DMI, ACPI, the kernel log, Xen sysfs) name it.
   const kindOf = (source: string): string =>
-    source.startsWith('cpuid') || source === 'command lscpu' ? 'cpuid' : source.startsWith('/sys/class/dmi') ? 'dmi' : source.startsWith('/sys/firmware/acpi') ? 'acpi' : source;
+    source.startsWith('cpuid') || source === 'command lscpu'
+      ? 'cpuid'
+      : source.startsWith('/sys/class/dmi')
+        ? 'dmi'
+        : source.startsWith('/sys/firmware/acpi')
+          ? 'acpi'
+          : source;
   const confidenceFor = (type: string): Confidence => {
     const family = HYPERVISOR_OF[type] ?? type;
     // QEMU's firmware names QEMU whether or not KVM accelerates it.
-    const names = (means: string): boolean => means === type || means === family || means.startsWith(`${type} `) || HYPERVISOR_OF[means] === family || (family === 'kvm' && means === 'qemu');
-    const kinds = new Set(evidence.filter((e) => (e.weight === 'strong' || e.source === 'command dmesg') && names(e.means)).map((e) => kindOf(e.source)));
+    const names = (means: string): boolean =>
+      means === type ||
+      means === family ||
+      means.startsWith(`${type} `) ||
+      HYPERVISOR_OF[means] === family ||
+      (family === 'kvm' && means === 'qemu');
+    const kinds = new Set(
+      evidence
+        .filter((e) => (e.weight === 'strong' || e.source === 'command dmesg') && names(e.means))
+        .map((e) => kindOf(e.source)),
+    );
     return kinds.size >= 2 ? 'high' : 'medium';
   };
 
@@ -265,7 +381,12 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
     return result(zvm ? 'zvm' : 'kvm', 'high');
   }
   // 3. DMI that must win over CPUID: VirtualBox (its KVM paravirt interface shows KVMKVMKVM), Parallels.
-  if (dmiType === 'oracle' || dmiType === 'parallels') return result(dmiType, cpuType ? 'high' : 'medium', hypervisorBit === false && !cpuType ? { hiddenHypervisorBit: true } : {});
+  if (dmiType === 'oracle' || dmiType === 'parallels')
+    return result(
+      dmiType,
+      cpuType ? 'high' : 'medium',
+      hypervisorBit === false && !cpuType ? { hiddenHypervisorBit: true } : {},
+    );
   // 4. Xen: /proc/xen or /sys/hypervisor/type, with the guest mode.
   const hvType = text(src.read('/sys/hypervisor/type'));
   const procXen = src.list('/proc/xen').status === 'ok';
@@ -276,7 +397,14 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
     const features = text(src.read('/sys/hypervisor/properties/features'));
     const featureBits = features && /^[0-9a-f]+$/i.test(features) ? BigInt(`0x${features}`) : null;
     const dom0 = caps.includes('control_d') || (featureBits !== null && ((featureBits >> 11n) & 1n) === 1n);
-    if (dom0) evidence.push(ev(caps.includes('control_d') ? '/proc/xen/capabilities' : '/sys/hypervisor/properties/features', caps.includes('control_d') ? 'control_d' : features!, 'xen (dom0)'));
+    if (dom0)
+      evidence.push(
+        ev(
+          caps.includes('control_d') ? '/proc/xen/capabilities' : '/sys/hypervisor/properties/features',
+          caps.includes('control_d') ? 'control_d' : features!,
+          'xen (dom0)',
+        ),
+      );
     const guestType = text(src.read('/sys/hypervisor/guest_type'));
     let mode: 'pv' | 'hvm' | 'pvh' | null = null;
     if (guestType && /^(PV|HVM|PVH)$/i.test(guestType)) {
@@ -286,7 +414,9 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
     else if (procXen && hypervisorBit === false) mode = 'pv';
     // dom0 nested in another hypervisor: report that one, as systemd does.
     if (dom0 && cpuType && cpuType !== 'xen' && cpuType !== 'microsoft') return result(cpuType, confidenceFor(cpuType));
-    const name = dom0 ? 'Xen (dom0: the control domain of a Xen host)' : `Xen ${mode ? mode.toUpperCase() : ''} guest`.replace('  ', ' ');
+    const name = dom0
+      ? 'Xen (dom0: the control domain of a Xen host)'
+      : `Xen ${mode ? mode.toUpperCase() : ''} guest`.replace('  ', ' ');
     return result('xen', confidenceFor('xen'), { name, xen: { mode, dom0 } });
   }
   // 5. Firecracker / Cloud Hypervisor: KVM-based VMMs that name themselves in ACPI.
@@ -294,7 +424,8 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
   // 6. A known CPUID signature (the highest leaf's, so KVM beats its Hyper-V enlightenments).
   if (cpuType && cpuType !== 'microsoft' && cpuType !== 'vm-other') {
     if (cpuType === 'kvm' && lxdVm) return result('kvm', 'high', { name: 'KVM (LXD virtual machine)' });
-    const vendorName = dmiType === 'amazon' ? 'KVM (AWS Nitro)' : dmiType === 'google' ? 'KVM (Google Compute Engine)' : undefined;
+    const vendorName =
+      dmiType === 'amazon' ? 'KVM (AWS Nitro)' : dmiType === 'google' ? 'KVM (Google Compute Engine)' : undefined;
     return result(cpuType, confidenceFor(cpuType), vendorName ? { name: vendorName } : {});
   }
   // 7. DMI alone (or with Hyper-V's signature).
@@ -305,10 +436,24 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
   if (dmiType && dmiType !== 'microsoft') {
     const type = dmiType === 'amazon' || dmiType === 'google' ? 'kvm' : dmiType;
     const hidden = hypervisorBit === false;
-    if (hidden) evidence.push(ev('/proc/cpuinfo', 'no hypervisor flag', type, 'supporting', 'the hypervisor hides the CPUID bit; the firmware still names it'));
-    return result(type, kernelType === type || cpuType === type ? 'high' : 'medium', hidden ? { hiddenHypervisorBit: true } : {});
+    if (hidden)
+      evidence.push(
+        ev(
+          '/proc/cpuinfo',
+          'no hypervisor flag',
+          type,
+          'supporting',
+          'the hypervisor hides the CPUID bit; the firmware still names it',
+        ),
+      );
+    return result(
+      type,
+      kernelType === type || cpuType === type ? 'high' : 'medium',
+      hidden ? { hiddenHypervisorBit: true } : {},
+    );
   }
-  if (cpuType === 'microsoft' || dmiType === 'microsoft') return result('microsoft', cpuType === 'microsoft' && dmiType === 'microsoft' ? 'high' : 'medium');
+  if (cpuType === 'microsoft' || dmiType === 'microsoft')
+    return result('microsoft', cpuType === 'microsoft' && dmiType === 'microsoft' ? 'high' : 'medium');
   if (kernelType) return result(kernelType, 'medium');
   // 8. Device tree (arm, ppc, riscv).
   const dtHyp = text(src.read('/proc/device-tree/hypervisor/compatible'));
@@ -324,12 +469,15 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
   }
   // 9. An unnamed hypervisor: the bit is set, or only hints remain.
   if (cpuType === 'vm-other' || hypervisorBit) {
-    const hint = evidence.find((e) => e.weight === 'supporting' && e.means !== 'a hypervisor' && e.means !== 'none' && e.means !== 'vm-other');
+    const hint = evidence.find(
+      (e) => e.weight === 'supporting' && e.means !== 'a hypervisor' && e.means !== 'none' && e.means !== 'vm-other',
+    );
     if (hint) return result(hint.means.split(' ')[0]!, 'low');
     return result('vm-other', 'low');
   }
   // 10. Bare metal, if the evidence that would show a hypervisor could be read.
-  if (hypervisorBit === false && (dmiReadable || !cpuid.denied || facts.dmesg.status === 'ok')) return result(null, dmiReadable && !dmiDenied ? 'high' : 'medium');
+  if (hypervisorBit === false && (dmiReadable || !cpuid.denied || facts.dmesg.status === 'ok'))
+    return result(null, dmiReadable && !dmiDenied ? 'high' : 'medium');
   if (hypervisorBit === false) return result(null, 'medium');
   return result(null, 'unknown');
 }

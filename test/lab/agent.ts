@@ -22,7 +22,13 @@ async function run(job: AgentJob): Promise<AgentResult> {
   const elu = performance.eventLoopUtilization();
   const t = new Trace(job.target, options);
   t.on('probe', (e) => {
-    const p: AgentProbe = { ttl: e.ttl, round: e.round, status: e.result.status, rttMs: e.result.rttMs, key: e.result.key };
+    const p: AgentProbe = {
+      ttl: e.ttl,
+      round: e.round,
+      status: e.result.status,
+      rttMs: e.result.rttMs,
+      key: e.result.key,
+    };
     if (e.result.reply) {
       p.from = e.result.reply.from;
       p.kind = e.result.reply.kind;
@@ -35,7 +41,12 @@ async function run(job: AgentJob): Promise<AgentResult> {
   const report = await t.done;
   if (busy) clearInterval(busy);
   const loopUtilization = performance.eventLoopUtilization(elu).utilization;
-  const result: AgentResult = { report: JSON.parse(JSON.stringify(report)), counters: { ...engine.counters }, probes, loopUtilization };
+  const result: AgentResult = {
+    report: JSON.parse(JSON.stringify(report)),
+    counters: { ...engine.counters },
+    probes,
+    loopUtilization,
+  };
   engine.close();
   return result;
 }
@@ -44,6 +55,8 @@ const job = JSON.parse(process.argv[2] ?? '{}') as AgentJob;
 run(job).then(
   (r) => process.stdout.write(JSON.stringify(r) + '\n', () => process.exit(0)),
   (err: Error & { code?: string }) => {
-    process.stdout.write(JSON.stringify({ error: { code: err.code ?? 'EUNKNOWN', message: err.message } }) + '\n', () => process.exit(3));
+    process.stdout.write(JSON.stringify({ error: { code: err.code ?? 'EUNKNOWN', message: err.message } }) + '\n', () =>
+      process.exit(3),
+    );
   },
 );

@@ -13,21 +13,31 @@ describe('analysis of traced paths', { skip }, () => {
   const path = useSimulatedPath('analysis');
 
   async function findings(target: string): Promise<Finding[]> {
-    const r = await runAgent(path.lab, path.sim.ns, { target, trace: { protocol: 'icmp', icmpSocket: 'raw', cycles: 40, interval: 0.025, timeout: 0.5 } });
+    const r = await runAgent(path.lab, path.sim.ns, {
+      target,
+      trace: { protocol: 'icmp', icmpSocket: 'raw', cycles: 40, interval: 0.025, timeout: 0.5 },
+    });
     return analyzeReport(r.report);
   }
   const byCode = (f: Finding[], code: Finding['code']): Finding[] => f.filter((x) => x.code === code);
 
   test('rate-limited middle hops are not path loss', async () => {
     const f = await findings('198.18.201.1');
-    assert.deepEqual(byCode(f, 'icmp-rate-limited').map((x) => x.hops[0]), [2, 3], JSON.stringify(f));
+    assert.deepEqual(
+      byCode(f, 'icmp-rate-limited').map((x) => x.hops[0]),
+      [2, 3],
+      JSON.stringify(f),
+    );
     assert.equal(byCode(f, 'path-loss').length, 0);
     assert.equal(byCode(f, 'clean').length, 1);
   });
 
   test('a silent hop disallows ping; it is not loss', async () => {
     const f = await findings('198.18.202.1');
-    assert.deepEqual(byCode(f, 'hop-ignores-icmp').map((x) => x.hops), [[2, 3]]);
+    assert.deepEqual(
+      byCode(f, 'hop-ignores-icmp').map((x) => x.hops),
+      [[2, 3]],
+    );
     assert.equal(byCode(f, 'path-loss').length, 0);
   });
 
@@ -47,6 +57,9 @@ describe('analysis of traced paths', { skip }, () => {
     assert.equal(jump[0]!.params['ttl'], 4);
     assert.ok(Math.abs(Number(jump[0]!.params['rise']) - 40) < 2, `rise ${jump[0]!.params['rise']}`);
     const slow = byCode(f, 'slow-responder');
-    assert.deepEqual(slow.map((x) => x.params['ttl']), [2]);
+    assert.deepEqual(
+      slow.map((x) => x.params['ttl']),
+      [2],
+    );
   });
 });

@@ -20,7 +20,12 @@ function files(): { carriers: string; targets: string } {
     carriers,
     JSON.stringify({
       carriers: [
-        { id: 'cn2', asn: 4809, family: 'ct', prefixes: ['198.18.131.0/24', '198.18.132.0/24', '198.18.133.0/24', '198.18.141.0/24', '198.18.142.0/24'] },
+        {
+          id: 'cn2',
+          asn: 4809,
+          family: 'ct',
+          prefixes: ['198.18.131.0/24', '198.18.132.0/24', '198.18.133.0/24', '198.18.141.0/24', '198.18.142.0/24'],
+        },
         { id: 'chinanet-163', asn: 4134, family: 'ct', prefixes: ['198.18.143.0/24', '198.18.144.0/24'] },
         { id: 'cmi', asn: 58453, family: 'cm', prefixes: ['198.18.151.0/24', '198.18.152.0/24'] },
         { id: 'cmnet', asn: 9808, family: 'cm', prefixes: ['198.18.153.0/24'] },
@@ -48,13 +53,38 @@ describe('vpsline backtrace on lab targets', { skip }, () => {
     (
       await promisify(execFile)(
         'ip',
-        ['netns', 'exec', path.sim.ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, 'backtrace', '--targets', targets, '--carriers', carriers, '-c', '2', '-i', '0.1', '-m', '8', ...extra],
+        [
+          'netns',
+          'exec',
+          path.sim.ns.name,
+          process.execPath,
+          `${projectRoot}/bin/vpsline.js`,
+          'backtrace',
+          '--targets',
+          targets,
+          '--carriers',
+          carriers,
+          '-c',
+          '2',
+          '-i',
+          '0.1',
+          '-m',
+          '8',
+          ...extra,
+        ],
         { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
       )
     ).stdout;
 
   test('every target traced at once and classified, the silent one marked', async () => {
-    const rows = JSON.parse(await run(['--json'])) as { target: { name: string }; verdict: string; landing: string | null; destinationAnswered: boolean; rttMs: number | null; segments: { carrier: string; ttls: number[] }[] }[];
+    const rows = JSON.parse(await run(['--json'])) as {
+      target: { name: string };
+      verdict: string;
+      landing: string | null;
+      destinationAnswered: boolean;
+      rttMs: number | null;
+      segments: { carrier: string; ttls: number[] }[];
+    }[];
     const by = Object.fromEntries(rows.map((r) => [r.target.name, r]));
     assert.equal(by['Lab CT 1']!.verdict, 'cn2-gia');
     assert.deepEqual(by['Lab CT 1']!.segments, [{ carrier: 'cn2', asn: 4809, ttls: [2, 3, 4] }]);
@@ -68,13 +98,38 @@ describe('vpsline backtrace on lab targets', { skip }, () => {
 
   test('vpsline mtr --carriers tags each hop, in the wide report and in JSON', async () => {
     const mtr = async (args: string[]): Promise<string> =>
-      (await promisify(execFile)('ip', ['netns', 'exec', path.sim.ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, 'mtr', '--carriers', carriers, '-c', '2', '-i', '0.1', ...args], { cwd: projectRoot, encoding: 'utf8' })).stdout;
+      (
+        await promisify(execFile)(
+          'ip',
+          [
+            'netns',
+            'exec',
+            path.sim.ns.name,
+            process.execPath,
+            `${projectRoot}/bin/vpsline.js`,
+            'mtr',
+            '--carriers',
+            carriers,
+            '-c',
+            '2',
+            '-i',
+            '0.1',
+            ...args,
+          ],
+          { cwd: projectRoot, encoding: 'utf8' },
+        )
+      ).stdout;
     const report = await mtr(['-rwn', '198.18.232.1']);
     assert.match(report, /^ {2}1\.\|-- 198\.18\.140\.1 +0\.0%/m);
     assert.match(report, /^ {2}2\.\|-- 198\.18\.141\.1 \[CN2\] +0\.0%/m);
     assert.match(report, /^ {2}4\.\|-- 198\.18\.143\.1 \[163\] +0\.0%/m);
-    const json = JSON.parse(await mtr(['-j', '-n', '198.18.232.1'])) as { report: { hubs: { host: string; vpsline: { carrier?: string } }[] } };
-    assert.deepEqual(json.report.hubs.map((h) => h.vpsline.carrier ?? null), [null, 'CN2', 'CN2', '163', '163', null]);
+    const json = JSON.parse(await mtr(['-j', '-n', '198.18.232.1'])) as {
+      report: { hubs: { host: string; vpsline: { carrier?: string } }[] };
+    };
+    assert.deepEqual(
+      json.report.hubs.map((h) => h.vpsline.carrier ?? null),
+      [null, 'CN2', 'CN2', '163', '163', null],
+    );
     assert.equal(json.report.hubs[1]!.host, '198.18.141.1', "mtr's host key stays as mtr prints it");
   });
 
@@ -92,24 +147,56 @@ describe('vpsline backtrace on lab targets', { skip }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'vpsline-asn-db-'));
     // 163 known by its AS number only: no prefixes in this carrier file.
     const noPrefixes = join(dir, 'carriers.json');
-    writeFileSync(noPrefixes, JSON.stringify({ carriers: [{ id: 'cn2', asn: 4809, family: 'ct', prefixes: ['198.18.141.0/24', '198.18.142.0/24'] }, { id: 'chinanet-163', asn: 4134, family: 'ct', prefixes: [] }] }));
+    writeFileSync(
+      noPrefixes,
+      JSON.stringify({
+        carriers: [
+          { id: 'cn2', asn: 4809, family: 'ct', prefixes: ['198.18.141.0/24', '198.18.142.0/24'] },
+          { id: 'chinanet-163', asn: 4134, family: 'ct', prefixes: [] },
+        ],
+      }),
+    );
     const db = join(dir, 'asn.txt');
     writeFileSync(db, '198.18.143.0/24 4134\n198.18.144.0/24 AS4134\n');
     const lab2 = join(dir, 'targets.txt');
     writeFileSync(lab2, '198.18.232.1 Lab CT 2\n');
     const ask = async (extra: string[]): Promise<{ verdict: string; evidence: { ttl: number; by: string }[] }> =>
-      (JSON.parse(
-        (
-          await promisify(execFile)(
-            'ip',
-            ['netns', 'exec', path.sim.ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, 'backtrace', '--targets', lab2, '--carriers', noPrefixes, '-c', '2', '-i', '0.1', '-m', '8', '--json', ...extra],
-            { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
-          )
-        ).stdout,
-      ) as { verdict: string; evidence: { ttl: number; by: string }[] }[])[0]!;
+      (
+        JSON.parse(
+          (
+            await promisify(execFile)(
+              'ip',
+              [
+                'netns',
+                'exec',
+                path.sim.ns.name,
+                process.execPath,
+                `${projectRoot}/bin/vpsline.js`,
+                'backtrace',
+                '--targets',
+                lab2,
+                '--carriers',
+                noPrefixes,
+                '-c',
+                '2',
+                '-i',
+                '0.1',
+                '-m',
+                '8',
+                '--json',
+                ...extra,
+              ],
+              { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
+            )
+          ).stdout,
+        ) as { verdict: string; evidence: { ttl: number; by: string }[] }[]
+      )[0]!;
     const named = await ask(['--asn-db', db]);
     assert.equal(named.verdict, 'cn2-gt');
-    assert.deepEqual(named.evidence.filter((e) => e.by === 'asn').map((e) => e.ttl), [4, 5]);
+    assert.deepEqual(
+      named.evidence.filter((e) => e.by === 'asn').map((e) => e.ttl),
+      [4, 5],
+    );
     // Without the database the 163 hops are unknown and the GT evidence is gone.
     const unnamed = await ask([]);
     assert.notEqual(unnamed.verdict, 'cn2-gt');

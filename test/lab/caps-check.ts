@@ -23,8 +23,18 @@ const tasks = readdirSync('/proc/self/task');
 const status = (t: string): string => readFileSync(`/proc/self/task/${t}/status`, 'utf8');
 const withCaps = tasks.filter((t) => !/^CapEff:\s*0+$/m.test(status(t)));
 // Blocks every catchable signal: SigBlk has all bits but SIGKILL's and SIGSTOP's (which cannot be blocked) and a few the kernel ignores.
-const blocksAll = (t: string): boolean => BigInt(`0x${/^SigBlk:\s*(\S+)$/m.exec(status(t))![1]}`) >= 0xfffffffe00000000n;
+const blocksAll = (t: string): boolean =>
+  BigInt(`0x${/^SigBlk:\s*(\S+)$/m.exec(status(t))![1]}`) >= 0xfffffffe00000000n;
 process.stdout.write(
-  JSON.stringify({ before, after, reopen, stillWorks: probe.status, threads: tasks.length > 1, kept, threadsWithCaps: withCaps.length, thoseBlockSignals: withCaps.every(blocksAll) }) + '\n',
+  JSON.stringify({
+    before,
+    after,
+    reopen,
+    stillWorks: probe.status,
+    threads: tasks.length > 1,
+    kept,
+    threadsWithCaps: withCaps.length,
+    thoseBlockSignals: withCaps.every(blocksAll),
+  }) + '\n',
 );
 engine.close();

@@ -13,8 +13,14 @@ const staged = new Map<number, string>();
 
 function canRead(uid: number, dir: string): boolean {
   const asUser = (...args: string[]) =>
-    spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', 'test', ...args], { stdio: 'ignore' }).status === 0;
-  return asUser('-r', join(dir, 'package.json')) && asUser('-x', join(dir, 'node_modules')) && asUser('-r', join(dir, 'build', 'Release', 'vpsline_probe.node'));
+    spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', 'test', ...args], {
+      stdio: 'ignore',
+    }).status === 0;
+  return (
+    asUser('-r', join(dir, 'package.json')) &&
+    asUser('-x', join(dir, 'node_modules')) &&
+    asUser('-r', join(dir, 'build', 'Release', 'vpsline_probe.node'))
+  );
 }
 
 /** A path of the project that `uid` can read and run from. */

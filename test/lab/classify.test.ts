@@ -23,7 +23,12 @@ function carrierFile(): string {
     file,
     JSON.stringify({
       carriers: [
-        { id: 'cn2', asn: 4809, family: 'ct', prefixes: ['198.18.101.0/24', '198.18.102.0/24', '2001:2:0:101::/64', '2001:2:0:102::/64'] },
+        {
+          id: 'cn2',
+          asn: 4809,
+          family: 'ct',
+          prefixes: ['198.18.101.0/24', '198.18.102.0/24', '2001:2:0:101::/64', '2001:2:0:102::/64'],
+        },
         { id: 'cu-4837', asn: 4837, family: 'cu', prefixes: ['198.18.103.0/24', '2001:2:0:103::/64'] },
       ],
     }),
@@ -32,11 +37,23 @@ function carrierFile(): string {
 }
 
 async function produce(ns: Netns, cmd: string, args: string[]): Promise<string> {
-  return (await promisify(execFile)('ip', ['netns', 'exec', ns.name, cmd, ...args], { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 })).stdout;
+  return (
+    await promisify(execFile)('ip', ['netns', 'exec', ns.name, cmd, ...args], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+  ).stdout;
 }
 
-async function classifyText(text: string, carriers: string): Promise<{ verdict: string; landing: string | null; format: string }> {
-  const child = execFile(process.execPath, [vpsline, 'classify', '--carriers', carriers, '--json', '-'], { cwd: projectRoot, encoding: 'utf8' });
+async function classifyText(
+  text: string,
+  carriers: string,
+): Promise<{ verdict: string; landing: string | null; format: string }> {
+  const child = execFile(process.execPath, [vpsline, 'classify', '--carriers', carriers, '--json', '-'], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+  });
   child.stdin!.end(text);
   const out = await new Promise<string>((resolve, reject) => {
     let buf = '';
@@ -50,17 +67,64 @@ describe('classify traces made by real tools', { skip }, () => {
   const path = useSimulatedPath('twenty-ms');
   const carriers = carrierFile();
   const cases: { name: string; cmd: string; args: string[]; format: string; needs?: string }[] = [
-    { name: 'vpsline mtr --json', cmd: process.execPath, args: [vpsline, 'mtr', '--json', '-c', '3', '-i', '0.1', '198.18.200.1'], format: 'vpsline-json' },
-    { name: 'vpsline mtr --json, IPv6', cmd: process.execPath, args: [vpsline, 'mtr', '--json', '-c', '3', '-i', '0.1', '2001:2:0:200::1'], format: 'vpsline-json' },
-    { name: 'mtr --json -n', cmd: 'mtr', args: ['--json', '-n', '-c', '3', '-i', '0.2', '198.18.200.1'], format: 'mtr-json', needs: 'mtr' },
-    { name: 'mtr -rwn', cmd: 'mtr', args: ['-rwn', '-c', '3', '-i', '0.2', '198.18.200.1'], format: 'mtr-report', needs: 'mtr' },
-    { name: 'mtr -rwb', cmd: 'mtr', args: ['-rwb', '-c', '3', '-i', '0.2', '198.18.200.1'], format: 'mtr-report', needs: 'mtr' },
-    { name: 'vpsline mtr -rwz (AS column)', cmd: process.execPath, args: [vpsline, 'mtr', '-rwnz', '-c', '3', '-i', '0.1', '198.18.200.1'], format: 'mtr-report' },
-    { name: 'traceroute -n', cmd: 'traceroute', args: ['-n', '-q', '1', '-w', '1', '198.18.200.1'], format: 'traceroute', needs: 'traceroute' },
-    { name: 'traceroute (with names)', cmd: 'traceroute', args: ['-q', '1', '-w', '1', '198.18.200.1'], format: 'traceroute', needs: 'traceroute' },
+    {
+      name: 'vpsline mtr --json',
+      cmd: process.execPath,
+      args: [vpsline, 'mtr', '--json', '-c', '3', '-i', '0.1', '198.18.200.1'],
+      format: 'vpsline-json',
+    },
+    {
+      name: 'vpsline mtr --json, IPv6',
+      cmd: process.execPath,
+      args: [vpsline, 'mtr', '--json', '-c', '3', '-i', '0.1', '2001:2:0:200::1'],
+      format: 'vpsline-json',
+    },
+    {
+      name: 'mtr --json -n',
+      cmd: 'mtr',
+      args: ['--json', '-n', '-c', '3', '-i', '0.2', '198.18.200.1'],
+      format: 'mtr-json',
+      needs: 'mtr',
+    },
+    {
+      name: 'mtr -rwn',
+      cmd: 'mtr',
+      args: ['-rwn', '-c', '3', '-i', '0.2', '198.18.200.1'],
+      format: 'mtr-report',
+      needs: 'mtr',
+    },
+    {
+      name: 'mtr -rwb',
+      cmd: 'mtr',
+      args: ['-rwb', '-c', '3', '-i', '0.2', '198.18.200.1'],
+      format: 'mtr-report',
+      needs: 'mtr',
+    },
+    {
+      name: 'vpsline mtr -rwz (AS column)',
+      cmd: process.execPath,
+      args: [vpsline, 'mtr', '-rwnz', '-c', '3', '-i', '0.1', '198.18.200.1'],
+      format: 'mtr-report',
+    },
+    {
+      name: 'traceroute -n',
+      cmd: 'traceroute',
+      args: ['-n', '-q', '1', '-w', '1', '198.18.200.1'],
+      format: 'traceroute',
+      needs: 'traceroute',
+    },
+    {
+      name: 'traceroute (with names)',
+      cmd: 'traceroute',
+      args: ['-q', '1', '-w', '1', '198.18.200.1'],
+      format: 'traceroute',
+      needs: 'traceroute',
+    },
   ];
   for (const c of cases) {
-    test(c.name, { skip: (c.needs && toolSkipReason(c.needs, c.needs === 'mtr' ? 'mtr-tiny' : c.needs)) || false }, async () => {
+    test(c.name, {
+      skip: (c.needs && toolSkipReason(c.needs, c.needs === 'mtr' ? 'mtr-tiny' : c.needs)) || false,
+    }, async () => {
       const text = await produce(path.sim.ns, c.cmd, c.args);
       const v = await classifyText(text, carriers);
       assert.equal(v.format, c.format);
@@ -70,7 +134,10 @@ describe('classify traces made by real tools', { skip }, () => {
   }
 
   test('vpsline mtr --json | vpsline classify, through a shell pipe', async () => {
-    const out = await produce(path.sim.ns, 'sh', ['-c', `"${process.execPath}" "${vpsline}" mtr --json -c 2 -i 0.1 198.18.200.1 | "${process.execPath}" "${vpsline}" classify --carriers "${carriers}"`]);
+    const out = await produce(path.sim.ns, 'sh', [
+      '-c',
+      `"${process.execPath}" "${vpsline}" mtr --json -c 2 -i 0.1 198.18.200.1 | "${process.execPath}" "${vpsline}" classify --carriers "${carriers}"`,
+    ]);
     assert.match(out, /^Line: +CN2 GIA \(cn2-gia\)/m);
     assert.match(out, /^Landing: +China Unicom 4837 \(169\) \(cu-4837\)$/m);
   });

@@ -26,7 +26,11 @@ function userEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
 }
 
-function run(ns: Netns, args: string[], opts: { uid?: number; cwd?: string; cmd?: string; env?: NodeJS.ProcessEnv } = {}): Run {
+function run(
+  ns: Netns,
+  args: string[],
+  opts: { uid?: number; cwd?: string; cmd?: string; env?: NodeJS.ProcessEnv } = {},
+): Run {
   let cmd = opts.cmd ?? process.execPath;
   let argv = opts.cmd ? args : [binFor(opts.uid), ...args];
   if (opts.uid !== undefined) [cmd, argv] = unprivileged(opts.uid, cmd, argv);
@@ -127,7 +131,30 @@ describe('vpsline mtr from the command line', { skip }, () => {
   test('uid 65534 with only an ambient CAP_NET_RAW (what the systemd unit grants) uses raw sockets', () => {
     const r = spawnSync(
       'ip',
-      ['netns', 'exec', ns.name, 'setpriv', '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', '--inh-caps=+net_raw', '--ambient-caps=+net_raw', process.execPath, binFor(NOBODY), 'mtr', '--report', '--icmp-socket', 'raw', '-c', '2', '-i', '0.1', '127.0.0.1'],
+      [
+        'netns',
+        'exec',
+        ns.name,
+        'setpriv',
+        '--reuid',
+        String(NOBODY),
+        '--regid',
+        String(NOBODY),
+        '--clear-groups',
+        '--inh-caps=+net_raw',
+        '--ambient-caps=+net_raw',
+        process.execPath,
+        binFor(NOBODY),
+        'mtr',
+        '--report',
+        '--icmp-socket',
+        'raw',
+        '-c',
+        '2',
+        '-i',
+        '0.1',
+        '127.0.0.1',
+      ],
       { cwd: checkoutFor(NOBODY), encoding: 'utf8', env: { ...userEnv(), HOME: '/tmp' } },
     );
     assert.equal(r.status, 0, r.stderr);
@@ -135,10 +162,26 @@ describe('vpsline mtr from the command line', { skip }, () => {
   });
 
   test('root: capabilities are dropped once the sockets are open', () => {
-    const out = execFileSync('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', join(root, 'test/lab/caps-check.ts')], { cwd: root, encoding: 'utf8' });
+    const out = execFileSync(
+      'ip',
+      ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', join(root, 'test/lab/caps-check.ts')],
+      { cwd: root, encoding: 'utf8' },
+    );
     const r = JSON.parse(out) as { kept: number; threadsWithCaps: number };
-    assert.deepEqual(r, { before: true, after: false, reopen: 'EVPSLINE_PERMISSION', stillWorks: 'reply', threads: true, kept: r.threadsWithCaps, threadsWithCaps: r.threadsWithCaps, thoseBlockSignals: true });
-    assert.ok(r.threadsWithCaps <= 1, `${r.threadsWithCaps} threads kept capabilities: only Node's SIGUSR1 watcher may`);
+    assert.deepEqual(r, {
+      before: true,
+      after: false,
+      reopen: 'EVPSLINE_PERMISSION',
+      stillWorks: 'reply',
+      threads: true,
+      kept: r.threadsWithCaps,
+      threadsWithCaps: r.threadsWithCaps,
+      thoseBlockSignals: true,
+    });
+    assert.ok(
+      r.threadsWithCaps <= 1,
+      `${r.threadsWithCaps} threads kept capabilities: only Node's SIGUSR1 watcher may`,
+    );
   });
 
   test('`npx vpsline mtr --report 127.0.0.1` as uid 65534 in its own checkout', () => {
@@ -147,14 +190,24 @@ describe('vpsline mtr from the command line', { skip }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'vpsline-npx-'));
     try {
       const copy = join(dir, 'vpsline');
-      cpSync(root, copy, { recursive: true, preserveTimestamps: true, filter: (src) => !src.includes('/test-artifacts') });
+      cpSync(root, copy, {
+        recursive: true,
+        preserveTimestamps: true,
+        filter: (src) => !src.includes('/test-artifacts'),
+      });
       execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
       chownSync(dir, NOBODY, NOBODY);
       const r = run(ns, ['vpsline', 'mtr', '--report', '127.0.0.1'], {
         uid: NOBODY,
         cwd: copy,
         cmd: 'npx',
-        env: { HOME: dir, npm_config_offline: 'true', npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' },
+        env: {
+          HOME: dir,
+          npm_config_offline: 'true',
+          npm_config_update_notifier: 'false',
+          npm_config_audit: 'false',
+          npm_config_fund: 'false',
+        },
       });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, REPORT_HEADER);

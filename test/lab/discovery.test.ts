@@ -33,9 +33,11 @@ function checkPath(r: AgentResult, kind: Kind, expected: string[]): void {
   for (const p of r.probes) {
     if (p.status !== 'reply' || p.ttl > expected.length) continue;
     // An RST (TCP to a closed port) carries no kernel stamp; everything else must.
-    if (p.kind !== 'tcp-refused') assert.equal(p.kernelTime, true, `TTL ${p.ttl} (${p.kind}) without a kernel timestamp`);
+    if (p.kind !== 'tcp-refused')
+      assert.equal(p.kernelTime, true, `TTL ${p.ttl} (${p.kind}) without a kernel timestamp`);
   }
-  if (kind !== 'raw') assert.equal(r.counters.foreign, 0, 'the kernel hands ping/UDP/TCP sockets only their own errors');
+  if (kind !== 'raw')
+    assert.equal(r.counters.foreign, 0, 'the kernel hands ping/UDP/TCP sockets only their own errors');
 }
 
 describe('hop discovery on real Linux routers', { skip }, () => {
@@ -50,7 +52,12 @@ describe('hop discovery on real Linux routers', { skip }, () => {
     for (const kind of KINDS) {
       test(`${kind} socket, IPv${family}${kind === 'raw' ? ' (root)' : ' (uid 65534)'}`, async () => {
         const target = family === 4 ? chain.server4 : chain.server6;
-        const r = await runAgent(lab, chain.client, { target, trace: traceOptions(kind) }, kind === 'raw' ? {} : { uid: NOBODY });
+        const r = await runAgent(
+          lab,
+          chain.client,
+          { target, trace: traceOptions(kind) },
+          kind === 'raw' ? {} : { uid: NOBODY },
+        );
         checkPath(r, kind, family === 4 ? chain.hops.v4 : chain.hops.v6);
       });
     }
@@ -72,12 +79,20 @@ describe('hop discovery on real Linux routers', { skip }, () => {
   test('with ping sockets closed, uid 65534 falls back to UDP and says why', async () => {
     chain.client.sysctl('net.ipv4.ping_group_range', '1 0');
     try {
-      const r = await runAgent(lab, chain.client, { target: chain.server4, trace: { cycles: 2, interval: 0.05 } }, { uid: NOBODY });
+      const r = await runAgent(
+        lab,
+        chain.client,
+        { target: chain.server4, trace: { cycles: 2, interval: 0.05 } },
+        { uid: NOBODY },
+      );
       assert.equal(r.report.mode.socket, 'udp');
       assert.equal(r.report.mode.fallbacks.length, 2);
       assert.match(r.report.mode.fallbacks[0]!, /CAP_NET_RAW/);
       assert.match(r.report.mode.fallbacks[1]!, /ping_group_range/);
-      assert.deepEqual(r.report.hops.map((h) => h.address), chain.hops.v4);
+      assert.deepEqual(
+        r.report.hops.map((h) => h.address),
+        chain.hops.v4,
+      );
     } finally {
       chain.client.sysctl('net.ipv4.ping_group_range', '0 2147483647');
     }
@@ -91,8 +106,15 @@ describe('hop discovery through the simulated path (TUN)', { skip }, () => {
     for (const kind of KINDS) {
       test(`${kind} socket, IPv${family}`, async () => {
         const target = family === 4 ? '198.18.200.1' : '2001:2:0:200::1';
-        const hops = ['100', '101', '102', '103', '200'].map((n) => (family === 4 ? `198.18.${n}.1` : `2001:2:0:${n}::1`));
-        const r = await runAgent(path.lab, path.sim.ns, { target, trace: traceOptions(kind) }, kind === 'raw' ? {} : { uid: NOBODY });
+        const hops = ['100', '101', '102', '103', '200'].map((n) =>
+          family === 4 ? `198.18.${n}.1` : `2001:2:0:${n}::1`,
+        );
+        const r = await runAgent(
+          path.lab,
+          path.sim.ns,
+          { target, trace: traceOptions(kind) },
+          kind === 'raw' ? {} : { uid: NOBODY },
+        );
         checkPath(r, kind, hops);
       });
     }

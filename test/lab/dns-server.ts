@@ -34,7 +34,13 @@ export function questionName(query: Buffer): string | null {
 }
 
 function encodeName(name: string): Buffer {
-  return Buffer.concat([...name.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'ascii')])), Buffer.from([0])]);
+  return Buffer.concat([
+    ...name
+      .split('.')
+      .filter(Boolean)
+      .map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'ascii')])),
+    Buffer.from([0]),
+  ]);
 }
 
 export function answer(config: DnsConfig, query: Buffer): Buffer | null {

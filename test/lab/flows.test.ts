@@ -17,12 +17,18 @@ describe('constant-flow UDP probes (--flows)', { skip }, () => {
   for (const family of [4, 6] as const) {
     test(`IPv${family}: one flow, one path through the ECMP hop; identities in the checksum`, async () => {
       const target = family === 4 ? '198.18.210.1' : '2001:2:0:210::1';
-      const r = await runAgent(path.lab, path.sim.ns, { target, trace: { protocol: 'udp', flow: 0, cycles: 12, interval: 0.05, timeout: 0.5 } });
+      const r = await runAgent(path.lab, path.sim.ns, {
+        target,
+        trace: { protocol: 'udp', flow: 0, cycles: 12, interval: 0.05, timeout: 0.5 },
+      });
       assert.equal(r.report.mode.socket, 'raw-udp');
       assert.equal(r.report.hops[1]!.responders.length, 1, 'a constant flow never switches router');
       assert.equal(r.report.destinationTtl, 7);
       assert.equal(r.report.hops[6]!.lossPercent, 0);
-      assert.deepEqual(r.report.hops[2]!.mpls?.map((l) => l.label), [24005, 16]);
+      assert.deepEqual(
+        r.report.hops[2]!.mpls?.map((l) => l.label),
+        [24005, 16],
+      );
       for (const p of r.probes) if (p.status === 'reply') assert.equal(p.kernelTime, true);
       assert.equal(r.counters.malformed + r.counters.truncated, 0);
     });
@@ -31,7 +37,10 @@ describe('constant-flow UDP probes (--flows)', { skip }, () => {
   for (const family of [4, 6] as const) {
     test(`IPv${family} TCP: constant-flow SYNs; the SYN-ACK is matched by its ack and kernel-stamped`, async () => {
       const target = family === 4 ? '198.18.210.1' : '2001:2:0:210::1';
-      const r = await runAgent(path.lab, path.sim.ns, { target, trace: { protocol: 'tcp', port: 443, flow: 3, cycles: 12, interval: 0.05, timeout: 0.5 } });
+      const r = await runAgent(path.lab, path.sim.ns, {
+        target,
+        trace: { protocol: 'tcp', port: 443, flow: 3, cycles: 12, interval: 0.05, timeout: 0.5 },
+      });
       assert.equal(r.report.mode.socket, 'raw-tcp');
       assert.equal(r.report.hops[1]!.responders.length, 1);
       assert.equal(r.report.destinationTtl, 7);
@@ -45,7 +54,24 @@ describe('constant-flow UDP probes (--flows)', { skip }, () => {
   test('sixteen flows find both routers of the ECMP hop, each flow only one', async () => {
     const { stdout } = await promisify(execFile)(
       'ip',
-      ['netns', 'exec', path.sim.ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, 'mtr', '-rwn', '--flows', '16', '-c', '3', '-i', '0.05', '-Z', '0.5', '198.18.210.1'],
+      [
+        'netns',
+        'exec',
+        path.sim.ns.name,
+        process.execPath,
+        `${projectRoot}/bin/vpsline.js`,
+        'mtr',
+        '-rwn',
+        '--flows',
+        '16',
+        '-c',
+        '3',
+        '-i',
+        '0.05',
+        '-Z',
+        '0.5',
+        '198.18.210.1',
+      ],
       { cwd: projectRoot, encoding: 'utf8' },
     );
     const blocks = stdout.split(/\n(?=Flow \d+ of 16)/);
@@ -60,10 +86,18 @@ describe('constant-flow UDP probes (--flows)', { skip }, () => {
   });
 
   test('without raw sockets, a clear refusal', async () => {
-    await assert.rejects(runAgent(path.lab, path.sim.ns, { target: '198.18.210.1', trace: { protocol: 'udp', flow: 0, cycles: 1 } }, { uid: 65534 }), (err: AgentError) => {
-      assert.equal(err.code, 'EVPSLINE_PERMISSION');
-      assert.match(err.message, /CAP_NET_RAW/);
-      return true;
-    });
+    await assert.rejects(
+      runAgent(
+        path.lab,
+        path.sim.ns,
+        { target: '198.18.210.1', trace: { protocol: 'udp', flow: 0, cycles: 1 } },
+        { uid: 65534 },
+      ),
+      (err: AgentError) => {
+        assert.equal(err.code, 'EVPSLINE_PERMISSION');
+        assert.match(err.message, /CAP_NET_RAW/);
+        return true;
+      },
+    );
   });
 });

@@ -27,20 +27,39 @@ describe('two processes tracing the same destination at once', { skip }, () => {
   // A 20 ms link keeps many probes of both processes in flight together.
   const trace = { cycles: 20, interval: 0.02, maxTtl: 8 };
 
-  test('raw sockets (each sees the other one\'s packets and rejects them)', async () => {
+  test("raw sockets (each sees the other one's packets and rejects them)", async () => {
     const [a, b] = await Promise.all([
-      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' } }),
-      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' } }),
+      runAgent(path.lab, path.sim.ns, {
+        target: '198.18.200.1',
+        trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' },
+      }),
+      runAgent(path.lab, path.sim.ns, {
+        target: '198.18.200.1',
+        trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' },
+      }),
     ]);
     ownRepliesOnly(a);
     ownRepliesOnly(b);
-    assert.ok(a.counters.foreign > 0 && b.counters.foreign > 0, `each saw foreign replies (${a.counters.foreign}, ${b.counters.foreign})`);
+    assert.ok(
+      a.counters.foreign > 0 && b.counters.foreign > 0,
+      `each saw foreign replies (${a.counters.foreign}, ${b.counters.foreign})`,
+    );
   });
 
   test('ping sockets and UDP sockets as uid 65534', async () => {
     const [a, b, c] = await Promise.all([
-      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } }, { uid: 65534 }),
-      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } }, { uid: 65534 }),
+      runAgent(
+        path.lab,
+        path.sim.ns,
+        { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } },
+        { uid: 65534 },
+      ),
+      runAgent(
+        path.lab,
+        path.sim.ns,
+        { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } },
+        { uid: 65534 },
+      ),
       runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'udp' } }, { uid: 65534 }),
     ]);
     for (const r of [a, b, c]) {
@@ -51,11 +70,19 @@ describe('two processes tracing the same destination at once', { skip }, () => {
 
   test('a raw tracer beside an unprivileged one', async () => {
     const [a, b] = await Promise.all([
-      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' } }),
-      runAgent(path.lab, path.sim.ns, { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } }, { uid: 65534 }),
+      runAgent(path.lab, path.sim.ns, {
+        target: '198.18.200.1',
+        trace: { ...trace, protocol: 'icmp', icmpSocket: 'raw' },
+      }),
+      runAgent(
+        path.lab,
+        path.sim.ns,
+        { target: '198.18.200.1', trace: { ...trace, protocol: 'icmp', icmpSocket: 'ping' } },
+        { uid: 65534 },
+      ),
     ]);
     ownRepliesOnly(a);
     ownRepliesOnly(b);
-    assert.ok(a.counters.foreign > 0, 'the raw socket saw the ping socket\'s replies too');
+    assert.ok(a.counters.foreign > 0, "the raw socket saw the ping socket's replies too");
   });
 });

@@ -17,7 +17,11 @@ interface Result {
 }
 
 async function startTrace(): Promise<{ status: number; id?: string }> {
-  const r = await fetch(`${base}/api/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ target, count: COUNT }) });
+  const r = await fetch(`${base}/api/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ target, count: COUNT }),
+  });
   const body = (await r.json()) as { id?: string };
   return { status: r.status, ...(body.id ? { id: body.id } : {}) };
 }
@@ -86,7 +90,11 @@ process.stdout.write(
     viewers: seen.length,
     viewerStatuses: [...new Set(seen.map((v) => v.status))],
     viewersWithHops: seen.filter((v) => v.hops > 0).length,
-    viewersMatching: seen.filter((v, i) => v.end?.status === 'done' && JSON.stringify(v.end.result?.report.hubs) === JSON.stringify(byId.get(ids[Math.floor(i / 4)]!)!.report.hubs)).length,
+    viewersMatching: seen.filter(
+      (v, i) =>
+        v.end?.status === 'done' &&
+        JSON.stringify(v.end.result?.report.hubs) === JSON.stringify(byId.get(ids[Math.floor(i / 4)]!)!.report.hubs),
+    ).length,
     extraViewerStatus: extraViewer.status,
   }) + '\n',
 );

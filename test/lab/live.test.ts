@@ -55,16 +55,33 @@ describe('live view in a terminal', { skip }, () => {
 
   test('hops appear; d cycles to the strip chart; p pauses; r resets; resize redraws; q restores', async () => {
     open('main', `-n -i 0.05 ${chain.server4}`);
-    let lines = await until('main', (l) => l.some((x) => x.includes(chain.server4) && x.startsWith('  3.')), 'the three hops');
+    let lines = await until(
+      'main',
+      (l) => l.some((x) => x.includes(chain.server4) && x.startsWith('  3.')),
+      'the three hops',
+    );
     assert.ok(lines[0]!.includes('vpsline mtr'));
     assert.match(lines[4]!, /^ Host +Loss% +Snt +Last +Avg +Best +Wrst StDev$/);
-    chain.hops.v4.forEach((addr, i) => assert.ok(lines.some((l) => l.startsWith(`  ${i + 1}. ${addr}`)), addr));
+    chain.hops.v4.forEach((addr, i) =>
+      assert.ok(
+        lines.some((l) => l.startsWith(`  ${i + 1}. ${addr}`)),
+        addr,
+      ),
+    );
     assert.deepEqual(flags('main'), { alternate: true, cursor: false });
 
     tmux('send-keys', '-t', 'main', 'd');
-    lines = await until('main', (l) => /Host +Loss% +Snt +Last Jttr Javg Jmax Jint/.test(l[4] ?? ''), 'the jitter columns');
+    lines = await until(
+      'main',
+      (l) => /Host +Loss% +Snt +Last Jttr Javg Jmax Jint/.test(l[4] ?? ''),
+      'the jitter columns',
+    );
     tmux('send-keys', '-t', 'main', 'd');
-    lines = await until('main', (l) => (l[4] ?? '').includes('Latency') && /[▁▂▃▄▅▆▇█]{5}/.test(l[5] ?? ''), 'the strip chart');
+    lines = await until(
+      'main',
+      (l) => (l[4] ?? '').includes('Latency') && /[▁▂▃▄▅▆▇█]{5}/.test(l[5] ?? ''),
+      'the strip chart',
+    );
 
     tmux('send-keys', '-t', 'main', 'd'); // back to statistics
     tmux('send-keys', '-t', 'main', 'p');
@@ -79,7 +96,11 @@ describe('live view in a terminal', { skip }, () => {
     await until('main', (l) => !(l[2] ?? '').includes('[paused]') && sentAt(l, 1) > 0, 'probing again');
 
     tmux('resize-window', '-t', 'main', '-x', '60', '-y', '15');
-    lines = await until('main', (l) => l[0]!.trim() === 'vpsline mtr  [v0.1.0]' && l[0]!.indexOf('v') < 20, 'a redraw for 60 columns');
+    lines = await until(
+      'main',
+      (l) => l[0]!.trim() === 'vpsline mtr  [v0.1.0]' && l[0]!.indexOf('v') < 20,
+      'a redraw for 60 columns',
+    );
     assert.ok(lines.every((l) => l.length <= 60));
 
     tmux('send-keys', '-t', 'main', 'q');
@@ -102,7 +123,10 @@ describe('live view in a terminal', { skip }, () => {
     await until('progress', (l) => l.some((x) => /^vpsline: round [2-7] of 8 \.\.\.$/.test(x)), 'round progress');
     const lines = await until('progress', (l) => l.some((x) => x.startsWith('EXIT=')), 'the exit');
     assert.ok(lines.includes('EXIT=0'));
-    assert.ok(lines.some((l) => l.startsWith('HOST: ')), 'the report');
+    assert.ok(
+      lines.some((l) => l.startsWith('HOST: ')),
+      'the report',
+    );
     assert.ok(!lines.some((l) => l.includes('round')), 'the progress line is cleared');
   });
 

@@ -32,13 +32,52 @@ describe('looking glass under load', { skip }, () => {
       JSON.stringify({
         tokens: [TOKEN],
         allow: ['198.18.0.0/15'],
-        limits: { maxConcurrent: 50, maxPerClient: 50, maxPerTarget: 50, tracesPerClientPerHour: 1000, tracesPerTargetPerHour: 1000, maxStreams: 200, maxStreamsPerClient: 200, interval: 0.2 },
+        limits: {
+          maxConcurrent: 50,
+          maxPerClient: 50,
+          maxPerTarget: 50,
+          tracesPerClientPerHour: 1000,
+          tracesPerTargetPerHour: 1000,
+          maxStreams: 200,
+          maxStreamsPerClient: 200,
+          interval: 0.2,
+        },
       }),
     );
     const ns = path.sim.ns;
-    const server = path.lab.spawn(ns, process.execPath, [join(projectRoot, 'bin', 'vpsline.js'), 'serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'lg.db'), '--config', config, '--no-dns'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const server = path.lab.spawn(
+      ns,
+      process.execPath,
+      [
+        join(projectRoot, 'bin', 'vpsline.js'),
+        'serve',
+        '--listen',
+        '127.0.0.1:0',
+        '--db',
+        join(dir, 'lg.db'),
+        '--config',
+        config,
+        '--no-dns',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     const base = await serverBase(server);
-    const { stdout } = await promisify(execFile)('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', join(projectRoot, 'test', 'lab', 'lg-load-driver.ts'), base, TOKEN, '198.18.200.1'], { cwd: projectRoot, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 24 });
+    const { stdout } = await promisify(execFile)(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns.name,
+        process.execPath,
+        '--import',
+        'tsx',
+        join(projectRoot, 'test', 'lab', 'lg-load-driver.ts'),
+        base,
+        TOKEN,
+        '198.18.200.1',
+      ],
+      { cwd: projectRoot, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 24 },
+    );
     const r = JSON.parse(stdout) as {
       alone: { avg: number; best: number };
       baseline: { avg: number; best: number }[];
@@ -66,7 +105,14 @@ describe('looking glass under load', { skip }, () => {
     const loaded = { avg: median(r.loaded.map((x) => x.avg)), best: median(r.loaded.map((x) => x.best)) };
     const figures = `alone ${r.alone.avg}/${r.alone.best} ms, 50 unwatched ${quiet.avg}/${quiet.best} ms, 50 watched by 200 ${loaded.avg}/${loaded.best} ms (median Avg/Best)`;
     console.log(figures);
-    assert.ok(Math.abs(loaded.avg - quiet.avg) <= 0.05, `Avg moved ${((loaded.avg - quiet.avg) * 1000).toFixed(0)} µs: ${figures}`);
-    for (const t of r.loaded) assert.ok(Math.abs(t.best - quiet.best) <= 0.05, `a watched trace's Best ${t.best} ms is more than 50 µs from ${quiet.best}: ${figures}`);
+    assert.ok(
+      Math.abs(loaded.avg - quiet.avg) <= 0.05,
+      `Avg moved ${((loaded.avg - quiet.avg) * 1000).toFixed(0)} µs: ${figures}`,
+    );
+    for (const t of r.loaded)
+      assert.ok(
+        Math.abs(t.best - quiet.best) <= 0.05,
+        `a watched trace's Best ${t.best} ms is more than 50 µs from ${quiet.best}: ${figures}`,
+      );
   });
 });

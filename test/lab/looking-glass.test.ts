@@ -17,7 +17,13 @@ import { buildRouterChain, type RouterChain } from './routers.js';
 import { hasCommand } from './tools.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const skip = labSkipReason() ?? (hasCommand(CHROMIUM) ? (hasCommand('mtr') ? undefined : 'needs mtr (Debian package mtr-tiny)') : 'needs Debian chromium (apt-get install chromium)');
+const skip =
+  labSkipReason() ??
+  (hasCommand(CHROMIUM)
+    ? hasCommand('mtr')
+      ? undefined
+      : 'needs mtr (Debian package mtr-tiny)'
+    : 'needs Debian chromium (apt-get install chromium)');
 const ARTIFACTS = join(projectRoot, 'test-artifacts');
 const XSS_NAME = '<img/src=x/onerror=window.__xss=1>';
 
@@ -36,8 +42,25 @@ describe('looking glass in a browser', { skip }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-lab-'));
     chmodSync(dir, 0o755);
     const config = join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ allow: ['198.18.0.0/15', '2001:2::/48'], limits: { defaultCount: 4, interval: 0.5 } }));
-    server = lab.spawn(chain.server, process.execPath, [join(projectRoot, 'bin', 'vpsline.js'), 'serve', '--listen', `${chain.server4}:8080`, '--db', join(dir, 'lg.db'), '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    writeFileSync(
+      config,
+      JSON.stringify({ allow: ['198.18.0.0/15', '2001:2::/48'], limits: { defaultCount: 4, interval: 0.5 } }),
+    );
+    server = lab.spawn(
+      chain.server,
+      process.execPath,
+      [
+        join(projectRoot, 'bin', 'vpsline.js'),
+        'serve',
+        '--listen',
+        `${chain.server4}:8080`,
+        '--db',
+        join(dir, 'lg.db'),
+        '--config',
+        config,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     base = await serverBase(server);
     // Chromium in the visitor's namespace: a wrapper that playwright starts as "the browser".
     const wrapper = join(dir, 'chromium-in-lab.sh');
@@ -45,7 +68,16 @@ describe('looking glass in a browser', { skip }, () => {
     chmodSync(wrapper, 0o755);
     browser = await chromium.launch({
       executablePath: wrapper,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+      ],
     });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
@@ -67,11 +99,21 @@ describe('looking glass in a browser', { skip }, () => {
     assert.equal(await page.textContent('#visitor'), '198.18.1.1');
     await page.click('#trace');
     // Live: rows are on the page while the trace is still running.
-    await page.waitForFunction(() => document.querySelectorAll('#reverse-hops tbody tr').length >= 1 && /Tracing/.test(document.getElementById('reverse-status')!.textContent ?? ''));
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('#reverse-hops tbody tr').length >= 1 &&
+        /Tracing/.test(document.getElementById('reverse-status')!.textContent ?? ''),
+    );
     const partial = await page.$$eval('#reverse-hops tbody tr', (rows) => rows.length);
     assert.ok(partial >= 1);
-    await page.waitForFunction(() => /^Done/.test(document.getElementById('reverse-status')!.textContent ?? ''), undefined, { timeout: 30_000 });
-    const hosts = await page.$$eval('#reverse-hops tbody tr td:nth-child(2) .host', (cells) => cells.map((c) => c.textContent));
+    await page.waitForFunction(
+      () => /^Done/.test(document.getElementById('reverse-status')!.textContent ?? ''),
+      undefined,
+      { timeout: 30_000 },
+    );
+    const hosts = await page.$$eval('#reverse-hops tbody tr td:nth-child(2) .host', (cells) =>
+      cells.map((c) => c.textContent),
+    );
     assert.deepEqual(hosts, ['r2.lab.example (198.18.3.1)', `${XSS_NAME} (198.18.2.1)`, '198.18.1.1']);
     // The markup in a hop name is text: no element made from it, nothing ran.
     assert.equal(await page.$$eval('#reverse-hops img', (imgs) => imgs.length), 0);
@@ -85,25 +127,42 @@ describe('looking glass in a browser', { skip }, () => {
   test('uploading an mtr report shows both directions side by side, with a permanent link', async () => {
     const page = await open();
     await page.click('#trace');
-    await page.waitForFunction(() => /^Done/.test(document.getElementById('reverse-status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => /^Done/.test(document.getElementById('reverse-status')!.textContent ?? ''),
+      undefined,
+      { timeout: 30_000 },
+    );
     // The forward direction, as the visitor's own mtr (Debian's) saw it.
-    const mtr = execFileSync('ip', ['netns', 'exec', chain.client.name, 'mtr', '-rwn', '-c', '2', '-i', '0.2', chain.server4], { encoding: 'utf8' });
+    const mtr = execFileSync(
+      'ip',
+      ['netns', 'exec', chain.client.name, 'mtr', '-rwn', '-c', '2', '-i', '0.2', chain.server4],
+      { encoding: 'utf8' },
+    );
     await page.fill('#forward-text', mtr);
     await page.click('#send');
     await page.waitForFunction(() => document.querySelectorAll('#forward-hops tbody tr').length > 0);
-    const forward = await page.$$eval('#forward-hops tbody tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
+    const forward = await page.$$eval('#forward-hops tbody tr td:nth-child(2)', (cells) =>
+      cells.map((c) => c.textContent),
+    );
     assert.deepEqual(forward, ['198.18.1.2', '198.18.2.2', '198.18.3.2']);
     assert.match((await page.textContent('#forward-status')) ?? '', /mtr-report/);
     const link = await page.getAttribute('#permalink', 'href');
     assert.match(link ?? '', /^\/\?trace=[A-Za-z0-9_-]{22}&report=[A-Za-z0-9_-]{22}$/);
     // Side by side: the two sections share a row.
-    const [reverseBox, forwardBox] = await Promise.all([page.locator('#reverse').boundingBox(), page.locator('#forward').boundingBox()]);
+    const [reverseBox, forwardBox] = await Promise.all([
+      page.locator('#reverse').boundingBox(),
+      page.locator('#forward').boundingBox(),
+    ]);
     assert.ok(reverseBox && forwardBox && Math.abs(reverseBox.y - forwardBox.y) < 2 && forwardBox.x > reverseBox.x);
     await page.screenshot({ path: join(ARTIFACTS, 'looking-glass-both-directions.png'), fullPage: true });
     await page.close();
     // The permanent link, opened fresh, shows both again (and in Chinese on request).
     const again = await open(`${link}&lang=zh`);
-    await again.waitForFunction(() => document.querySelectorAll('#forward-hops tbody tr').length === 3 && document.querySelectorAll('#reverse-hops tbody tr').length === 3);
+    await again.waitForFunction(
+      () =>
+        document.querySelectorAll('#forward-hops tbody tr').length === 3 &&
+        document.querySelectorAll('#reverse-hops tbody tr').length === 3,
+    );
     assert.match((await again.textContent('h1')) ?? '', /观察镜/);
     await again.screenshot({ path: join(ARTIFACTS, 'looking-glass-permalink-zh.png'), fullPage: true });
     await again.close();

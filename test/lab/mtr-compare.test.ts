@@ -31,7 +31,11 @@ function parseReport(text: string): Row[] {
 
 /** Run a command in the namespace and collect its output. */
 async function run(ns: Netns, cmd: string, args: string[]): Promise<string> {
-  const r = await promisify(execFile)('ip', ['netns', 'exec', ns.name, cmd, ...args], { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 });
+  const r = await promisify(execFile)('ip', ['netns', 'exec', ns.name, cmd, ...args], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return r.stdout;
 }
 
@@ -46,16 +50,22 @@ describe('vpsline mtr beside real mtr on one path', { skip }, () => {
     test(`IPv${family}${flags.length ? ` ${flags.join(' ')}` : ''}: same hops, loss within 10 points, Avg within 0.3 ms`, async (t) => {
       const args = ['-rwn', '-c', '10', '-i', '0.2', ...flags, target];
       const theirs = parseReport(await run(path.sim.ns, 'mtr', args));
-      const ours = parseReport(await run(path.sim.ns, process.execPath, [`${projectRoot}/bin/vpsline.js`, 'mtr', ...args]));
+      const ours = parseReport(
+        await run(path.sim.ns, process.execPath, [`${projectRoot}/bin/vpsline.js`, 'mtr', ...args]),
+      );
       t.diagnostic(`mtr:     ${theirs.map((r) => `${r.host} ${r.loss}% ${r.avg}`).join(' | ')}`);
       t.diagnostic(`vpsline: ${ours.map((r) => `${r.host} ${r.loss}% ${r.avg}`).join(' | ')}`);
-      assert.deepEqual(ours.map((r) => [r.ttl, r.host]), theirs.map((r) => [r.ttl, r.host]));
+      assert.deepEqual(
+        ours.map((r) => [r.ttl, r.host]),
+        theirs.map((r) => [r.ttl, r.host]),
+      );
       ours.forEach((o, i) => {
         const m = theirs[i]!;
         assert.equal(o.sent, 10);
         assert.ok(Math.abs(o.loss - m.loss) <= 10, `hop ${o.ttl}: loss ${o.loss} vs mtr ${m.loss}`);
         // Both reports print tenths of a millisecond: compare in tenths (12.4 - 12.1 is 0.30000000000000071 in floating point).
-        if (o.ttl >= 3) assert.ok(Math.round(Math.abs(o.avg - m.avg) * 10) <= 3, `hop ${o.ttl}: Avg ${o.avg} vs mtr ${m.avg}`);
+        if (o.ttl >= 3)
+          assert.ok(Math.round(Math.abs(o.avg - m.avg) * 10) <= 3, `hop ${o.ttl}: Avg ${o.avg} vs mtr ${m.avg}`);
       });
       assert.equal(theirs[1]!.host, '???');
     });

@@ -17,7 +17,12 @@ async function startDns(lab: Lab, ns: Netns, config: Omit<DnsConfig, 'listen'>):
   try {
     ns.ip('addr', 'add', `${DNS_ADDRESS}/32`, 'dev', 'lo');
   } catch {} // already there from an earlier test
-  const child = lab.spawn(ns, process.execPath, ['--import', 'tsx', `${projectRoot}/test/lab/dns-server.ts`, JSON.stringify({ ...config, listen: DNS_ADDRESS })], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = lab.spawn(
+    ns,
+    process.execPath,
+    ['--import', 'tsx', `${projectRoot}/test/lab/dns-server.ts`, JSON.stringify({ ...config, listen: DNS_ADDRESS })],
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`dns server exited with ${code}`)));
@@ -27,7 +32,11 @@ async function startDns(lab: Lab, ns: Netns, config: Omit<DnsConfig, 'listen'>):
 
 /** Run a command in the namespace and collect its output. */
 async function vpsline(ns: Netns, args: string[]): Promise<string> {
-  const r = await promisify(execFile)('ip', ['netns', 'exec', ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, ...args], { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 });
+  const r = await promisify(execFile)(
+    'ip',
+    ['netns', 'exec', ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, ...args],
+    { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
+  );
   return r.stdout;
 }
 
@@ -49,7 +58,10 @@ describe('host names and AS numbers', { skip }, () => {
     assert.match(rows[4]!, /^ {2}5\. AS4134 +target\.lab\.example \(198\.18\.200\.1\) /);
     const json = JSON.parse(await vpsline(path.sim.ns, ['mtr', '-j', '-z', '-c', '2', '-i', '0.1', '198.18.200.1']));
     const hubs = json.report.hubs as { host: string; ASN: string }[];
-    assert.deepEqual(hubs.map((h) => h.ASN), ['AS???', 'AS4809', 'AS???', 'AS???', 'AS4134']);
+    assert.deepEqual(
+      hubs.map((h) => h.ASN),
+      ['AS???', 'AS4809', 'AS???', 'AS???', 'AS4134'],
+    );
     assert.equal(hubs[0]!.host, 'r1.lab.example');
   });
 

@@ -19,7 +19,20 @@ export class AgentError extends Error {
 
 /** The command line that runs `args` as an unprivileged user with no capabilities. */
 export function unprivileged(uid: number, cmd: string, args: string[]): [string, string[]] {
-  return ['setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', cmd, ...args]];
+  return [
+    'setpriv',
+    [
+      '--reuid',
+      String(uid),
+      '--regid',
+      String(uid),
+      '--clear-groups',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      cmd,
+      ...args,
+    ],
+  ];
 }
 
 export function runAgent(lab: Lab, ns: Netns, job: AgentJob, opts: AgentOptions = {}): Promise<AgentResult> {
@@ -27,7 +40,11 @@ export function runAgent(lab: Lab, ns: Netns, job: AgentJob, opts: AgentOptions 
   let cmd = process.execPath;
   let args = ['--import', 'tsx', `${root}/test/lab/agent.ts`, JSON.stringify(job)];
   if (opts.uid !== undefined) [cmd, args] = unprivileged(opts.uid, cmd, args);
-  const child = lab.spawn(ns, cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: '/tmp' } });
+  const child = lab.spawn(ns, cmd, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HOME: '/tmp' },
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
@@ -42,7 +59,8 @@ export function runAgent(lab: Lab, ns: Netns, job: AgentJob, opts: AgentOptions 
       } catch {
         return reject(new Error(`agent exited with ${code}: ${err || out}`));
       }
-      if (parsed && 'error' in parsed && parsed.error) return reject(new AgentError(parsed.error.message, parsed.error.code));
+      if (parsed && 'error' in parsed && parsed.error)
+        return reject(new AgentError(parsed.error.message, parsed.error.code));
       resolve(parsed as AgentResult);
     });
   });

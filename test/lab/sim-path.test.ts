@@ -51,7 +51,10 @@ describe('PathSimulator', () => {
     const mpls = answer(sim, echoProbe(6, '2001:2:0:210::1', 1, 1, 3))!;
     const m = decodeIcmp(mpls.packet, mpls.ip.payloadOffset, 6);
     assert.ok(m.ok);
-    assert.deepEqual(m.value.mpls?.map((l) => l.label), [24005, 16]);
+    assert.deepEqual(
+      m.value.mpls?.map((l) => l.label),
+      [24005, 16],
+    );
     assert.equal(answer(sim, echoProbe(4, '198.18.210.1', 1, 2, 4)), undefined);
     assert.equal(sim.counters.silent, 1);
     const short = answer(sim, echoProbe(4, '198.18.210.1', 1, 3, 5))!;
@@ -89,9 +92,7 @@ describe('PathSimulator', () => {
     assert.ok(t.ok);
     assert.equal(t.value.flags, TCP_SYN | TCP_ACK);
     assert.equal(t.value.ack, 12346);
-    const rst = parseScenario(
-      'paths: [{ target: { v4: 198.18.230.1 }, hops: [], destination: { tcp: rst } }]',
-    );
+    const rst = parseScenario('paths: [{ target: { v4: 198.18.230.1 }, hops: [], destination: { tcp: rst } }]');
     const r = answer(new PathSimulator(rst), tcpProbe(4, '198.18.230.1', 50000, 80))!;
     const rt = decodeTcp(r.packet, r.ip.payloadOffset);
     assert.ok(rt.ok);
@@ -106,9 +107,18 @@ describe('PathSimulator', () => {
 
   test('scenario mistakes are explained', () => {
     assert.throws(() => parseScenario('paths: [{ target: {}, hops: [] }]'), /target needs v4 or v6/);
-    assert.throws(() => parseScenario('paths: [{ target: { v4: 198.18.1.1 }, hops: [{ v4: 198.18.2.1, delay: fast }] }]'), /not a duration/);
-    assert.throws(() => parseScenario('paths: [{ target: { v4: 198.18.1.1 }, hops: [{ delay: 1ms }] }]'), /needs a v4 or v6 address/);
-    assert.throws(() => parseScenario('paths: [{ target: { v4: 198.18.1.1 }, hops: [{ v4: 198.18.2.1, loss: 150% }] }]'), /not a share/);
+    assert.throws(
+      () => parseScenario('paths: [{ target: { v4: 198.18.1.1 }, hops: [{ v4: 198.18.2.1, delay: fast }] }]'),
+      /not a duration/,
+    );
+    assert.throws(
+      () => parseScenario('paths: [{ target: { v4: 198.18.1.1 }, hops: [{ delay: 1ms }] }]'),
+      /needs a v4 or v6 address/,
+    );
+    assert.throws(
+      () => parseScenario('paths: [{ target: { v4: 198.18.1.1 }, hops: [{ v4: 198.18.2.1, loss: 150% }] }]'),
+      /not a share/,
+    );
   });
 });
 
@@ -129,7 +139,10 @@ paths:
     }
     const lossRate = 1 - delays.length / n;
     assert.ok(Math.abs(lossRate - 0.25) < 0.015, `loss ${lossRate}`);
-    assert.ok(delays.every((d) => d >= 8 && d <= 12), 'within 10 +- 2 ms');
+    assert.ok(
+      delays.every((d) => d >= 8 && d <= 12),
+      'within 10 +- 2 ms',
+    );
     const mean = delays.reduce((a, b) => a + b) / delays.length;
     assert.ok(Math.abs(mean - 10) < 0.05, `mean ${mean}`);
     const sd = Math.sqrt(delays.reduce((a, b) => a + (b - mean) ** 2, 0) / delays.length);

@@ -33,15 +33,25 @@ describe('RTT accuracy on a simulated 20 ms link', { skip }, () => {
   ] as const;
   for (const c of cases) {
     test(`${c.name}: 20 ms measures 20 ms +- 0.5 ms`, async (t) => {
-      const r = await runAgent(path.lab, path.sim.ns, { target: TARGET[c.family], trace: { ...c.trace, cycles: 10, interval: 0.05 } }, 'uid' in c ? { uid: c.uid } : {});
+      const r = await runAgent(
+        path.lab,
+        path.sim.ns,
+        { target: TARGET[c.family], trace: { ...c.trace, cycles: 10, interval: 0.05 } },
+        'uid' in c ? { uid: c.uid } : {},
+      );
       const hop2 = r.report.hops[1]!;
       assert.equal(hop2.received, 10);
       assert.ok(Math.abs(hop2.stats.mean - 20) <= 0.5, `hop 2 Avg ${hop2.stats.mean.toFixed(3)} ms`);
       // The simulator answers exactly 20 ms after it sees the probe, so nothing can be faster.
       assert.ok(hop2.stats.best >= 20, `hop 2 Best ${hop2.stats.best.toFixed(3)} ms is below the link's delay`);
       const rtts = behindTheLink(r.probes);
-      t.diagnostic(`hop 2 Avg ${hop2.stats.mean.toFixed(4)} ms, Best ${hop2.stats.best.toFixed(4)}, Wrst ${hop2.stats.worst.toFixed(4)}, StDev ${hop2.stats.stdev.toFixed(4)}`);
-      assert.ok(rtts.every((x) => Math.abs(x - 20) <= 0.5), `samples outside 20 +- 0.5 ms: ${rtts.filter((x) => Math.abs(x - 20) > 0.5).join(', ')}`);
+      t.diagnostic(
+        `hop 2 Avg ${hop2.stats.mean.toFixed(4)} ms, Best ${hop2.stats.best.toFixed(4)}, Wrst ${hop2.stats.worst.toFixed(4)}, StDev ${hop2.stats.stdev.toFixed(4)}`,
+      );
+      assert.ok(
+        rtts.every((x) => Math.abs(x - 20) <= 0.5),
+        `samples outside 20 +- 0.5 ms: ${rtts.filter((x) => Math.abs(x - 20) > 0.5).join(', ')}`,
+      );
     });
   }
 
@@ -53,10 +63,15 @@ describe('RTT accuracy on a simulated 20 ms link', { skip }, () => {
     const a = median(behindTheLink(idle.probes));
     const b = median(behindTheLink(busy.probes));
     const shift = Math.abs(a - b);
-    assert.ok(shift < 0.05, `median RTT idle ${a.toFixed(4)} ms, busy ${b.toFixed(4)} ms: moved ${(shift * 1000).toFixed(1)} us`);
+    assert.ok(
+      shift < 0.05,
+      `median RTT idle ${a.toFixed(4)} ms, busy ${b.toFixed(4)} ms: moved ${(shift * 1000).toFixed(1)} us`,
+    );
     // Every reply still came back inside the timeout, judged by kernel time.
     assert.equal(busy.report.hops[1]!.lost, 0);
     // Report figures for the record (visible with --test-reporter=spec).
-    t.diagnostic(`idle median ${a.toFixed(4)} ms, busy median ${b.toFixed(4)} ms, loop ${(busy.loopUtilization * 100).toFixed(0)} % busy`);
+    t.diagnostic(
+      `idle median ${a.toFixed(4)} ms, busy median ${b.toFixed(4)} ms, loop ${(busy.loopUtilization * 100).toFixed(0)} % busy`,
+    );
   });
 });

@@ -13,5 +13,7 @@ export function hasCommand(cmd: string): boolean {
 
 /** Undefined when `cmd` is there; otherwise a reason naming the Debian package. */
 export function toolSkipReason(cmd: string, debianPackage: string): string | undefined {
-  return hasCommand(cmd) ? undefined : `${cmd} is not installed (apt-get install ${debianPackage}); .ci/run installs it`;
+  return hasCommand(cmd)
+    ? undefined
+    : `${cmd} is not installed (apt-get install ${debianPackage}); .ci/run installs it`;
 }

@@ -12,7 +12,15 @@ import {
   unreachableReason,
   type MplsLabel,
 } from '../../src/packet/icmp.js';
-import { decodeIPv4, decodeIPv6, encodeIp, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../../src/packet/ip.js';
+import {
+  decodeIPv4,
+  decodeIPv6,
+  encodeIp,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from '../../src/packet/ip.js';
 import { decodeTcp, encodeTcp, encodeUdp, TCP_SYN } from '../../src/packet/transport.js';
 
 const ep4 = { family: 4 as const, src: addressBytes('198.18.0.2', 4), dst: addressBytes('198.18.200.1', 4) };
@@ -92,11 +100,22 @@ describe('ICMP', () => {
     assert.equal(internetChecksum(Buffer.concat([pseudo, pkt])), 0);
   });
 
-  const probe4 = encodeIp(4, { ...ep4, protocol: IPPROTO_ICMP, ttl: 1 }, encodeEcho(4, false, { id: 4242, seq: 77, payload: new Uint8Array(36) }));
-  const probe6 = encodeIp(6, { ...ep6, protocol: IPPROTO_ICMPV6, ttl: 1 }, encodeEcho(6, false, { id: 4242, seq: 77, payload: new Uint8Array(36) }, ep6));
+  const probe4 = encodeIp(
+    4,
+    { ...ep4, protocol: IPPROTO_ICMP, ttl: 1 },
+    encodeEcho(4, false, { id: 4242, seq: 77, payload: new Uint8Array(36) }),
+  );
+  const probe6 = encodeIp(
+    6,
+    { ...ep6, protocol: IPPROTO_ICMPV6, ttl: 1 },
+    encodeEcho(6, false, { id: 4242, seq: 77, payload: new Uint8Array(36) }, ep6),
+  );
 
   test('time exceeded quoting only 8 bytes still identifies the probe', () => {
-    for (const [family, probe, type] of [[4, probe4, ICMP4.timeExceeded], [6, probe6, ICMP6.timeExceeded]] as const) {
+    for (const [family, probe, type] of [
+      [4, probe4, ICMP4.timeExceeded],
+      [6, probe6, ICMP6.timeExceeded],
+    ] as const) {
       const headerLength = family === 4 ? 20 : 40;
       const err = encodeIcmpError(family, { type, code: 0, original: probe, quoteBytes: headerLength + 8 });
       const m = decodeIcmp(err, 0, family);
@@ -116,7 +135,10 @@ describe('ICMP', () => {
       { label: 24005, tc: 5, s: 0, ttl: 1 },
       { label: 1048575, tc: 0, s: 1, ttl: 255 },
     ];
-    for (const [family, probe, type] of [[4, probe4, ICMP4.timeExceeded], [6, probe6, ICMP6.timeExceeded]] as const) {
+    for (const [family, probe, type] of [
+      [4, probe4, ICMP4.timeExceeded],
+      [6, probe6, ICMP6.timeExceeded],
+    ] as const) {
       const err = encodeIcmpError(family, { type, code: 0, original: probe, quoteBytes: 1000, mpls: labels });
       const m = decodeIcmp(err, 0, family);
       assert.ok(m.ok);
@@ -129,7 +151,13 @@ describe('ICMP', () => {
   });
 
   test('pre-RFC 4884 routers: extension after a fixed 128-byte quote, length field zero', () => {
-    const err = encodeIcmpError(4, { type: ICMP4.timeExceeded, code: 0, original: probe4, quoteBytes: 1000, mpls: [{ label: 16, tc: 0, s: 1, ttl: 1 }] });
+    const err = encodeIcmpError(4, {
+      type: ICMP4.timeExceeded,
+      code: 0,
+      original: probe4,
+      quoteBytes: 1000,
+      mpls: [{ label: 16, tc: 0, s: 1, ttl: 1 }],
+    });
     err[5] = 0; // no length announced
     err.writeUInt16BE(0, 2);
     err.writeUInt16BE(internetChecksum(err), 2);
@@ -139,7 +167,13 @@ describe('ICMP', () => {
   });
 
   test('a corrupted extension checksum is not read as labels in compat mode', () => {
-    const err = encodeIcmpError(4, { type: ICMP4.timeExceeded, code: 0, original: probe4, quoteBytes: 1000, mpls: [{ label: 16, tc: 0, s: 1, ttl: 1 }] });
+    const err = encodeIcmpError(4, {
+      type: ICMP4.timeExceeded,
+      code: 0,
+      original: probe4,
+      quoteBytes: 1000,
+      mpls: [{ label: 16, tc: 0, s: 1, ttl: 1 }],
+    });
     err[5] = 0;
     err[8 + 128 + 2] ^= 0xff; // break the extension checksum
     const m = decodeIcmp(err, 0, 4);
@@ -148,25 +182,40 @@ describe('ICMP', () => {
   });
 
   test('UDP and TCP probes are identified by ports (and TCP sequence)', () => {
-    const udp = encodeIp(4, { ...ep4, protocol: IPPROTO_UDP, ttl: 1 }, encodeUdp(ep4, 40001, 33500, new Uint8Array(10)));
+    const udp = encodeIp(
+      4,
+      { ...ep4, protocol: IPPROTO_UDP, ttl: 1 },
+      encodeUdp(ep4, 40001, 33500, new Uint8Array(10)),
+    );
     const e1 = encodeIcmpError(4, { type: ICMP4.unreachable, code: 3, original: udp, quoteBytes: 28 });
     const m1 = decodeIcmp(e1, 0, 4);
     assert.ok(m1.ok);
     const q1 = decodeQuotedProbe(e1, m1.value.quotedOffset!, m1.value.quotedEnd!);
     assert.ok(q1.ok);
     assert.deepEqual([q1.value.protocol, q1.value.srcPort, q1.value.dstPort], ['udp', 40001, 33500]);
-    const tcp = encodeIp(6, { ...ep6, protocol: IPPROTO_TCP, ttl: 1 }, encodeTcp(ep6, { srcPort: 50000, dstPort: 443, seq: 0xdeadbeef, ack: 0, flags: TCP_SYN }));
+    const tcp = encodeIp(
+      6,
+      { ...ep6, protocol: IPPROTO_TCP, ttl: 1 },
+      encodeTcp(ep6, { srcPort: 50000, dstPort: 443, seq: 0xdeadbeef, ack: 0, flags: TCP_SYN }),
+    );
     const e2 = encodeIcmpError(6, { type: ICMP6.timeExceeded, code: 0, original: tcp, quoteBytes: 48 });
     const m2 = decodeIcmp(e2, 0, 6);
     assert.ok(m2.ok);
     const q2 = decodeQuotedProbe(e2, m2.value.quotedOffset!, m2.value.quotedEnd!);
     assert.ok(q2.ok);
-    assert.deepEqual([q2.value.protocol, q2.value.srcPort, q2.value.dstPort, q2.value.tcpSeq], ['tcp', 50000, 443, 0xdeadbeef]);
+    assert.deepEqual(
+      [q2.value.protocol, q2.value.srcPort, q2.value.dstPort, q2.value.tcpSeq],
+      ['tcp', 50000, 443, 0xdeadbeef],
+    );
   });
 
   test('TCP checksum with pseudo-header verifies', () => {
     const seg = encodeTcp(ep4, { srcPort: 1, dstPort: 2, seq: 3, ack: 4, flags: TCP_SYN });
-    const pseudo = Buffer.concat([Buffer.from(ep4.src), Buffer.from(ep4.dst), Buffer.from([0, IPPROTO_TCP, 0, seg.length])]);
+    const pseudo = Buffer.concat([
+      Buffer.from(ep4.src),
+      Buffer.from(ep4.dst),
+      Buffer.from([0, IPPROTO_TCP, 0, seg.length]),
+    ]);
     assert.equal(internetChecksum(Buffer.concat([pseudo, seg])), 0);
     const t = decodeTcp(seg);
     assert.ok(t.ok);
@@ -195,7 +244,9 @@ describe('constant-flow UDP', () => {
         const pseudo = Buffer.concat([
           Buffer.from(ep.src),
           Buffer.from(ep.dst),
-          ep.family === 4 ? Buffer.from([0, IPPROTO_UDP, seg.length >> 8, seg.length & 0xff]) : Buffer.from([0, 0, seg.length >> 8, seg.length & 0xff, 0, 0, 0, IPPROTO_UDP]),
+          ep.family === 4
+            ? Buffer.from([0, IPPROTO_UDP, seg.length >> 8, seg.length & 0xff])
+            : Buffer.from([0, 0, seg.length >> 8, seg.length & 0xff, 0, 0, 0, IPPROTO_UDP]),
         ]);
         assert.equal(internetChecksum(Buffer.concat([pseudo, seg])), 0, `checksum ${want} verifies`);
       }
@@ -206,7 +257,21 @@ describe('constant-flow UDP', () => {
 test('IPv6 formatting by hand matches ipaddr.js on edge cases and 100,000 random addresses', async () => {
   const { formatIPv6 } = await import('../../src/packet/address.js');
   const ipaddr = (await import('ipaddr.js')).default;
-  const cases = ['::', '::1', '1::', '2001:db8::1', '2001:db8:0:0:1:0:0:1', '2001:0:0:1:0:0:0:1', '0:0:1:0:0:1:0:0', '::ffff:127.0.0.1', '64:ff9b::7f00:1', 'fe80::1:2:3:4', '1:2:3:4:5:6:7:8', '1:0:2:0:3:0:4:0', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'];
+  const cases = [
+    '::',
+    '::1',
+    '1::',
+    '2001:db8::1',
+    '2001:db8:0:0:1:0:0:1',
+    '2001:0:0:1:0:0:0:1',
+    '0:0:1:0:0:1:0:0',
+    '::ffff:127.0.0.1',
+    '64:ff9b::7f00:1',
+    'fe80::1:2:3:4',
+    '1:2:3:4:5:6:7:8',
+    '1:0:2:0:3:0:4:0',
+    'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+  ];
   for (const c of cases) {
     const bytes = Uint8Array.from(ipaddr.parse(c).toByteArray());
     assert.equal(formatIPv6(bytes, 0), ipaddr.fromByteArray(Array.from(bytes)).toString(), c);

@@ -14,7 +14,11 @@ function ep(family: Family, src: string, dst: string) {
 /** The probe as it left the client (IP header included). */
 export function echoProbe(family: Family, dst: string, id: number, seq: number, ttl = 1): Buffer {
   const e = ep(family, CLIENT[family], dst);
-  return encodeIp(family, { ...e, protocol: family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, ttl }, encodeEcho(family, false, { id, seq, payload: new Uint8Array(36) }, e));
+  return encodeIp(
+    family,
+    { ...e, protocol: family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, ttl },
+    encodeEcho(family, false, { id, seq, payload: new Uint8Array(36) }, e),
+  );
 }
 
 export function udpProbe(family: Family, dst: string, srcPort: number, dstPort: number, ttl = 1): Buffer {
@@ -24,13 +28,33 @@ export function udpProbe(family: Family, dst: string, srcPort: number, dstPort: 
 
 export function tcpProbe(family: Family, dst: string, srcPort: number, dstPort: number, ttl = 1): Buffer {
   const e = ep(family, CLIENT[family], dst);
-  return encodeIp(family, { ...e, protocol: IPPROTO_TCP, ttl }, encodeTcp(e, { srcPort, dstPort, seq: 12345, ack: 0, flags: TCP_SYN }));
+  return encodeIp(
+    family,
+    { ...e, protocol: IPPROTO_TCP, ttl },
+    encodeTcp(e, { srcPort, dstPort, seq: 12345, ack: 0, flags: TCP_SYN }),
+  );
 }
 
 /** A router's time-exceeded for `probe`, as a raw socket receives it (v4: with IP header). */
-export function rawTimeExceeded(family: Family, router: string, probe: Buffer, mpls?: MplsLabel[], quoteBytes = 548): NativeMessage {
+export function rawTimeExceeded(
+  family: Family,
+  router: string,
+  probe: Buffer,
+  mpls?: MplsLabel[],
+  quoteBytes = 548,
+): NativeMessage {
   const e = ep(family, router, CLIENT[family]);
-  const icmp = encodeIcmpError(family, { type: family === 4 ? ICMP4.timeExceeded : ICMP6.timeExceeded, code: 0, original: probe, quoteBytes, ...(mpls ? { mpls } : {}) }, e);
+  const icmp = encodeIcmpError(
+    family,
+    {
+      type: family === 4 ? ICMP4.timeExceeded : ICMP6.timeExceeded,
+      code: 0,
+      original: probe,
+      quoteBytes,
+      ...(mpls ? { mpls } : {}),
+    },
+    e,
+  );
   const data = family === 4 ? encodeIp(4, { ...e, protocol: IPPROTO_ICMP, ttl: 63 }, icmp) : icmp;
   return { data, addr: router, rxNs: 1_000_000, kernelTime: true, ttl: 63, errqueue: false };
 }
@@ -44,7 +68,15 @@ export function rawEchoReply(family: Family, from: string, id: number, seq: numb
 }
 
 /** An error-queue message (ping/UDP/TCP sockets): quoted transport data, original destination, offender. */
-export function errqueueMessage(family: Family, dst: string, dstPort: number, offender: string, quoted: Buffer, type?: number, code = 0): NativeMessage {
+export function errqueueMessage(
+  family: Family,
+  dst: string,
+  dstPort: number,
+  offender: string,
+  quoted: Buffer,
+  type?: number,
+  code = 0,
+): NativeMessage {
   return {
     data: quoted,
     addr: dst,

@@ -29,7 +29,13 @@ function ourRegistry(): ProbeRegistry<RegisteredProbe> {
     // A destination per socket: probes of two sockets must not share an identity.
     const dst = s.family === 4 ? `198.18.9.${s.handle}` : `2001:2:0:9::${s.handle}`;
     const protocol = s.kind === 'udp' ? 'udp' : s.kind === 'tcp' ? 'tcp' : 'icmp';
-    for (let key = 0; key < 64; key++) r.add({ protocol, dst, key: protocol === 'udp' ? 33434 + key : protocol === 'tcp' ? 40000 + key : key, socket: s.handle });
+    for (let key = 0; key < 64; key++)
+      r.add({
+        protocol,
+        dst,
+        key: protocol === 'udp' ? 33434 + key : protocol === 'tcp' ? 40000 + key : key,
+        socket: s.handle,
+      });
   }
   return r;
 }
@@ -42,8 +48,14 @@ function foreignCorpus(): NativeMessage[] {
     const router = family === 4 ? '198.18.1.1' : '2001:2:0:1::1';
     for (let seq = 0; seq < 64; seq += 7) {
       out.push(rawEchoReply(family, dst, 0x2222, seq));
-      out.push(rawTimeExceeded(family, router, echoProbe(family, dst, 0x2222, seq), [{ label: 16000 + seq, tc: 0, s: 1, ttl: 1 }]));
-      out.push(rawTimeExceeded(family, router, udpProbe(family, dst, 40000, 33434 + seq), undefined, family === 4 ? 28 : 48));
+      out.push(
+        rawTimeExceeded(family, router, echoProbe(family, dst, 0x2222, seq), [
+          { label: 16000 + seq, tc: 0, s: 1, ttl: 1 },
+        ]),
+      );
+      out.push(
+        rawTimeExceeded(family, router, udpProbe(family, dst, 40000, 33434 + seq), undefined, family === 4 ? 28 : 48),
+      );
       out.push(rawTimeExceeded(family, router, tcpProbe(family, dst, 40000 + seq, 80)));
       const headerLength = family === 4 ? 20 : 40;
       out.push(errqueueMessage(family, dst, 33434 + seq, router, Buffer.alloc(36)));
@@ -74,7 +86,8 @@ test(`fuzz: ${ITERATIONS.toLocaleString('en')} random and mutated packets, no ex
       const data = Buffer.alloc(Math.floor(random() * 160));
       for (let j = 0; j < data.length; j++) data[j] = byte();
       msg = { data, rxNs: i, kernelTime: true, addr: random() < 0.5 ? '198.18.9.9' : '2001:2:0:9::9', port: byte() };
-      if (random() < 0.5) msg.ee = { errno: byte(), origin: byte() % 5, type: byte(), code: byte(), info: 0, offender: '198.18.1.1' };
+      if (random() < 0.5)
+        msg.ee = { errno: byte(), origin: byte() % 5, type: byte(), code: byte(), info: 0, offender: '198.18.1.1' };
       msg.errqueue = random() < 0.5;
     } else {
       // A real foreign packet with bytes flipped, cut short or extended.
@@ -84,7 +97,8 @@ test(`fuzz: ${ITERATIONS.toLocaleString('en')} random and mutated packets, no ex
       for (let f = 0; f < flips && data.length; f++) data[Math.floor(random() * data.length)] = byte();
       let mutated: Buffer = data;
       if (strategy === 2) mutated = data.subarray(0, Math.floor(random() * data.length));
-      if (strategy === 3 && random() < 0.3) mutated = Buffer.concat([data, Buffer.alloc(Math.floor(random() * 64), byte())]);
+      if (strategy === 3 && random() < 0.3)
+        mutated = Buffer.concat([data, Buffer.alloc(Math.floor(random() * 64), byte())]);
       msg = { ...base, data: mutated };
       if (base.ee && random() < 0.2) msg.ee = { ...base.ee, type: byte(), code: byte() };
     }
@@ -96,5 +110,9 @@ test(`fuzz: ${ITERATIONS.toLocaleString('en')} random and mutated packets, no ex
   assert.equal(attributed, 0, 'no packet may be attributed to a probe');
   assert.equal(c.received, ITERATIONS);
   assert.equal(c.matched, 0);
-  assert.equal(c.foreign + c.truncated + c.malformed + c.unsupported, ITERATIONS, 'every packet is counted under one reason');
+  assert.equal(
+    c.foreign + c.truncated + c.malformed + c.unsupported,
+    ITERATIONS,
+    'every packet is counted under one reason',
+  );
 });

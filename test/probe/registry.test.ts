@@ -35,7 +35,11 @@ describe('ProbeRegistry', () => {
     r.add(probe);
     assert.equal(r.match(RAW4, rawEchoReply(4, '198.18.9.9', 0x2222, 500)), undefined, 'other tracer');
     assert.equal(r.match(RAW4, rawEchoReply(4, '198.18.9.8', 0x1111, 500)), undefined, 'other destination');
-    assert.equal(r.match({ ...RAW4, handle: 9 }, rawEchoReply(4, '198.18.9.9', 0x1111, 500)), undefined, 'other socket');
+    assert.equal(
+      r.match({ ...RAW4, handle: 9 }, rawEchoReply(4, '198.18.9.9', 0x1111, 500)),
+      undefined,
+      'other socket',
+    );
     const m = r.match(RAW4, rawEchoReply(4, '198.18.9.9', 0x1111, 500));
     assert.equal(m?.probe, probe);
     assert.equal(m?.reply.kind, 'echo-reply');
@@ -92,5 +96,8 @@ describe('ProbeRegistry', () => {
 test('a second live probe with the same identity is refused, never silently replaces the first', () => {
   const r = new ProbeRegistry<RegisteredProbe>();
   r.add({ protocol: 'tcp', dst: '198.18.9.9', key: 7, socket: 7 });
-  assert.throws(() => r.add({ protocol: 'tcp', dst: '198.18.9.9', key: 7, socket: 8 }), /two probes in flight with one identity/);
+  assert.throws(
+    () => r.add({ protocol: 'tcp', dst: '198.18.9.9', key: 7, socket: 8 }),
+    /two probes in flight with one identity/,
+  );
 });

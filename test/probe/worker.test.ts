@@ -23,14 +23,16 @@ test('probe engines in three worker threads at once each get their own replies',
   const runs = await Promise.all(
     [1, 2, 3].map(
       () =>
-        new Promise<{ replies: number; kernel: boolean; counters: { foreign: number; matched: number } }>((resolve, reject) => {
-          const w = new Worker(worker, { eval: true });
-          w.once('message', (m) => {
-            resolve(m);
-            void w.terminate();
-          });
-          w.once('error', reject);
-        }),
+        new Promise<{ replies: number; kernel: boolean; counters: { foreign: number; matched: number } }>(
+          (resolve, reject) => {
+            const w = new Worker(worker, { eval: true });
+            w.once('message', (m) => {
+              resolve(m);
+              void w.terminate();
+            });
+            w.once('error', reject);
+          },
+        ),
     ),
   );
   for (const r of runs) {

@@ -30,10 +30,30 @@ describe('--json', () => {
   });
 
   test("mtr's keys, types and order are there, with mtr's meanings", () => {
-    const doc = jsonReport(sampleReport()) as { report: { mtr: Record<string, unknown>; hubs: Record<string, unknown>[] } };
-    assert.deepEqual(doc.report.mtr, { src: 'vm', dst: '198.18.4.2', tos: 0, tests: 10, psize: '64', bitpattern: '0x00' });
+    const doc = jsonReport(sampleReport()) as {
+      report: { mtr: Record<string, unknown>; hubs: Record<string, unknown>[] };
+    };
+    assert.deepEqual(doc.report.mtr, {
+      src: 'vm',
+      dst: '198.18.4.2',
+      tos: 0,
+      tests: 10,
+      psize: '64',
+      bitpattern: '0x00',
+    });
     const hub = doc.report.hubs[3]!;
-    assert.deepEqual(Object.keys(hub), ['count', 'host', 'Loss%', 'Snt', 'Last', 'Avg', 'Best', 'Wrst', 'StDev', 'vpsline']);
+    assert.deepEqual(Object.keys(hub), [
+      'count',
+      'host',
+      'Loss%',
+      'Snt',
+      'Last',
+      'Avg',
+      'Best',
+      'Wrst',
+      'StDev',
+      'vpsline',
+    ]);
     assert.equal(hub['count'], 4);
     assert.equal(hub['host'], '198.18.4.2');
     assert.equal(hub['Loss%'], 10);
@@ -42,7 +62,10 @@ describe('--json', () => {
   });
 
   test('five significant digits like mtr, unanswered hops as ???', () => {
-    const r = sampleReport([hop(1, '198.18.1.1', 0, 10, 0.0761234, 15.22049, 0.056, 20.20149, 2.98221), hop(2, null, 100, 10, 0, 0, 0, 0, 0)]);
+    const r = sampleReport([
+      hop(1, '198.18.1.1', 0, 10, 0.0761234, 15.22049, 0.056, 20.20149, 2.98221),
+      hop(2, null, 100, 10, 0, 0, 0, 0, 0),
+    ]);
     const doc = jsonReport(r) as { report: { hubs: Record<string, unknown>[] } };
     assert.equal(doc.report.hubs[0]!['Last'], 0.076123);
     assert.equal(doc.report.hubs[0]!['Avg'], 15.22);
@@ -54,8 +77,16 @@ describe('--json', () => {
   test('extensions: every responder, MPLS, why the run ended', () => {
     const h = hop(2, '198.18.5.2', 0, 10, 0.1, 0.1, 0.1, 0.1, 0, ['198.18.2.2']);
     h.mpls = [{ label: 24005, tc: 0, s: 1, ttl: 1 }];
-    const doc = jsonReport(sampleReport([h])) as { report: { hubs: { vpsline: { responders: { address: string }[]; mpls: unknown } }[]; vpsline: Record<string, unknown> } };
-    assert.deepEqual(doc.report.hubs[0]!.vpsline.responders.map((r) => r.address), ['198.18.5.2', '198.18.2.2']);
+    const doc = jsonReport(sampleReport([h])) as {
+      report: {
+        hubs: { vpsline: { responders: { address: string }[]; mpls: unknown } }[];
+        vpsline: Record<string, unknown>;
+      };
+    };
+    assert.deepEqual(
+      doc.report.hubs[0]!.vpsline.responders.map((r) => r.address),
+      ['198.18.5.2', '198.18.2.2'],
+    );
     assert.deepEqual(doc.report.hubs[0]!.vpsline.mpls, h.mpls);
     assert.equal(doc.report.vpsline['endReason'], 'completed');
     assert.equal(doc.report.vpsline['socket'], 'raw');
@@ -80,7 +111,10 @@ describe('--csv and --xml', () => {
   test('CSV -w: one row per extra ECMP responder', () => {
     const r = sampleReport([hop(2, '198.18.5.2', 0, 10, 0.1, 0.1, 0.1, 0.1, 0, ['198.18.2.2'])]);
     const rows = renderCsv(r, { wide: true }).split('\n').slice(1);
-    assert.deepEqual(rows.map((l) => l.split(',')[5]), ['198.18.5.2', '198.18.2.2']);
+    assert.deepEqual(
+      rows.map((l) => l.split(',')[5]),
+      ['198.18.5.2', '198.18.2.2'],
+    );
   });
 
   test("XML: mtr 0.95's layout; attribute values escaped", () => {
@@ -105,6 +139,9 @@ describe('--csv and --xml', () => {
   test('-e prints MPLS label lines under the hop', () => {
     const h = hop(1, '198.18.1.1', 0, 10, 0.1, 0.1, 0.1, 0.1, 0);
     h.mpls = [{ label: 24005, tc: 0, s: 1, ttl: 1 }];
-    assert.equal(renderReport(sampleReport([h]), { wide: true, mpls: true }).split('\n')[3], '       [MPLS: Lbl 24005 TC 0 S 1 TTL 1]');
+    assert.equal(
+      renderReport(sampleReport([h]), { wide: true, mpls: true }).split('\n')[3],
+      '       [MPLS: Lbl 24005 TC 0 S 1 TTL 1]',
+    );
   });
 });

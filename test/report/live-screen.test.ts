@@ -9,7 +9,11 @@ function state(over: Partial<ScreenState> = {}): ScreenState {
     source: 'vm',
     target: 'example.net',
     address: '198.18.4.2',
-    hops: [hop(1, '198.18.1.1', 0, 10, 0.1, 0.1, 0.1, 0.1, 0), hop(2, null, 100, 10, 0, 0, 0, 0, 0), hop(3, '198.18.4.2', 10, 10, 15.1, 14.9, 11, 20.4, 3)],
+    hops: [
+      hop(1, '198.18.1.1', 0, 10, 0.1, 0.1, 0.1, 0.1, 0),
+      hop(2, null, 100, 10, 0, 0, 0, 0, 0),
+      hop(3, '198.18.4.2', 10, 10, 15.1, 14.9, 11, 20.4, 3),
+    ],
     samples: new Map([[3, [11, 20.4, null, 15]]]),
     mode: 'stats',
     paused: false,
@@ -25,7 +29,10 @@ test('the screen: exactly `rows` lines, none wider than the terminal', () => {
     for (const mode of ['stats', 'jitter', 'chart'] as const) {
       const lines = renderScreen(state({ columns, mode }));
       assert.equal(lines.length, 12);
-      assert.ok(lines.every((l) => l.length <= Math.max(20, columns)), `${mode} at ${columns}`);
+      assert.ok(
+        lines.every((l) => l.length <= Math.max(20, columns)),
+        `${mode} at ${columns}`,
+      );
     }
   }
 });

@@ -34,17 +34,26 @@ test('mtr -r layout (narrow: statistics from column 33)', () => {
 
 test('silent hop and 100% loss print like mtr (the % falls off)', () => {
   const r = report([hop(1, '198.18.1.1', 0, 5, 0.1, 0.1, 0.1, 0.1, 0), hop(2, null, 100, 5, 0, 0, 0, 0, 0)]);
-  assert.equal(renderReport(r, { wide: true }).split('\n')[3], '  2.|-- ???        100.0     5    0.0   0.0   0.0   0.0   0.0');
+  assert.equal(
+    renderReport(r, { wide: true }).split('\n')[3],
+    '  2.|-- ???        100.0     5    0.0   0.0   0.0   0.0   0.0',
+  );
 });
 
 test('extra ECMP responders are listed under their hop', () => {
   const r = report([hop(2, '198.18.5.2', 0, 10, 0.1, 0.1, 0.0, 0.1, 0, ['198.18.2.2'])]);
-  assert.deepEqual(renderReport(r, { wide: true }).split('\n').slice(2), ['  2.|-- 198.18.5.2  0.0%    10    0.1   0.1   0.0   0.1   0.0', '        198.18.2.2']);
+  assert.deepEqual(renderReport(r, { wide: true }).split('\n').slice(2), [
+    '  2.|-- 198.18.5.2  0.0%    10    0.1   0.1   0.0   0.1   0.0',
+    '        198.18.2.2',
+  ]);
 });
 
 test('-o field order, including the spacer', () => {
   const lines = renderReport(A, { wide: true, fields: 'LDRS NBAWVGJMXI' }).split('\n');
-  assert.equal(lines[1], 'HOST: vm         Loss% Drop   Rcv   Snt   Last  Best   Avg  Wrst StDev Gmean Jttr Javg Jmax Jint');
+  assert.equal(
+    lines[1],
+    'HOST: vm         Loss% Drop   Rcv   Snt   Last  Best   Avg  Wrst StDev Gmean Jttr Javg Jmax Jint',
+  );
 });
 
 test('-b shows name and address; names come from the resolver', () => {

@@ -3,11 +3,45 @@
 import type { HopSnapshot } from '../../src/trace/hop.js';
 import type { TraceReport } from '../../src/trace/trace.js';
 
-export function hop(ttl: number, address: string | null, loss: number, sent: number, last: number, avg: number, best: number, worst: number, stdev: number, extra: string[] = []): HopSnapshot {
+export function hop(
+  ttl: number,
+  address: string | null,
+  loss: number,
+  sent: number,
+  last: number,
+  avg: number,
+  best: number,
+  worst: number,
+  stdev: number,
+  extra: string[] = [],
+): HopSnapshot {
   const received = Math.round(sent * (1 - loss / 100));
-  const stats = { received, last, best, worst, mean: avg, stdev, gmean: avg, jitter: 0.01, jitterMean: 0.01, jitterMax: 0.02, jitterInterarrival: 0.003 };
+  const stats = {
+    received,
+    last,
+    best,
+    worst,
+    mean: avg,
+    stdev,
+    gmean: avg,
+    jitter: 0.01,
+    jitterMean: 0.01,
+    jitterMax: 0.02,
+    jitterInterarrival: 0.003,
+  };
   const responders = address ? [address, ...extra].map((a) => ({ address: a, received: 1, stats })) : [];
-  return { ttl, address, responders, sent, received, lost: sent - received, inFlight: 0, lossPercent: loss, stats, untimed: 0 };
+  return {
+    ttl,
+    address,
+    responders,
+    sent,
+    received,
+    lost: sent - received,
+    inFlight: 0,
+    lossPercent: loss,
+    stats,
+    untimed: 0,
+  };
 }
 
 export function sampleReport(hops?: HopSnapshot[]): TraceReport {
@@ -19,7 +53,17 @@ export function sampleReport(hops?: HopSnapshot[]): TraceReport {
   ];
   return {
     target: '198.18.4.2',
-    settings: { protocol: 'icmp', firstTtl: 1, maxTtl: 30, interval: 0.2, cycles: 10, packetSize: 64, tos: 0, timeout: 2, maxUnknown: 12 },
+    settings: {
+      protocol: 'icmp',
+      firstTtl: 1,
+      maxTtl: 30,
+      interval: 0.2,
+      cycles: 10,
+      packetSize: 64,
+      tos: 0,
+      timeout: 2,
+      maxUnknown: 12,
+    },
     address: '198.18.4.2',
     family: 4,
     mode: { protocol: 'icmp', socket: 'raw', fallbacks: [] },

@@ -34,7 +34,15 @@ describe('carrier table', () => {
   test('a user file replaces entries by id and adds new ones; mistakes are explained', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vpsline-carriers-'));
     const file = join(dir, 'c.json');
-    writeFileSync(file, JSON.stringify({ carriers: [{ id: 'ctgnet', asn: 23764, family: 'ct', prefixes: ['69.194.160.0/19'] }, { id: 'lab-net', family: 'other', prefixes: ['198.18.0.0/15'] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        carriers: [
+          { id: 'ctgnet', asn: 23764, family: 'ct', prefixes: ['69.194.160.0/19'] },
+          { id: 'lab-net', family: 'other', prefixes: ['198.18.0.0/15'] },
+        ],
+      }),
+    );
     const t = CarrierTable.load(file);
     assert.equal(t.match('69.194.1.1'), undefined);
     assert.equal(t.match('69.194.170.1')?.id, 'ctgnet');
@@ -49,8 +57,14 @@ describe('classify', () => {
   test('CN2 GIA: 59.43 all the way', () => {
     const c = classify(path([...FOREIGN, '59.43.250.1', '59.43.246.2', '59.43.180.9', '202.96.1.1']), table);
     assert.equal(c.verdict, 'cn2-gia');
-    assert.deepEqual(c.segments.map((s) => [s.carrier, s.ttls]), [['cn2', [4, 5, 6]]]);
-    assert.deepEqual(c.evidence.map((e) => e.ttl), [4, 5, 6]);
+    assert.deepEqual(
+      c.segments.map((s) => [s.carrier, s.ttls]),
+      [['cn2', [4, 5, 6]]],
+    );
+    assert.deepEqual(
+      c.evidence.map((e) => e.ttl),
+      [4, 5, 6],
+    );
     assert.equal(c.confidence, 'high');
   });
 
@@ -62,14 +76,23 @@ describe('classify', () => {
   });
 
   test('CN2 GT: 59.43 abroad, then 202.97 inside China', () => {
-    const c = classify(path([...FOREIGN, '59.43.250.1', '59.43.246.2', '202.97.12.1', '202.97.33.5', '202.97.94.2', '61.139.1.1']), table);
+    const c = classify(
+      path([...FOREIGN, '59.43.250.1', '59.43.246.2', '202.97.12.1', '202.97.33.5', '202.97.94.2', '61.139.1.1']),
+      table,
+    );
     assert.equal(c.verdict, 'cn2-gt');
-    assert.deepEqual(c.segments.map((s) => s.carrier), ['cn2', 'chinanet-163']);
+    assert.deepEqual(
+      c.segments.map((s) => s.carrier),
+      ['cn2', 'chinanet-163'],
+    );
     assert.equal(c.landing, null);
   });
 
   test('one 202.97 hop right before the target is GIA nearest access, not GT', () => {
-    const c = classify(path([...FOREIGN, '59.43.250.1', '59.43.246.2', '59.43.180.9', '202.97.94.2', '61.139.1.1']), table);
+    const c = classify(
+      path([...FOREIGN, '59.43.250.1', '59.43.246.2', '59.43.180.9', '202.97.94.2', '61.139.1.1']),
+      table,
+    );
     assert.equal(c.verdict, 'cn2-gia');
     assert.ok(c.notes.some((n) => /nearest access/.test(n)));
   });
@@ -85,21 +108,33 @@ describe('classify', () => {
   });
 
   test('ChinaNet 163 only', () => {
-    assert.equal(classify(path([...FOREIGN, '202.97.50.1', '202.97.33.2', '202.97.12.9']), table).verdict, 'chinanet-163');
+    assert.equal(
+      classify(path([...FOREIGN, '202.97.50.1', '202.97.33.2', '202.97.12.9']), table).verdict,
+      'chinanet-163',
+    );
   });
 
   test('a 59.43 path that lands on Unicom: the line is CN2, the landing is 4837', () => {
-    const c = classify(path([...FOREIGN, '59.43.250.1', '59.43.246.2', '219.158.3.1', '219.158.97.30', '123.125.1.1']), table);
+    const c = classify(
+      path([...FOREIGN, '59.43.250.1', '59.43.246.2', '219.158.3.1', '219.158.97.30', '123.125.1.1']),
+      table,
+    );
     assert.equal(c.verdict, 'cn2-gia');
     assert.equal(c.landing, 'cu-4837');
   });
 
   test('Unicom 10099 abroad (known by AS number), then 4837 or 9929 at home', () => {
-    const via4837 = classify(path([...FOREIGN, '203.0.113.77', '203.0.113.78', '219.158.3.1', '219.158.97.30'], { 3: 10099, 4: 10099 }), table);
+    const via4837 = classify(
+      path([...FOREIGN, '203.0.113.77', '203.0.113.78', '219.158.3.1', '219.158.97.30'], { 3: 10099, 4: 10099 }),
+      table,
+    );
     assert.equal(via4837.verdict, 'cu-10099');
     assert.equal(via4837.landing, 'cu-4837');
     assert.equal(via4837.evidence[0]!.by, 'asn');
-    const via9929 = classify(path([...FOREIGN, '203.0.113.77', '203.0.113.78', '218.105.2.1', '210.51.9.9'], { 3: 10099, 4: 10099 }), table);
+    const via9929 = classify(
+      path([...FOREIGN, '203.0.113.77', '203.0.113.78', '218.105.2.1', '210.51.9.9'], { 3: 10099, 4: 10099 }),
+      table,
+    );
     assert.equal(via9929.verdict, 'cu-10099');
     assert.equal(via9929.landing, 'cu-9929');
   });

@@ -18,12 +18,15 @@ test('mtr -rwb: "name (address)" keeps the address; -z rows carry the AS', () =>
     ].join('\n'),
   );
   assert.equal(t.format, 'mtr-report');
-  assert.deepEqual(t.hops.map((h) => [h.ttl, h.address, h.asn ?? null]), [
-    [1, '198.18.1.1', null],
-    [2, null, null],
-    [3, '59.43.1.1', 4809],
-    [4, null, null],
-  ]);
+  assert.deepEqual(
+    t.hops.map((h) => [h.ttl, h.address, h.asn ?? null]),
+    [
+      [1, '198.18.1.1', null],
+      [2, null, null],
+      [3, '59.43.1.1', 4809],
+      [4, null, null],
+    ],
+  );
   assert.equal(t.namesOnly, 1);
 });
 
@@ -38,11 +41,14 @@ test('traceroute text: names with addresses, silent lines, besttrace AS columns'
   );
   assert.equal(t.format, 'traceroute');
   assert.equal(t.target, '198.18.9.9');
-  assert.deepEqual(t.hops.map((h) => [h.ttl, h.address, h.asn ?? null]), [
-    [1, '198.18.1.1', null],
-    [2, null, null],
-    [3, '59.43.246.2', 4809],
-  ]);
+  assert.deepEqual(
+    t.hops.map((h) => [h.ttl, h.address, h.asn ?? null]),
+    [
+      [1, '198.18.1.1', null],
+      [2, null, null],
+      [3, '59.43.246.2', 4809],
+    ],
+  );
 });
 
 test('bad input gets one clear line', () => {
@@ -63,7 +69,13 @@ test('backtrace target lists: JSON or "<address> <name>" lines; bad entries are 
   const dir = mkdtempSync(join(tmpdir(), 'vpsline-targets-'));
   const lines = join(dir, 't.txt');
   writeFileSync(lines, '# lab\n198.18.9.9 Lab one\n2001:2::9  Lab v6\n');
-  assert.deepEqual(loadTargets(lines).map((t) => [t.address, t.name]), [['198.18.9.9', 'Lab one'], ['2001:2::9', 'Lab v6']]);
+  assert.deepEqual(
+    loadTargets(lines).map((t) => [t.address, t.name]),
+    [
+      ['198.18.9.9', 'Lab one'],
+      ['2001:2::9', 'Lab v6'],
+    ],
+  );
   writeFileSync(lines, 'not-an-address Lab\n');
   assert.throws(() => loadTargets(lines), /target 1 needs an IP address/);
   assert.equal(loadTargets().length, 21, 'the built-in list: 3 carriers x 4 cities, and IPv6 for 3 cities');
@@ -78,15 +90,18 @@ test('trippy -m json: first responder per TTL, silent TTLs, MPLS extensions, tar
   const t = importTrace(fixture('trippy-cn2-gia.json'));
   assert.equal(t.format, 'trippy-json');
   assert.equal(t.target, '198.18.9.9');
-  assert.deepEqual(t.hops.map((h) => [h.ttl, h.address, h.mpls ?? false]), [
-    [1, '198.18.1.1', false],
-    [2, '203.0.113.9', false],
-    [3, null, false],
-    [4, '59.43.182.101', true],
-    [5, '59.43.246.2', false],
-    [6, '59.43.130.9', false],
-    [7, '198.18.9.9', false],
-  ]);
+  assert.deepEqual(
+    t.hops.map((h) => [h.ttl, h.address, h.mpls ?? false]),
+    [
+      [1, '198.18.1.1', false],
+      [2, '203.0.113.9', false],
+      [3, null, false],
+      [4, '59.43.182.101', true],
+      [5, '59.43.246.2', false],
+      [6, '59.43.130.9', false],
+      [7, '198.18.9.9', false],
+    ],
+  );
   assert.equal(t.multiAddress, 1);
   assert.equal(classify(t.hops, CarrierTable.load()).verdict, 'cn2-gia');
 });
@@ -94,22 +109,28 @@ test('trippy -m json: first responder per TTL, silent TTLs, MPLS extensions, tar
 test('nexttrace --json: most frequent address per TTL, AS numbers from Geo, MPLS strings', () => {
   const t = importTrace(fixture('nexttrace-10099-4837.json'));
   assert.equal(t.format, 'nexttrace-json');
-  assert.deepEqual(t.hops.map((h) => [h.ttl, h.address, h.asn ?? null, h.mpls ?? false]), [
-    [1, '198.18.1.1', null, false],
-    [2, '203.0.113.9', 64496, false],
-    [3, null, null, false],
-    [4, '43.252.86.65', 10099, false],
-    [5, '43.252.86.130', 10099, false],
-    [6, '219.158.3.9', 4837, false],
-    [7, '219.158.98.6', 4837, true],
-    [8, '198.18.9.9', null, false],
-  ]);
+  assert.deepEqual(
+    t.hops.map((h) => [h.ttl, h.address, h.asn ?? null, h.mpls ?? false]),
+    [
+      [1, '198.18.1.1', null, false],
+      [2, '203.0.113.9', 64496, false],
+      [3, null, null, false],
+      [4, '43.252.86.65', 10099, false],
+      [5, '43.252.86.130', 10099, false],
+      [6, '219.158.3.9', 4837, false],
+      [7, '219.158.98.6', 4837, true],
+      [8, '198.18.9.9', null, false],
+    ],
+  );
   assert.equal(t.multiAddress, 1);
   // AS10099 has no prefixes in the table: only NextTrace's AS numbers name it.
   const c = classify(t.hops, CarrierTable.load());
   assert.equal(c.verdict, 'cu-10099');
   assert.equal(c.landing, 'cu-4837');
-  assert.deepEqual(c.evidence.filter((e) => e.by === 'asn').map((e) => e.ttl), [4, 5]);
+  assert.deepEqual(
+    c.evidence.filter((e) => e.by === 'asn').map((e) => e.ttl),
+    [4, 5],
+  );
 });
 
 test('Windows tracert: "<1 ms", timed-out lines, "name [address]", the target from the header', () => {
@@ -130,12 +151,15 @@ test('Windows tracert: "<1 ms", timed-out lines, "name [address]", the target fr
   );
   assert.equal(t.format, 'traceroute');
   assert.equal(t.target, '198.18.9.9');
-  assert.deepEqual(t.hops.map((h) => [h.ttl, h.address]), [
-    [1, '192.168.1.1'],
-    [2, null],
-    [3, '59.43.1.1'],
-    [4, '59.43.2.1'],
-    [5, '198.18.9.9'],
-  ]);
+  assert.deepEqual(
+    t.hops.map((h) => [h.ttl, h.address]),
+    [
+      [1, '192.168.1.1'],
+      [2, null],
+      [3, '59.43.1.1'],
+      [4, '59.43.2.1'],
+      [5, '198.18.9.9'],
+    ],
+  );
   assert.equal(t.namesOnly, 0);
 });

@@ -50,7 +50,9 @@ describe('AS database file', () => {
   });
 
   test('nested prefixes: the narrowest holding the address wins, the wider one still answers around it', () => {
-    const db = AsnDatabase.parse(['10.0.0.0/8 AS64501', '10.1.0.0/16 64502', '10.1.2.0/24 64503', '10.9.0.0/16 64504', '# comment', ''].join('\n'));
+    const db = AsnDatabase.parse(
+      ['10.0.0.0/8 AS64501', '10.1.0.0/16 64502', '10.1.2.0/24 64503', '10.9.0.0/16 64504', '# comment', ''].join('\n'),
+    );
     assert.equal(db.lookup('10.1.2.3'), 64503);
     assert.equal(db.lookup('10.1.3.3'), 64502);
     assert.equal(db.lookup('10.2.0.1'), 64501);
@@ -69,7 +71,11 @@ describe('AS database file', () => {
     const hops = path();
     const note = await addOriginAs(hops, table, { kind: 'file', database: db });
     assert.equal(note, undefined);
-    assert.deepEqual(hops.map((h) => h.asn ?? null), [null, null, 10099, 10099, null, null], 'private and table-named hops are not looked up');
+    assert.deepEqual(
+      hops.map((h) => h.asn ?? null),
+      [null, null, 10099, 10099, null, null],
+      'private and table-named hops are not looked up',
+    );
     const c = classify(hops, table);
     assert.equal(c.verdict, 'cu-10099');
     assert.equal(c.landing, 'cu-4837');
@@ -108,9 +114,15 @@ describe('Team Cymru DNS (lab server on loopback)', () => {
     const hops = path();
     const lookup = new AsnLookup({ servers: [address], timeoutMs: 300 });
     const note = await addOriginAs(hops, table, { kind: 'dns', lookup }, { deadlineMs: 1000 });
-    assert.deepEqual(hops.map((h) => h.asn ?? null), [null, null, 10099, 10099, null, null]);
+    assert.deepEqual(
+      hops.map((h) => h.asn ?? null),
+      [null, null, 10099, 10099, null, null],
+    );
     assert.deepEqual(note, { late: 1, asked: 3 });
-    assert.equal(noteText({ code: 'as-lookup-late', params: note! }), 'AS lookup: 1 of 3 hop(s) did not answer in time and stay unnamed.');
+    assert.equal(
+      noteText({ code: 'as-lookup-late', params: note! }),
+      'AS lookup: 1 of 3 hop(s) did not answer in time and stay unnamed.',
+    );
     assert.equal(classify(hops, table).verdict, 'cu-10099');
   });
 });
@@ -120,11 +132,24 @@ describe('vpsline classify --asn-db', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vpsline-asn-'));
     const db = join(dir, 'ip2asn.tsv');
     writeFileSync(db, '43.252.86.0\t43.252.86.255\t10099\tHK\tCUG-BACKBONE\n');
-    const trace = ['traceroute to 198.18.9.9 (198.18.9.9), 30 hops max', ' 1  203.0.113.9  2.0 ms', ' 2  43.252.86.65  150.1 ms', ' 3  43.252.86.130  151.0 ms', ' 4  219.158.3.9  170.2 ms', ' 5  219.158.98.6  172.0 ms', ' 6  198.18.9.9  175.0 ms'].join('\n');
+    const trace = [
+      'traceroute to 198.18.9.9 (198.18.9.9), 30 hops max',
+      ' 1  203.0.113.9  2.0 ms',
+      ' 2  43.252.86.65  150.1 ms',
+      ' 3  43.252.86.130  151.0 ms',
+      ' 4  219.158.3.9  170.2 ms',
+      ' 5  219.158.98.6  172.0 ms',
+      ' 6  198.18.9.9  175.0 ms',
+    ].join('\n');
     const bin = new URL('../../bin/vpsline.js', import.meta.url).pathname;
     const run = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
       new Promise((resolve) => {
-        const child = execFile(process.execPath, [bin, 'classify', ...args, '-'], { encoding: 'utf8' }, (error, out, err) => resolve({ code: error ? (error.code as number) : 0, out, err }));
+        const child = execFile(
+          process.execPath,
+          [bin, 'classify', ...args, '-'],
+          { encoding: 'utf8' },
+          (error, out, err) => resolve({ code: error ? (error.code as number) : 0, out, err }),
+        );
         child.stdin!.end(trace);
       });
     const withDb = await run(['--json', '--asn-db', db]);

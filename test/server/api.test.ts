@@ -34,7 +34,14 @@ describe('looking glass API', () => {
       dns: false,
       tokens: [TOKEN],
       trustProxy: ['127.0.0.2/32'],
-      limits: { uploadsPerClientPerHour: 3, maxPerClient: 1, bodyLimit: 1024, uploadLimit: 4096, defaultCount: 2, interval: 0.05 },
+      limits: {
+        uploadsPerClientPerHour: 3,
+        maxPerClient: 1,
+        bodyLimit: 1024,
+        uploadLimit: 4096,
+        defaultCount: 2,
+        interval: 0.05,
+      },
     });
   });
   after(async () => {
@@ -44,7 +51,13 @@ describe('looking glass API', () => {
   });
 
   const post = (url: string, payload: unknown, headers: Record<string, string> = {}, remoteAddress = '127.0.0.1') =>
-    lg.app.inject({ method: 'POST', url, payload: typeof payload === 'string' ? payload : JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headers }, remoteAddress });
+    lg.app.inject({
+      method: 'POST',
+      url,
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+      headers: { 'content-type': 'application/json', ...headers },
+      remoteAddress,
+    });
 
   test('bad input: 4xx with a message, never a 500, never a probe', async () => {
     const cases: [unknown, Record<string, string>, number][] = [
@@ -81,7 +94,11 @@ describe('looking glass API', () => {
     ];
     for (const [payload, headers, status] of cases) {
       const r = await post('/api/v1/traces', payload, headers);
-      assert.equal(r.statusCode, status, `${JSON.stringify(payload).slice(0, 60)} ${JSON.stringify(headers)}: ${r.body}`);
+      assert.equal(
+        r.statusCode,
+        status,
+        `${JSON.stringify(payload).slice(0, 60)} ${JSON.stringify(headers)}: ${r.body}`,
+      );
       const body = r.json() as { error?: string };
       assert.ok(body.error && body.error.length < 300, `a short message: ${r.body}`);
       assert.doesNotMatch(r.body, /at .*\.ts:\d+/, 'no stack trace');
@@ -90,7 +107,12 @@ describe('looking glass API', () => {
     const self = await post('/api/v1/traces', {});
     assert.equal(self.statusCode, 403, self.body);
     assert.equal(engine.counters.sent, 0, 'no probe was sent');
-    const wrongType = await lg.app.inject({ method: 'POST', url: '/api/v1/traces', payload: 'target=8.8.8.8', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const wrongType = await lg.app.inject({
+      method: 'POST',
+      url: '/api/v1/traces',
+      payload: 'target=8.8.8.8',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(wrongType.statusCode, 415);
     const badId = await lg.app.inject({ url: '/api/v1/traces/..%2f..%2fetc%2fpasswd' });
     assert.equal(badId.statusCode, 400);
@@ -109,9 +131,16 @@ describe('looking glass API', () => {
     const stored = up.json() as { id: string; format: string; verdict: string; links: { page: string } };
     assert.equal(stored.format, 'mtr-report');
     assert.equal(stored.verdict, 'cn2-gia');
-    const back = (await lg.app.inject({ url: `/api/v1/reports/${stored.id}` })).json() as { body: string; verdict: string; hops: { address: string | null }[] };
+    const back = (await lg.app.inject({ url: `/api/v1/reports/${stored.id}` })).json() as {
+      body: string;
+      verdict: string;
+      hops: { address: string | null }[];
+    };
     assert.equal(back.body, MTR_REPORT);
-    assert.deepEqual(back.hops.map((h) => h.address), ['192.168.1.1', '59.43.1.1', '59.43.2.1', '203.0.113.50']);
+    assert.deepEqual(
+      back.hops.map((h) => h.address),
+      ['192.168.1.1', '59.43.1.1', '59.43.2.1', '203.0.113.50'],
+    );
     for (const [payload, status] of [
       [{ text: 'hello there' }, 400],
       [{ text: '' }, 400],
@@ -129,13 +158,25 @@ describe('looking glass API', () => {
     const limited = await post('/api/v1/reports', { text: MTR_REPORT }, {}, '2001:db8:5:6::3');
     assert.equal(limited.statusCode, 429);
     assert.ok(Number(limited.headers['retry-after']) > 0);
-    assert.equal((await post('/api/v1/reports', { text: MTR_REPORT }, {}, '2001:db8:5:7::1')).statusCode, 201, 'another /64 has its own budget');
+    assert.equal(
+      (await post('/api/v1/reports', { text: MTR_REPORT }, {}, '2001:db8:5:7::1')).statusCode,
+      201,
+      'another /64 has its own budget',
+    );
   });
 
   test('X-Forwarded-For counts only from a configured proxy', async () => {
-    const direct = await lg.app.inject({ url: '/api/v1/whoami', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '8.8.8.8' } });
+    const direct = await lg.app.inject({
+      url: '/api/v1/whoami',
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': '8.8.8.8' },
+    });
     assert.equal((direct.json() as { address: string }).address, '127.0.0.1', 'not a proxy: the header is ignored');
-    const proxied = await lg.app.inject({ url: '/api/v1/whoami', remoteAddress: '127.0.0.2', headers: { 'x-forwarded-for': '203.0.113.9, 9.9.9.9' } });
+    const proxied = await lg.app.inject({
+      url: '/api/v1/whoami',
+      remoteAddress: '127.0.0.2',
+      headers: { 'x-forwarded-for': '203.0.113.9, 9.9.9.9' },
+    });
     assert.equal((proxied.json() as { address: string }).address, '9.9.9.9', 'from the proxy: the hop it saw');
   });
 
@@ -159,7 +200,12 @@ describe('looking glass traces (loopback only)', () => {
   let lg: LookingGlass;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-run-'));
-    lg = await createLookingGlass({ db: join(dir, 'lg.db'), dns: false, allow: ['127.0.0.0/8'], limits: { maxPerClient: 1, tracesPerClientPerHour: 3, defaultCount: 2, interval: 0.05 } });
+    lg = await createLookingGlass({
+      db: join(dir, 'lg.db'),
+      dns: false,
+      allow: ['127.0.0.0/8'],
+      limits: { maxPerClient: 1, tracesPerClientPerHour: 3, defaultCount: 2, interval: 0.05 },
+    });
   });
   after(async () => {
     await lg.close();
@@ -167,10 +213,20 @@ describe('looking glass traces (loopback only)', () => {
   });
 
   test('a visitor traces back to itself; the result is mtr JSON plus a verdict; limits answer 429', async () => {
-    const start = await lg.app.inject({ method: 'POST', url: '/api/v1/traces', payload: {}, remoteAddress: '127.0.0.1' });
+    const start = await lg.app.inject({
+      method: 'POST',
+      url: '/api/v1/traces',
+      payload: {},
+      remoteAddress: '127.0.0.1',
+    });
     assert.equal(start.statusCode, 202, start.body);
     const { id } = start.json() as { id: string };
-    const busy = await lg.app.inject({ method: 'POST', url: '/api/v1/traces', payload: {}, remoteAddress: '127.0.0.1' });
+    const busy = await lg.app.inject({
+      method: 'POST',
+      url: '/api/v1/traces',
+      payload: {},
+      remoteAddress: '127.0.0.1',
+    });
     assert.equal(busy.statusCode, 429, 'one running trace per client');
     assert.ok(Number(busy.headers['retry-after']) > 0);
     let doc: Record<string, unknown> = {};
@@ -190,9 +246,19 @@ describe('looking glass traces (loopback only)', () => {
     assert.match(events.headers['content-type'] as string, /^text\/event-stream/);
     assert.match(events.body, /^event: end\ndata: \{"status":"done","result":/m);
     // Naming one's own address as the target is still tracing oneself: no token needed.
-    const self = await lg.app.inject({ method: 'POST', url: '/api/v1/traces', payload: { target: '127.0.0.1', count: 1 }, remoteAddress: '127.0.0.1' });
+    const self = await lg.app.inject({
+      method: 'POST',
+      url: '/api/v1/traces',
+      payload: { target: '127.0.0.1', count: 1 },
+      remoteAddress: '127.0.0.1',
+    });
     assert.equal(self.statusCode, 202, self.body);
-    const other = await lg.app.inject({ method: 'POST', url: '/api/v1/traces', payload: { target: '127.0.0.2' }, remoteAddress: '127.0.0.1' });
+    const other = await lg.app.inject({
+      method: 'POST',
+      url: '/api/v1/traces',
+      payload: { target: '127.0.0.2' },
+      remoteAddress: '127.0.0.1',
+    });
     assert.equal(other.statusCode, 401, 'another address needs a token');
   });
 });

@@ -20,7 +20,11 @@ after(() => {
 
 /** Start `vpsline serve` on a free loopback port; resolves with its base URL. */
 function serve(config: string): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'lg.db'), '--config', config, '--no-dns'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [bin, 'serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'lg.db'), '--config', config, '--no-dns'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   children.push(child);
   return serverBase(child).then((base) => ({ child, base }));
 }
@@ -30,12 +34,22 @@ async function json(url: string, init?: RequestInit): Promise<{ status: number; 
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 
-const postJson = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const postJson = (body: unknown): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 test('kill -9, restart: every finished trace and upload is still there', async () => {
   const config = join(dir, 'config.json');
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(config, JSON.stringify({ allow: ['127.0.0.0/8'], limits: { maxPerClient: 10, maxPerTarget: 10, interval: 0.05, defaultCount: 3 } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      allow: ['127.0.0.0/8'],
+      limits: { maxPerClient: 10, maxPerTarget: 10, interval: 0.05, defaultCount: 3 },
+    }),
+  );
   const first = await serve(config);
   const traces: string[] = [];
   for (let i = 0; i < 5; i++) traces.push((await json(`${first.base}/api/v1/traces`, postJson({}))).body.id as string);
@@ -47,13 +61,21 @@ test('kill -9, restart: every finished trace and upload is still there', async (
   }
   const uploads: string[] = [];
   for (let i = 0; i < 3; i++) {
-    const r = await json(`${first.base}/api/v1/reports`, postJson({ text: `traceroute to 198.18.9.9\n 1  198.18.1.${i + 1}  0.5 ms\n 2  59.43.1.1  10 ms\n 3  59.43.2.1  11 ms\n`, traceId: traces[i] }));
+    const r = await json(
+      `${first.base}/api/v1/reports`,
+      postJson({
+        text: `traceroute to 198.18.9.9\n 1  198.18.1.${i + 1}  0.5 ms\n 2  59.43.1.1  10 ms\n 3  59.43.2.1  11 ms\n`,
+        traceId: traces[i],
+      }),
+    );
     assert.equal(r.status, 201);
     uploads.push(r.body.id as string);
   }
   // One long trace still running at the moment of death.
   const running = (await json(`${first.base}/api/v1/traces`, postJson({ count: 100 }))).body.id as string;
-  const before = Object.fromEntries(await Promise.all(traces.map(async (id) => [id, (await json(`${first.base}/api/v1/traces/${id}`)).body] as const)));
+  const before = Object.fromEntries(
+    await Promise.all(traces.map(async (id) => [id, (await json(`${first.base}/api/v1/traces/${id}`)).body] as const)),
+  );
   first.child.kill('SIGKILL');
   await new Promise((r) => first.child.once('exit', r));
 

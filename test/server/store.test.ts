@@ -14,14 +14,40 @@ test('reopen, interrupted traces, pruning by age', () => {
     const day = 86_400_000;
     const now = Date.now();
     let s = new Store(file);
-    const trace = (id: string, createdAt: number) => s.insertTrace({ id, createdAt, client: '198.18.1.1', targetInput: '198.18.1.1', target: '198.18.1.1', protocol: 'auto', count: 10, status: 'running' });
+    const trace = (id: string, createdAt: number) =>
+      s.insertTrace({
+        id,
+        createdAt,
+        client: '198.18.1.1',
+        targetInput: '198.18.1.1',
+        target: '198.18.1.1',
+        protocol: 'auto',
+        count: 10,
+        status: 'running',
+      });
     trace('old-finished', now - 40 * day);
     s.finishTrace('old-finished', 'done', '{"verdict":"other"}', null);
     trace('new-finished', now - day);
     s.finishTrace('new-finished', 'done', '{"verdict":"cn2-gia"}', null);
     trace('was-running', now);
-    s.insertReport({ id: 'old-report', createdAt: now - 40 * day, client: 'x', traceId: null, format: 'traceroute', body: 'b', result: '{}' });
-    s.insertReport({ id: 'new-report', createdAt: now, client: 'x', traceId: 'new-finished', format: 'traceroute', body: 'b', result: '{}' });
+    s.insertReport({
+      id: 'old-report',
+      createdAt: now - 40 * day,
+      client: 'x',
+      traceId: null,
+      format: 'traceroute',
+      body: 'b',
+      result: '{}',
+    });
+    s.insertReport({
+      id: 'new-report',
+      createdAt: now,
+      client: 'x',
+      traceId: 'new-finished',
+      format: 'traceroute',
+      body: 'b',
+      result: '{}',
+    });
     s.audit({ at: now - 40 * day, client: 'x', action: 'trace', decision: 'accepted' });
     s.audit({ at: now, client: 'x', action: 'trace', decision: 'accepted' });
     s.close();

@@ -11,28 +11,91 @@ const policy = { allow: [] };
 
 describe('target syntax', () => {
   test('odd literal forms of 127.0.0.1 are refused before any lookup', () => {
-    for (const s of ['127.1', '2130706433', '0x7f000001', '0177.0.0.1', '127.0.0.01', '017700000001', '0x7f.1', '1.2.3']) assert.throws(() => parseTarget(s), TargetError, s);
+    for (const s of [
+      '127.1',
+      '2130706433',
+      '0x7f000001',
+      '0177.0.0.1',
+      '127.0.0.01',
+      '017700000001',
+      '0x7f.1',
+      '1.2.3',
+    ])
+      assert.throws(() => parseTarget(s), TargetError, s);
   });
   test('injection and junk', () => {
-    for (const s of ['-w 60', '--help', '8.8.8.8;id', '8.8.8.8 -c 1000', '$(id).example.com', '`id`.example.com', 'a b', 'x\n.example.com', 'fe80::1%eth0', '[2001:4860::1]', '2001:4860::/32', '<script>.example.com', '', 'a'.repeat(254), 'example', 'exa_mple.com', '.example.com', 'example..com'])
+    for (const s of [
+      '-w 60',
+      '--help',
+      '8.8.8.8;id',
+      '8.8.8.8 -c 1000',
+      '$(id).example.com',
+      '`id`.example.com',
+      'a b',
+      'x\n.example.com',
+      'fe80::1%eth0',
+      '[2001:4860::1]',
+      '2001:4860::/32',
+      '<script>.example.com',
+      '',
+      'a'.repeat(254),
+      'example',
+      'exa_mple.com',
+      '.example.com',
+      'example..com',
+    ])
       assert.throws(() => parseTarget(s), TargetError, JSON.stringify(s));
   });
   test('plain addresses and host names pass', () => {
     assert.deepEqual(parseTarget('8.8.8.8'), { kind: 'address', address: '8.8.8.8', family: 4 });
-    assert.deepEqual(parseTarget('2001:4860:4860:0:0:0:0:8888'), { kind: 'address', address: '2001:4860:4860::8888', family: 6 });
+    assert.deepEqual(parseTarget('2001:4860:4860:0:0:0:0:8888'), {
+      kind: 'address',
+      address: '2001:4860:4860::8888',
+      family: 6,
+    });
     assert.deepEqual(parseTarget('Example.NET.'), { kind: 'name', name: 'example.net' });
   });
 });
 
 describe('special address space', () => {
   test('IPv4: private, loopback, link-local, CGN, documentation, benchmarking, multicast, reserved, broadcast', () => {
-    for (const a of ['0.1.2.3', '10.0.0.1', '100.64.0.1', '127.0.0.1', '169.254.169.254', '172.16.5.4', '192.0.0.8', '192.0.2.1', '192.88.99.1', '192.168.1.1', '198.18.0.1', '198.51.100.1', '203.0.113.1', '224.0.0.1', '240.0.0.1', '255.255.255.255'])
+    for (const a of [
+      '0.1.2.3',
+      '10.0.0.1',
+      '100.64.0.1',
+      '127.0.0.1',
+      '169.254.169.254',
+      '172.16.5.4',
+      '192.0.0.8',
+      '192.0.2.1',
+      '192.88.99.1',
+      '192.168.1.1',
+      '198.18.0.1',
+      '198.51.100.1',
+      '203.0.113.1',
+      '224.0.0.1',
+      '240.0.0.1',
+      '255.255.255.255',
+    ])
       assert.ok(refusal(a, policy), a);
     assert.equal(refusal('8.8.8.8', policy), undefined);
     assert.equal(refusal('59.43.1.1', policy), undefined);
   });
   test('IPv6: everything outside 2000::/3, and the special blocks inside it', () => {
-    for (const a of ['::', '::1', 'fe80::1', 'fc00::1', 'fd12::1', 'ff02::1', '100::1', '2001:db8::1', '2001:2::1', '3fff::1', '5f00::1']) assert.ok(refusal(a, policy), a);
+    for (const a of [
+      '::',
+      '::1',
+      'fe80::1',
+      'fc00::1',
+      'fd12::1',
+      'ff02::1',
+      '100::1',
+      '2001:db8::1',
+      '2001:2::1',
+      '3fff::1',
+      '5f00::1',
+    ])
+      assert.ok(refusal(a, policy), a);
     assert.equal(refusal('2001:4860:4860::8888', policy), undefined);
     assert.equal(refusal('240e::1', policy), undefined);
   });
@@ -81,8 +144,16 @@ describe('host names: resolved once, every address checked', () => {
   after(() => server.close());
 
   test('a public name passes and its checked address is what gets traced', async () => {
-    assert.deepEqual(await checkTarget('public.example', policy, resolver), { input: 'public.example', address: '8.8.8.8', family: 4 });
-    assert.deepEqual(await checkTarget('v6only.example', policy, resolver), { input: 'v6only.example', address: '2001:4860:4860::8888', family: 6 });
+    assert.deepEqual(await checkTarget('public.example', policy, resolver), {
+      input: 'public.example',
+      address: '8.8.8.8',
+      family: 4,
+    });
+    assert.deepEqual(await checkTarget('v6only.example', policy, resolver), {
+      input: 'v6only.example',
+      address: '2001:4860:4860::8888',
+      family: 6,
+    });
   });
   test('a name with any forbidden address is refused (rebinding, metadata)', async () => {
     await assert.rejects(checkTarget('rebinding.example', policy, resolver), /resolves to 127\.0\.0\.1.*loopback/);

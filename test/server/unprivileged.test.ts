@@ -18,16 +18,42 @@ test('uid 65534 without capabilities: traces run on unprivileged sockets', { ski
   chownSync(dir, NOBODY, NOBODY);
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ allow: ['127.0.0.0/8'], limits: { defaultCount: 2, interval: 0.05 } }));
-  const child = spawn('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', '--inh-caps=-all', process.execPath, join(checkoutFor(NOBODY), 'bin', 'vpsline.js'), 'serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'lg.db'), '--config', config, '--no-dns'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    cwd: dir,
-  });
+  const child = spawn(
+    'setpriv',
+    [
+      '--reuid',
+      String(NOBODY),
+      '--regid',
+      String(NOBODY),
+      '--clear-groups',
+      '--inh-caps=-all',
+      process.execPath,
+      join(checkoutFor(NOBODY), 'bin', 'vpsline.js'),
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--db',
+      join(dir, 'lg.db'),
+      '--config',
+      config,
+      '--no-dns',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: dir,
+    },
+  );
   try {
     const base = await serverBase(child);
-    const start = await fetch(`${base}/api/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const start = await fetch(`${base}/api/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(start.status, 202);
     const { id } = (await start.json()) as { id: string };
-    let doc: { status: string; report?: { vpsline: { socket: string; protocol: string }; hubs: { host: string }[] } } = { status: 'running' };
+    let doc: { status: string; report?: { vpsline: { socket: string; protocol: string }; hubs: { host: string }[] } } =
+      { status: 'running' };
     for (let i = 0; i < 100 && doc.status === 'running'; i++) {
       await new Promise((r) => setTimeout(r, 50));
       doc = (await (await fetch(`${base}/api/v1/traces/${id}`)).json()) as typeof doc;

@@ -20,7 +20,10 @@ describe('vpsline virt', () => {
     const r = vpsline('--root', fx.root, '--probes', fx.probesFile, '--json', '--steal', '0');
     assert.equal(r.status, 0, r.stderr);
     const cli = JSON.parse(r.stdout) as Record<string, unknown>;
-    const lib = JSON.parse(JSON.stringify(await detectVirt({ source: fx.source, stealSampleMs: 0 }))) as Record<string, unknown>;
+    const lib = JSON.parse(JSON.stringify(await detectVirt({ source: fx.source, stealSampleMs: 0 }))) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(cli, lib);
     assert.equal((cli.container as { type: string }).type, 'lxc');
     assert.equal((cli.vm as { type: string }).type, 'kvm');

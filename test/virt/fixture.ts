@@ -20,7 +20,15 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Objects merge, null deletes a key, anything else replaces. */
 export function mergeProbes(base: Json, over: Json): Json {
-  if (!over || typeof over !== 'object' || Array.isArray(over) || !base || typeof base !== 'object' || Array.isArray(base)) return over;
+  if (
+    !over ||
+    typeof over !== 'object' ||
+    Array.isArray(over) ||
+    !base ||
+    typeof base !== 'object' ||
+    Array.isArray(base)
+  )
+    return over;
   const out: Record<string, Json> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     if (v === null) delete out[k];
@@ -63,5 +71,13 @@ export function materialize(name: string): MaterializedFixture {
   // Also as a file, for `vpsline virt --root DIR --probes FILE`.
   const probesFile = join(tmp, 'probes.json');
   writeFileSync(probesFile, JSON.stringify(probes));
-  return { name, meta, root, probes, probesFile, source: new FixtureSource(root, probes), cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
+  return {
+    name,
+    meta,
+    root,
+    probes,
+    probesFile,
+    source: new FixtureSource(root, probes),
+    cleanup: () => rmSync(tmp, { recursive: true, force: true }),
+  };
 }

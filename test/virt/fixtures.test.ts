@@ -18,9 +18,14 @@ interface Expected {
 /** Every key expected lists must match; keys it leaves out are not checked. */
 function assertSubset(actual: unknown, expected: unknown, path: string): void {
   if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
-    assert.ok(actual !== null && typeof actual === 'object', `${path} should be an object, got ${JSON.stringify(actual)}`);
-    for (const [k, v] of Object.entries(expected)) assertSubset((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
-  } else assert.deepEqual(actual, expected, `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+    assert.ok(
+      actual !== null && typeof actual === 'object',
+      `${path} should be an object, got ${JSON.stringify(actual)}`,
+    );
+    for (const [k, v] of Object.entries(expected))
+      assertSubset((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+  } else
+    assert.deepEqual(actual, expected, `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
 const envs = environments();
@@ -40,12 +45,32 @@ describe('virtualization fixtures', () => {
       const report: VirtReport = await detectVirt({ source: fx.source, stealSampleMs: 1 });
       const { evidenceIncludes, notesInclude, beancounterFailures, ...layers } = expected;
       assertSubset(report, layers, name);
-      for (const e of evidenceIncludes ?? []) assert.ok(report.evidence.some((x) => Object.entries(e).every(([k, v]) => x[k as keyof Evidence] === v)), `${name}: evidence ${JSON.stringify(e)}`);
-      for (const n of notesInclude ?? []) assert.ok(report.notes.some((x) => x.includes(n)), `${name}: a note with "${n}" in ${JSON.stringify(report.notes)}`);
-      if (beancounterFailures) assert.deepEqual(report.capabilities.beancounters.failures?.map((f) => f.resource), beancounterFailures);
+      for (const e of evidenceIncludes ?? [])
+        assert.ok(
+          report.evidence.some((x) => Object.entries(e).every(([k, v]) => x[k as keyof Evidence] === v)),
+          `${name}: evidence ${JSON.stringify(e)}`,
+        );
+      for (const n of notesInclude ?? [])
+        assert.ok(
+          report.notes.some((x) => x.includes(n)),
+          `${name}: a note with "${n}" in ${JSON.stringify(report.notes)}`,
+        );
+      if (beancounterFailures)
+        assert.deepEqual(
+          report.capabilities.beancounters.failures?.map((f) => f.resource),
+          beancounterFailures,
+        );
       // Every answer carries its evidence.
-      if (report.container.status === 'found') assert.ok(report.container.evidence.some((e) => e.weight === 'strong' || e.weight === 'supporting'), `${name}: container evidence`);
-      if (report.vm.status === 'found') assert.ok(report.vm.evidence.some((e) => e.means !== 'none' && e.weight !== 'denied'), `${name}: vm evidence`);
+      if (report.container.status === 'found')
+        assert.ok(
+          report.container.evidence.some((e) => e.weight === 'strong' || e.weight === 'supporting'),
+          `${name}: container evidence`,
+        );
+      if (report.vm.status === 'found')
+        assert.ok(
+          report.vm.evidence.some((e) => e.means !== 'none' && e.weight !== 'denied'),
+          `${name}: vm evidence`,
+        );
     });
   }
 });

@@ -35,12 +35,20 @@ describe('virt on this machine', () => {
 
   test('the VM layer agrees with the CPU hypervisor flag and lscpu', () => {
     const flags = /^flags\s*:(.*)$/m.exec(read('/proc/cpuinfo') ?? '')?.[1]?.split(/\s+/) ?? [];
-    if (flags.includes('hypervisor')) assert.equal(report.vm.status, 'found', 'the CPU says a hypervisor runs this kernel');
+    if (flags.includes('hypervisor'))
+      assert.equal(report.vm.status, 'found', 'the CPU says a hypervisor runs this kernel');
     const vendor = /^Hypervisor vendor:\s*(\S+)/m.exec(run('lscpu', []) ?? '')?.[1];
-    if (vendor) assert.equal(report.vm.hypervisor, vendor.toLowerCase() === 'microsoft' ? 'microsoft' : vendor.toLowerCase(), `lscpu says ${vendor}`);
+    if (vendor)
+      assert.equal(
+        report.vm.hypervisor,
+        vendor.toLowerCase() === 'microsoft' ? 'microsoft' : vendor.toLowerCase(),
+        `lscpu says ${vendor}`,
+      );
   });
 
-  test('Firecracker is named when its ACPI tables say so (root only)', { skip: isRoot ? false : 'needs root: the ACPI tables are root-only' }, () => {
+  test('Firecracker is named when its ACPI tables say so (root only)', {
+    skip: isRoot ? false : 'needs root: the ACPI tables are root-only',
+  }, () => {
     const facp = read('/sys/firmware/acpi/tables/FACP');
     const firecracker = facp !== null && facp.slice(10, 16) === 'FIRECK';
     assert.equal(report.vm.type === 'firecracker', firecracker, `FACP OEM ${facp?.slice(10, 16)}`);
@@ -61,11 +69,15 @@ describe('virt on this machine', () => {
         return null;
       }
     })();
-    if (pidNs === 'pid:[4026531836]' && kthreadd && (cgroupNs === null || cgroupNs === 'cgroup:[4026531835]')) assert.equal(report.container.type, null, 'initial namespaces: not a container');
-    if (pidNs && pidNs !== 'pid:[4026531836]') assert.equal(report.container.status, 'found', `own PID namespace ${pidNs}`);
+    if (pidNs === 'pid:[4026531836]' && kthreadd && (cgroupNs === null || cgroupNs === 'cgroup:[4026531835]'))
+      assert.equal(report.container.type, null, 'initial namespaces: not a container');
+    if (pidNs && pidNs !== 'pid:[4026531836]')
+      assert.equal(report.container.status, 'found', `own PID namespace ${pidNs}`);
   });
 
-  test('systemd-detect-virt: same VM id; where the container id differs, the rejected evidence explains it', { skip: hasCommand('systemd-detect-virt') ? false : 'systemd-detect-virt is not installed' }, () => {
+  test('systemd-detect-virt: same VM id; where the container id differs, the rejected evidence explains it', {
+    skip: hasCommand('systemd-detect-virt') ? false : 'systemd-detect-virt is not installed',
+  }, () => {
     const vm = run('systemd-detect-virt', ['--vm']);
     const container = run('systemd-detect-virt', ['--container']);
     assert.equal(report.compat.vm, vm, `systemd-detect-virt --vm says ${vm}`);
@@ -78,23 +90,64 @@ describe('virt on this machine', () => {
     }
   });
 
-  test('virt-what: every fact it prints is in the report, or rejected with a reason', { skip: !isRoot ? 'virt-what needs root' : hasCommand('virt-what') ? false : 'virt-what is not installed' }, () => {
+  test('virt-what: every fact it prints is in the report, or rejected with a reason', {
+    skip: !isRoot ? 'virt-what needs root' : hasCommand('virt-what') ? false : 'virt-what is not installed',
+  }, () => {
     const facts = (run('virt-what', []) ?? '').split('\n').filter(Boolean);
     for (const fact of facts) {
-      const family = fact.replace(/^xen-.*/, 'xen').replace(/^(hyperv|virtualpc)$/, 'microsoft').replace(/^virtualbox$/, 'oracle');
-      const agrees = report.vm.hypervisor === family || report.vm.type === family || report.container.type === family || report.provider.id === family;
+      const family = fact
+        .replace(/^xen-.*/, 'xen')
+        .replace(/^(hyperv|virtualpc)$/, 'microsoft')
+        .replace(/^virtualbox$/, 'oracle');
+      const agrees =
+        report.vm.hypervisor === family ||
+        report.vm.type === family ||
+        report.container.type === family ||
+        report.provider.id === family;
       const rejected = report.evidence.some((e) => e.weight === 'rejected' && e.means === family);
-      assert.ok(agrees || rejected, `virt-what says ${fact}; report: container ${report.container.type}, vm ${report.vm.type}`);
+      assert.ok(
+        agrees || rejected,
+        `virt-what says ${fact}; report: container ${report.container.type}, vm ${report.vm.type}`,
+      );
     }
   });
 
-  test('as uid 65534: unreadable evidence is reported as unknown, and the answer stays right', { skip: isRoot ? false : 'needs root to switch to uid 65534' }, () => {
+  test('as uid 65534: unreadable evidence is reported as unknown, and the answer stays right', {
+    skip: isRoot ? false : 'needs root to switch to uid 65534',
+  }, () => {
     const dir = checkoutFor(65534);
-    const out = execFileSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, join(dir, 'bin', 'vpsline.js'), 'virt', '--json', '--steal', '0'], { encoding: 'utf8', cwd: '/tmp' });
+    const out = execFileSync(
+      'setpriv',
+      [
+        '--reuid',
+        '65534',
+        '--regid',
+        '65534',
+        '--clear-groups',
+        process.execPath,
+        join(dir, 'bin', 'vpsline.js'),
+        'virt',
+        '--json',
+        '--steal',
+        '0',
+      ],
+      { encoding: 'utf8', cwd: '/tmp' },
+    );
     const asNobody = JSON.parse(out) as VirtReport;
     assert.equal(asNobody.container.type, report.container.type);
-    assert.equal(asNobody.vm.hypervisor, report.vm.hypervisor, 'the hypervisor family is still found (lscpu runs CPUID)');
-    if (read('/proc/1/environ') === null || !isRoot) assert.ok(asNobody.evidence.some((e) => e.weight === 'denied'), 'denied reads are listed');
-    assert.ok(!asNobody.evidence.some((e) => e.weight === 'denied' && e.means !== 'unknown'), 'a denied read never means "no"');
+    assert.equal(
+      asNobody.vm.hypervisor,
+      report.vm.hypervisor,
+      'the hypervisor family is still found (lscpu runs CPUID)',
+    );
+    if (read('/proc/1/environ') === null || !isRoot)
+      assert.ok(
+        asNobody.evidence.some((e) => e.weight === 'denied'),
+        'denied reads are listed',
+      );
+    assert.ok(
+      !asNobody.evidence.some((e) => e.weight === 'denied' && e.means !== 'unknown'),
+      'a denied read never means "no"',
+    );
   });
 });

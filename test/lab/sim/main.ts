@@ -21,12 +21,18 @@ function warmUp(scenario: Scenario): void {
   const sim = new PathSimulator(scenario, 0);
   for (let i = 0; i < 300; i++) {
     for (const p of scenario.paths) {
-      for (const [family, target, client] of [[4, p.target.v4, CLIENT_V4], [6, p.target.v6, CLIENT_V6]] as const) {
+      for (const [family, target, client] of [
+        [4, p.target.v4, CLIENT_V4],
+        [6, p.target.v6, CLIENT_V6],
+      ] as const) {
         if (!target) continue;
         const ep = { family: family as Family, src: addressBytes(client, family), dst: addressBytes(target, family) };
         const ttl = 1 + (i % (p.hops.length + 2));
         const echo = encodeEcho(family, false, { id: i, seq: i, payload: new Uint8Array(36) }, ep);
-        sim.handle(encodeIp(family, { ...ep, protocol: family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, ttl }, echo), i * 1e6);
+        sim.handle(
+          encodeIp(family, { ...ep, protocol: family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, ttl }, echo),
+          i * 1e6,
+        );
         const udp = encodeUdp(ep, 40000, 33434 + i, new Uint8Array(36));
         sim.handle(encodeIp(family, { ...ep, protocol: IPPROTO_UDP, ttl }, udp), i * 1e6);
       }

@@ -3,7 +3,15 @@
 // rate-limit buckets and random source, so it is unit-tested on its own.
 import { addressBytes, type Family } from '../../../src/packet/address.js';
 import { decodeIcmp, encodeEcho, encodeIcmpError, ICMP4, ICMP6 } from '../../../src/packet/icmp.js';
-import { decodeIp, encodeIp, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type IpHeader } from '../../../src/packet/ip.js';
+import {
+  decodeIp,
+  encodeIp,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  type IpHeader,
+} from '../../../src/packet/ip.js';
 import { decodeTcp, decodeUdp, encodeTcp, TCP_ACK, TCP_RST, TCP_SYN } from '../../../src/packet/transport.js';
 import type { HopSpec, PathSpec, Scenario } from './scenario.js';
 
@@ -46,7 +54,15 @@ interface Bucket {
 }
 
 export class PathSimulator {
-  readonly counters: SimCounters = { packets: 0, ignored: 0, forwardLost: 0, silent: 0, rateLimited: 0, replyLost: 0, replies: 0 };
+  readonly counters: SimCounters = {
+    packets: 0,
+    ignored: 0,
+    forwardLost: 0,
+    silent: 0,
+    rateLimited: 0,
+    replyLost: 0,
+    replies: 0,
+  };
   /** Probes seen per TOS / traffic class value, to check what the client set. */
   readonly tosSeen = new Map<number, number>();
   private readonly byTarget = new Map<string, PathSpec>();
@@ -126,7 +142,15 @@ export class PathSimulator {
     return list[flowHash(h, packet) % list.length];
   }
 
-  private hopAnswer(hop: HopSpec, ttl: number, h: IpHeader, original: Uint8Array, rxNs: number, rttMs: number, kind: 'time-exceeded' | 'unreachable'): Emission[] {
+  private hopAnswer(
+    hop: HopSpec,
+    ttl: number,
+    h: IpHeader,
+    original: Uint8Array,
+    rxNs: number,
+    rttMs: number,
+    kind: 'time-exceeded' | 'unreachable',
+  ): Emission[] {
     const from = this.pickAddress(hop, h, original);
     if (hop.silent || !from) {
       this.counters.silent++;
@@ -168,18 +192,28 @@ export class PathSimulator {
       const icmp = decodeIcmp(packet, h.payloadOffset, h.family);
       if (!icmp.ok || icmp.value.kind !== 'echo-request' || d.icmp === 'silent') return undefined;
       const payload = packet.subarray(h.payloadOffset + 8, h.totalLength);
-      return this.icmpPacket(h.family, me, h.src, ttl, (ep) => encodeEcho(h.family, true, { id: icmp.value.id!, seq: icmp.value.seq!, payload }, ep));
+      return this.icmpPacket(h.family, me, h.src, ttl, (ep) =>
+        encodeEcho(h.family, true, { id: icmp.value.id!, seq: icmp.value.seq!, payload }, ep),
+      );
     }
     if (h.protocol === IPPROTO_UDP) {
       if (d.udp === 'silent' || !decodeUdp(packet, h.payloadOffset).ok) return undefined;
       const type = v4 ? ICMP4.unreachable : ICMP6.unreachable;
       const code = v4 ? 3 : 4;
       const quoteBytes = MAX_ERROR[h.family] - (v4 ? 28 : 48);
-      return this.icmpPacket(h.family, me, h.src, ttl, (ep) => encodeIcmpError(h.family, { type, code, original, quoteBytes }, ep));
+      return this.icmpPacket(h.family, me, h.src, ttl, (ep) =>
+        encodeIcmpError(h.family, { type, code, original, quoteBytes }, ep),
+      );
     }
     if (h.protocol === IPPROTO_TCP) {
       const t = decodeTcp(packet, h.payloadOffset);
-      if (!t.ok || d.tcp === 'silent' || t.value.flags === undefined || (t.value.flags & TCP_SYN) === 0 || (t.value.flags & TCP_ACK) !== 0)
+      if (
+        !t.ok ||
+        d.tcp === 'silent' ||
+        t.value.flags === undefined ||
+        (t.value.flags & TCP_SYN) === 0 ||
+        (t.value.flags & TCP_ACK) !== 0
+      )
         return undefined;
       const src = addressBytes(me, h.family);
       const dst = addressBytes(h.src, h.family);
@@ -187,14 +221,32 @@ export class PathSimulator {
       const ack = (t.value.seq + 1) >>> 0;
       const seg =
         d.tcp === 'syn-ack'
-          ? encodeTcp(ep, { srcPort: t.value.dstPort, dstPort: t.value.srcPort, seq: Math.floor(this.random() * 2 ** 32), ack, flags: TCP_SYN | TCP_ACK })
-          : encodeTcp(ep, { srcPort: t.value.dstPort, dstPort: t.value.srcPort, seq: 0, ack, flags: TCP_RST | TCP_ACK });
+          ? encodeTcp(ep, {
+              srcPort: t.value.dstPort,
+              dstPort: t.value.srcPort,
+              seq: Math.floor(this.random() * 2 ** 32),
+              ack,
+              flags: TCP_SYN | TCP_ACK,
+            })
+          : encodeTcp(ep, {
+              srcPort: t.value.dstPort,
+              dstPort: t.value.srcPort,
+              seq: 0,
+              ack,
+              flags: TCP_RST | TCP_ACK,
+            });
       return encodeIp(h.family, { src, dst, protocol: IPPROTO_TCP, ttl }, seg);
     }
     return undefined;
   }
 
-  private icmpPacket(family: Family, from: string, to: string, ttl: number, body: (ep: { family: Family; src: Uint8Array; dst: Uint8Array }) => Buffer): Buffer {
+  private icmpPacket(
+    family: Family,
+    from: string,
+    to: string,
+    ttl: number,
+    body: (ep: { family: Family; src: Uint8Array; dst: Uint8Array }) => Buffer,
+  ): Buffer {
     const src = addressBytes(from, family);
     const dst = addressBytes(to, family);
     const payload = body({ family, src, dst });

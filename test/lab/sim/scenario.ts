@@ -89,7 +89,8 @@ function list(v: unknown): string[] {
 
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], fallback: T, where: string): T {
   if (v === undefined) return fallback;
-  if (!allowed.includes(v as T)) throw new ScenarioError(`${where}: ${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
+  if (!allowed.includes(v as T))
+    throw new ScenarioError(`${where}: ${JSON.stringify(v)} is not one of ${allowed.join(', ')}`);
   return v as T;
 }
 
@@ -109,10 +110,18 @@ function hop(raw: Raw, where: string): HopSpec {
   };
   const rl = raw['rate-limit'] as Raw | undefined;
   if (rl) h.rateLimit = { perSecond: Number(rl['per-second']), burst: Number(rl['burst'] ?? 1) };
-  if (raw['mpls']) h.mpls = (raw['mpls'] as Raw[]).map((l) => ({ label: Number(l['label']), tc: Number(l['tc'] ?? 0), s: Number(l['s'] ?? 1), ttl: Number(l['ttl'] ?? 1) }));
+  if (raw['mpls'])
+    h.mpls = (raw['mpls'] as Raw[]).map((l) => ({
+      label: Number(l['label']),
+      tc: Number(l['tc'] ?? 0),
+      s: Number(l['s'] ?? 1),
+      ttl: Number(l['ttl'] ?? 1),
+    }));
   if (raw['quote'] !== undefined) h.quote = Number(raw['quote']);
-  if (raw['unreachable'] !== undefined) h.unreachable = oneOf(raw['unreachable'], ['net', 'host', 'prohibited'] as const, 'net', `${where}.unreachable`);
-  if (!h.silent && !h.v4.length && !h.v6.length) throw new ScenarioError(`${where}: a hop that answers needs a v4 or v6 address (or silent: true)`);
+  if (raw['unreachable'] !== undefined)
+    h.unreachable = oneOf(raw['unreachable'], ['net', 'host', 'prohibited'] as const, 'net', `${where}.unreachable`);
+  if (!h.silent && !h.v4.length && !h.v6.length)
+    throw new ScenarioError(`${where}: a hop that answers needs a v4 or v6 address (or silent: true)`);
   return h;
 }
 
@@ -125,7 +134,10 @@ export function parseScenario(text: string, source = 'scenario'): Scenario {
     if (!target['v4'] && !target['v6']) throw new ScenarioError(`${where}.target needs v4 or v6`);
     const d = (p['destination'] ?? {}) as Raw;
     return {
-      target: { ...(target['v4'] ? { v4: String(target['v4']) } : {}), ...(target['v6'] ? { v6: String(target['v6']) } : {}) },
+      target: {
+        ...(target['v4'] ? { v4: String(target['v4']) } : {}),
+        ...(target['v6'] ? { v6: String(target['v6']) } : {}),
+      },
       hops: ((p['hops'] ?? []) as Raw[]).map((h, j) => hop(h, `${where}.hops[${j}]`)),
       destination: {
         delayMs: duration(d['delay'], `${where}.destination.delay`),

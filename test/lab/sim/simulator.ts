@@ -40,10 +40,22 @@ export class Simulator {
   /** Start the simulated path in a new namespace of `lab`. */
   static async start(lab: Lab, scenario: Scenario, opts: { seed?: number } = {}): Promise<Simulator> {
     const ns = lab.namespace('sim');
-    const child = lab.spawn(ns, process.execPath, ['--import', 'tsx', `${root}test/lab/sim/main.ts`, tunpumpBinary(), JSON.stringify(scenario), String(opts.seed ?? 1)], {
-      cwd: root,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = lab.spawn(
+      ns,
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        `${root}test/lab/sim/main.ts`,
+        tunpumpBinary(),
+        JSON.stringify(scenario),
+        String(opts.seed ?? 1),
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`the simulator exited with ${code}`)));
       child.on('message', (m: { type: string }) => m.type === 'ready' && resolve());
