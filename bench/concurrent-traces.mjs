@@ -43,7 +43,7 @@ const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const c = engine.counters;
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     traces,
     sent: c.sent,
     replies,
@@ -53,6 +53,6 @@ process.stdout.write(
     seconds: wall,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     rssMB: process.resourceUsage().maxRSS / 1024,
-  }) + '\n',
+  })}\n`,
 );
 engine.close();

@@ -38,7 +38,7 @@ function decodeBench(): void {
 
 async function loopbackBench(protocol: 'icmp' | 'udp', family: 4 | 6, total: number, window: number): Promise<void> {
   const engine = new ProbeEngine();
-  let mode;
+  let mode: ReturnType<ProbeEngine['prepare']>;
   try {
     mode = engine.prepare(family, protocol);
   } catch (err) {

@@ -171,7 +171,7 @@ function drawChart(hops) {
         {
           label: '#',
           incrs: [1, 2, 5, 10],
-          values: (u, ticks) => ticks.map((v) => (Number.isInteger(v) ? String(v) : '')),
+          values: (_u, ticks) => ticks.map((v) => (Number.isInteger(v) ? String(v) : '')),
         },
         { label: 'ms' },
         { side: 1, scale: 'loss', label: '%', grid: { show: false } },

@@ -139,7 +139,7 @@ export function backtraceCommand(program: Command): void {
             }
           : {}),
       }));
-      process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-    } else process.stdout.write(renderTable(results, f.lang) + '\n');
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    } else process.stdout.write(`${renderTable(results, f.lang)}\n`);
   });
 }

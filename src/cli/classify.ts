@@ -100,7 +100,7 @@ export function classifyCommand(program: Command): void {
     addImportNotes(c, trace);
     if (f.json)
       process.stdout.write(
-        JSON.stringify(
+        `${JSON.stringify(
           {
             verdict: c.verdict,
             landing: c.landing,
@@ -112,8 +112,8 @@ export function classifyCommand(program: Command): void {
           },
           null,
           2,
-        ) + '\n',
+        )}\n`,
       );
-    else process.stdout.write(render(c, trace.format, f.lang) + '\n');
+    else process.stdout.write(`${render(c, trace.format, f.lang)}\n`);
   });
 }

@@ -200,7 +200,7 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
     if (asn) tr.on('hop', (h) => h.address && asn.request(h.address));
   }
   if (f.raw) {
-    const raw = streamRaw(t, (line) => process.stdout.write(line + '\n'), { mpls: !!f.mpls });
+    const raw = streamRaw(t, (line) => process.stdout.write(`${line}\n`), { mpls: !!f.mpls });
     if (dns) {
       const named = new Set<number>();
       t.on('hop', (h) => {
@@ -263,7 +263,7 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
             .join('\n');
       return `${head}\n${body}`;
     });
-    process.stdout.write(blocks.join('\n\n') + '\n');
+    process.stdout.write(`${blocks.join('\n\n')}\n`);
     return;
   }
   let text: string;
@@ -279,5 +279,5 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
         .map((x) => `- ${x.message}`)
         .join('\n');
   }
-  process.stdout.write(text + '\n');
+  process.stdout.write(`${text}\n`);
 }

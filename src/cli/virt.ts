@@ -43,6 +43,6 @@ export function virtCommand(program: Command): void {
         throw new VpslineError('EVPSLINE_BAD_OPTION', `--steal must be 0 to 60000 ms (got ${f.steal}).`, 2);
       const source = f.root ? FixtureSource.load(f.root, f.probes) : undefined;
       const report = await detectVirt({ ...(source ? { source } : {}), stealSampleMs: f.steal });
-      process.stdout.write((f.json ? JSON.stringify(report, null, 2) : renderVirt(report, f.lang, !f.brief)) + '\n');
+      process.stdout.write(`${f.json ? JSON.stringify(report, null, 2) : renderVirt(report, f.lang, !f.brief)}\n`);
     });
 }

@@ -275,7 +275,7 @@ export interface IcmpErrorFields {
 export function encodeIcmpError(family: Family, f: IcmpErrorFields, ep?: Endpoints): Buffer {
   let quote = f.original.subarray(0, Math.min(f.quoteBytes, f.original.length));
   let ext: Buffer | undefined;
-  if (f.mpls && f.mpls.length) {
+  if (f.mpls?.length) {
     // RFC 4884: the quote is padded to at least 128 bytes and to a whole number of words.
     const unit = family === 4 ? 4 : 8;
     const padded = Math.max(COMPAT_QUOTE, Math.ceil(quote.length / unit) * unit);

@@ -9,7 +9,7 @@ export function hasCapNetRaw(): boolean {
   try {
     const status = readFileSync('/proc/self/status', 'utf8');
     const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-    return m ? (BigInt('0x' + m[1]) & (1n << BigInt(CAP_NET_RAW))) !== 0n : false;
+    return m ? (BigInt(`0x${m[1]}`) & (1n << BigInt(CAP_NET_RAW))) !== 0n : false;
   } catch {
     return false;
   }

@@ -147,7 +147,7 @@ export class ProbeRegistry<P extends RegisteredProbe> {
    */
   match(sock: ReceivingSocket, msg: NativeMessage): { probe: P; reply: DecodedReply } | undefined {
     this.counters.received++;
-    let decoded;
+    let decoded: ReturnType<typeof decodeMessage>;
     try {
       decoded = decodeMessage(sock, msg);
     } catch {

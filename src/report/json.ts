@@ -26,8 +26,9 @@ function round3(v: number): number {
 
 function hub(h: HopSnapshot, opts: JsonOptions): Record<string, unknown> {
   // mtr's own "host" stays as mtr prints it; the carrier tag goes into the extension.
-  const out: Record<string, unknown> = { count: h.ttl, host: hostLabel(h.address, { ...opts, tagOf: undefined }) };
-  if (opts.asOf) out['ASN'] = asLabel(h.address, opts);
+  const { tagOf: _tag, ...untagged } = opts;
+  const out: Record<string, unknown> = { count: h.ttl, host: hostLabel(h.address, untagged) };
+  if (opts.asOf) out.ASN = asLabel(h.address, opts);
   for (const f of fieldsFor(opts.fields)) {
     if (f.kind === 'spacer') continue;
     out[f.header] = f.kind === 'count' ? f.value(h) : real(f.value(h));
@@ -49,11 +50,11 @@ function hub(h: HopSnapshot, opts: JsonOptions): Record<string, unknown> {
       ...(r.mpls ? { mpls: r.mpls } : {}),
     })),
   };
-  if (h.mpls) ext['mpls'] = h.mpls;
+  if (h.mpls) ext.mpls = h.mpls;
   const tag = h.address ? opts.tagOf?.(h.address) : undefined;
-  if (tag) ext['carrier'] = tag;
-  if (h.unreachable) ext['unreachable'] = h.unreachable;
-  out['vpsline'] = ext;
+  if (tag) ext.carrier = tag;
+  if (h.unreachable) ext.unreachable = h.unreachable;
+  out.vpsline = ext;
   return out;
 }
 

@@ -55,7 +55,7 @@ export function renderScreen(s: ScreenState): string[] {
   lines.push(' '.repeat(Math.max(0, Math.floor((w - title.length) / 2))) + title);
   const time = s.now.toISOString().replace(/\.\d+Z$/, 'Z');
   const route = `${s.source} -> ${s.target}${s.target !== s.address ? ` (${s.address})` : ''}`;
-  lines.push(fit(route, Math.max(0, w - time.length - 1)) + ' ' + time);
+  lines.push(`${fit(route, Math.max(0, w - time.length - 1))} ${time}`);
   const keys = 'Keys: p pause  r reset  d display mode  n names  q quit';
   lines.push(s.paused ? `${keys}   [paused]` : keys);
   lines.push('');
@@ -73,7 +73,7 @@ export function renderScreen(s: ScreenState): string[] {
     );
     for (const h of s.hops) {
       const samples = (s.samples.get(h.ttl) ?? []).slice(-chartWidth);
-      lines.push(fit(rowLabel(h), nameWidth) + ' ' + sparkline(samples));
+      lines.push(`${fit(rowLabel(h), nameWidth)} ${sparkline(samples)}`);
     }
   } else {
     const fields = fieldsFor(MODE_FIELDS[s.mode]);
@@ -134,7 +134,10 @@ export class LiveView {
     this.finished = new Promise((resolve) => (this.resolveQuit = resolve));
     trace.on('probe', (e) => {
       let list = this.samples.get(e.ttl);
-      if (!list) this.samples.set(e.ttl, (list = []));
+      if (!list) {
+        list = [];
+        this.samples.set(e.ttl, list);
+      }
       list.push(e.result.status === 'reply' ? e.result.rttMs : null);
       if (list.length > CHART_SAMPLES) list.shift();
       this.dirty = true;
@@ -214,7 +217,7 @@ export class LiveView {
       ...(this.opts.showBoth ? { showBoth: true } : {}),
       ...(this.opts.tagOf ? { tagOf: this.opts.tagOf } : {}),
     });
-    output.write('\x1b[H' + lines.map((l) => l + '\x1b[K').join('\r\n') + '\x1b[J');
+    output.write(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\r\n')}\x1b[J`);
   }
 
   private quit(): void {

@@ -17,7 +17,10 @@ export function streamRaw(
     if (e.result.status !== 'reply' || !reply) return;
     const hop = e.ttl - 1;
     let addrs = seen.get(hop);
-    if (!addrs) seen.set(hop, (addrs = new Set()));
+    if (!addrs) {
+      addrs = new Set();
+      seen.set(hop, addrs);
+    }
     if (!addrs.has(reply.from)) {
       addrs.add(reply.from);
       write(`h ${hop} ${reply.from}`);

@@ -117,9 +117,7 @@ function fromNextTrace(doc: unknown): ImportedTrace | undefined {
   if (!Array.isArray(d.Hops) || !d.Hops.every((ttl) => Array.isArray(ttl))) return undefined;
   let multiAddress = 0;
   const hops = d.Hops.map((attempts, i): ClassifyHop => {
-    const answered = attempts.filter(
-      (a) => a && a.Success && typeof a.Address?.IP === 'string' && isAddress(a.Address.IP),
-    );
+    const answered = attempts.filter((a) => a?.Success && typeof a.Address?.IP === 'string' && isAddress(a.Address.IP));
     const counts = new Map<string, number>();
     for (const a of answered) counts.set(a.Address!.IP!, (counts.get(a.Address!.IP!) ?? 0) + 1);
     if (counts.size > 1) multiAddress++;

@@ -247,7 +247,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
           );
         }
       }
-      let checked;
+      let checked: Awaited<ReturnType<typeof checkTarget>>;
       try {
         checked = await checkTarget(wanted, policy);
       } catch (err) {
@@ -397,7 +397,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       if (wait) return fail(reply, 429, `upload budget used up; try again in ${wait} s`, 'rate', wait);
       if (req.body.traceId && !store.getTrace(req.body.traceId))
         return fail(reply, 404, 'traceId names no trace on this server', 'invalid');
-      let imported;
+      let imported: ReturnType<typeof importTrace>;
       try {
         imported = importTrace(req.body.text);
       } catch (err) {

@@ -120,6 +120,7 @@ export type ParsedTarget = { kind: 'address'; address: string; family: 4 | 6 } |
 export function parseTarget(input: string): ParsedTarget {
   if (typeof input !== 'string' || !input.length) throw new TargetError('target must be an IP address or a host name.');
   if (input.length > 253) throw new TargetError('target is too long (at most 253 characters).');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\s\0-\x1f\x7f]/.test(input)) throw new TargetError('target may not contain spaces or control characters.');
   if (input.startsWith('-')) throw new TargetError('target may not start with "-".');
   if (IPV4_STRICT.test(input)) return { kind: 'address', address: input, family: 4 };

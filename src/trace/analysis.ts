@@ -62,43 +62,42 @@ const MESSAGES: Record<FindingCode, Record<Language, (p: Record<string, string |
   },
   'icmp-rate-limited': {
     en: (p) =>
-      `Hop ${p['ttl']} (${p['address']}) shows ${p['loss']}% loss, but hop ${p['next']} after it shows ${p['nextLoss']}%: the router limits or deprioritises its ICMP replies. This is not loss on the path.`,
+      `Hop ${p.ttl} (${p.address}) shows ${p.loss}% loss, but hop ${p.next} after it shows ${p.nextLoss}%: the router limits or deprioritises its ICMP replies. This is not loss on the path.`,
     zh: (p) =>
-      `第 ${p['ttl']} 跳（${p['address']}）显示 ${p['loss']}% 丢包，但其后的第 ${p['next']} 跳只有 ${p['nextLoss']}%：该路由器限制或降低了 ICMP 回复的优先级，并非线路丢包。`,
+      `第 ${p.ttl} 跳（${p.address}）显示 ${p.loss}% 丢包，但其后的第 ${p.next} 跳只有 ${p.nextLoss}%：该路由器限制或降低了 ICMP 回复的优先级，并非线路丢包。`,
   },
   'hop-ignores-icmp': {
     en: (p) =>
-      `Hop ${p['ttl']} never answers, but hop ${p['next']} after it does: the router does not send ICMP replies (it disallows ping). This is not loss.`,
-    zh: (p) =>
-      `第 ${p['ttl']} 跳始终没有回应，但其后的第 ${p['next']} 跳有回应：该路由器不回应 ICMP（禁 ping），并非丢包。`,
+      `Hop ${p.ttl} never answers, but hop ${p.next} after it does: the router does not send ICMP replies (it disallows ping). This is not loss.`,
+    zh: (p) => `第 ${p.ttl} 跳始终没有回应，但其后的第 ${p.next} 跳有回应：该路由器不回应 ICMP（禁 ping），并非丢包。`,
   },
   'path-loss': {
     en: (p) =>
-      `Loss starts at hop ${p['ttl']} (${p['address']}, ${p['loss']}%) and lasts to the destination (${p['destLoss']}%)${p['prev'] ? `; hop ${p['prev']} before it is clean` : ''}: packets are lost on the path from there on.`,
+      `Loss starts at hop ${p.ttl} (${p.address}, ${p.loss}%) and lasts to the destination (${p.destLoss}%)${p.prev ? `; hop ${p.prev} before it is clean` : ''}: packets are lost on the path from there on.`,
     zh: (p) =>
-      `从第 ${p['ttl']} 跳（${p['address']}，${p['loss']}%）开始出现丢包，并一直持续到目标（${p['destLoss']}%）${p['prev'] ? `；其前的第 ${p['prev']} 跳正常` : ''}：从这里开始线路确有丢包。`,
+      `从第 ${p.ttl} 跳（${p.address}，${p.loss}%）开始出现丢包，并一直持续到目标（${p.destLoss}%）${p.prev ? `；其前的第 ${p.prev} 跳正常` : ''}：从这里开始线路确有丢包。`,
   },
   'latency-jump': {
     en: (p) =>
-      `Latency rises by ${p['rise']} ms at hop ${p['ttl']} (${p['address']}, best ${p['best']} ms against ${p['prevBest']} ms at hop ${p['prev']}) and stays up to the destination: a long-distance link or congestion between hop ${p['prev']} and hop ${p['ttl']}.`,
+      `Latency rises by ${p.rise} ms at hop ${p.ttl} (${p.address}, best ${p.best} ms against ${p.prevBest} ms at hop ${p.prev}) and stays up to the destination: a long-distance link or congestion between hop ${p.prev} and hop ${p.ttl}.`,
     zh: (p) =>
-      `第 ${p['ttl']} 跳（${p['address']}）延迟上升 ${p['rise']} ms（最低 ${p['best']} ms，第 ${p['prev']} 跳为 ${p['prevBest']} ms），并一直保持到目标：第 ${p['prev']} 跳与第 ${p['ttl']} 跳之间是长距离链路或存在拥塞。`,
+      `第 ${p.ttl} 跳（${p.address}）延迟上升 ${p.rise} ms（最低 ${p.best} ms，第 ${p.prev} 跳为 ${p.prevBest} ms），并一直保持到目标：第 ${p.prev} 跳与第 ${p.ttl} 跳之间是长距离链路或存在拥塞。`,
   },
   'slow-responder': {
     en: (p) =>
-      `Hop ${p['ttl']} (${p['address']}) answers ${p['extra']} ms slower than hop ${p['next']} after it: the router is slow to generate ICMP replies; the path is not slower there.`,
+      `Hop ${p.ttl} (${p.address}) answers ${p.extra} ms slower than hop ${p.next} after it: the router is slow to generate ICMP replies; the path is not slower there.`,
     zh: (p) =>
-      `第 ${p['ttl']} 跳（${p['address']}）的回应比其后的第 ${p['next']} 跳慢 ${p['extra']} ms：该路由器生成 ICMP 回复较慢，线路本身并未变慢。`,
+      `第 ${p.ttl} 跳（${p.address}）的回应比其后的第 ${p.next} 跳慢 ${p.extra} ms：该路由器生成 ICMP 回复较慢，线路本身并未变慢。`,
   },
   'destination-silent': {
     en: (p) =>
-      `The destination ${p['target']} did not answer (it may drop ${p['protocol']} probes); the last hop that answered is hop ${p['last']} (${p['address']}).`,
+      `The destination ${p.target} did not answer (it may drop ${p.protocol} probes); the last hop that answered is hop ${p.last} (${p.address}).`,
     zh: (p) =>
-      `目标 ${p['target']} 没有回应（可能丢弃了 ${p['protocol']} 探测包）；最后有回应的是第 ${p['last']} 跳（${p['address']}）。`,
+      `目标 ${p.target} 没有回应（可能丢弃了 ${p.protocol} 探测包）；最后有回应的是第 ${p.last} 跳（${p.address}）。`,
   },
   'destination-unreachable': {
-    en: (p) => `Hop ${p['ttl']} (${p['address']}) answered that the destination is unreachable (${p['reason']}).`,
-    zh: (p) => `第 ${p['ttl']} 跳（${p['address']}）回应目标不可达（${p['reason']}）。`,
+    en: (p) => `Hop ${p.ttl} (${p.address}) answered that the destination is unreachable (${p.reason}).`,
+    zh: (p) => `第 ${p.ttl} 跳（${p.address}）回应目标不可达（${p.reason}）。`,
   },
 };
 

@@ -142,11 +142,11 @@ export async function checkCapabilities(
   // Nested virtualization: the CPU flag, /dev/kvm, the kvm module's nested switch.
   const cpuFlag = facts.flags ? facts.flags.has('vmx') || facts.flags.has('svm') : null;
   const kvmDev = src.openDevice('/dev/kvm');
-  const devKvm = kvmDev.status === 'ok' ? kvmDev.value : kvmDev.status === 'denied' ? true : false;
+  const devKvm = kvmDev.status === 'ok' ? kvmDev.value : kvmDev.status === 'denied';
   const nestedParam =
     text(src.read('/sys/module/kvm_intel/parameters/nested')) ??
     text(src.read('/sys/module/kvm_amd/parameters/nested'));
-  const nestedValue: boolean | null = devKvm ? true : cpuFlag === null ? null : cpuFlag && !shared ? true : false;
+  const nestedValue: boolean | null = devKvm ? true : cpuFlag === null ? null : !!(cpuFlag && !shared);
   const extra = devKvm && cpuFlag === false ? 'pv' : cpuFlag && !devKvm && !shared ? 'load' : '';
   const nestedVirtualization: Capabilities['nestedVirtualization'] = {
     ...cap(nestedValue, [

@@ -214,7 +214,7 @@ export class FixtureSource implements VirtSource {
   }
 
   private denied(path: string): boolean {
-    return (this.probes.denied ?? []).some((d) => path === d || path.startsWith(d.endsWith('/') ? d : d + '/'));
+    return (this.probes.denied ?? []).some((d) => path === d || path.startsWith(d.endsWith('/') ? d : `${d}/`));
   }
 
   read(path: string): Read {

@@ -53,9 +53,9 @@ async function run(job: AgentJob): Promise<AgentResult> {
 
 const job = JSON.parse(process.argv[2] ?? '{}') as AgentJob;
 run(job).then(
-  (r) => process.stdout.write(JSON.stringify(r) + '\n', () => process.exit(0)),
+  (r) => process.stdout.write(`${JSON.stringify(r)}\n`, () => process.exit(0)),
   (err: Error & { code?: string }) => {
-    process.stdout.write(JSON.stringify({ error: { code: err.code ?? 'EUNKNOWN', message: err.message } }) + '\n', () =>
+    process.stdout.write(`${JSON.stringify({ error: { code: err.code ?? 'EUNKNOWN', message: err.message } })}\n`, () =>
       process.exit(3),
     );
   },

@@ -45,7 +45,7 @@ describe('analysis of traced paths', { skip }, () => {
     const f = await findings('198.18.203.1');
     const loss = byCode(f, 'path-loss');
     assert.equal(loss.length, 1, JSON.stringify(f));
-    assert.equal(loss[0]!.params['ttl'], 3);
+    assert.equal(loss[0]!.params.ttl, 3);
     assert.deepEqual(loss[0]!.hops, [2, 3, 4, 5]);
     assert.equal(byCode(f, 'icmp-rate-limited').length, 0);
   });
@@ -54,11 +54,11 @@ describe('analysis of traced paths', { skip }, () => {
     const f = await findings('198.18.204.1');
     const jump = byCode(f, 'latency-jump');
     assert.equal(jump.length, 1, JSON.stringify(f));
-    assert.equal(jump[0]!.params['ttl'], 4);
-    assert.ok(Math.abs(Number(jump[0]!.params['rise']) - 40) < 2, `rise ${jump[0]!.params['rise']}`);
+    assert.equal(jump[0]!.params.ttl, 4);
+    assert.ok(Math.abs(Number(jump[0]!.params.rise) - 40) < 2, `rise ${jump[0]!.params.rise}`);
     const slow = byCode(f, 'slow-responder');
     assert.deepEqual(
-      slow.map((x) => x.params['ttl']),
+      slow.map((x) => x.params.ttl),
       [2],
     );
   });

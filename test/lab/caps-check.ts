@@ -26,7 +26,7 @@ const withCaps = tasks.filter((t) => !/^CapEff:\s*0+$/m.test(status(t)));
 const blocksAll = (t: string): boolean =>
   BigInt(`0x${/^SigBlk:\s*(\S+)$/m.exec(status(t))![1]}`) >= 0xfffffffe00000000n;
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     before,
     after,
     reopen,
@@ -35,6 +35,6 @@ process.stdout.write(
     kept,
     threadsWithCaps: withCaps.length,
     thoseBlockSignals: withCaps.every(blocksAll),
-  }) + '\n',
+  })}\n`,
 );
 engine.close();

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { AgentResult } from './agent-types.js';
 import { Lab, labSkipReason } from './netns.js';
 import { buildRouterChain, type RouterChain } from './routers.js';
-import { AgentError, runAgent } from './run-agent.js';
+import { type AgentError, runAgent } from './run-agent.js';
 import { useSimulatedPath } from './sim/suite.js';
 
 const skip = labSkipReason();

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { projectRoot } from './checkout.js';
 import { labSkipReason } from './netns.js';
-import { AgentError, runAgent } from './run-agent.js';
+import { type AgentError, runAgent } from './run-agent.js';
 import { useSimulatedPath } from './sim/suite.js';
 
 const skip = labSkipReason();

@@ -49,8 +49,7 @@ async function view(id: string): Promise<{ status: number; hops: number; end?: {
   let end: { status: string; result?: Result } | undefined;
   for await (const chunk of r.body) {
     buf += decoder.decode(chunk as Uint8Array, { stream: true });
-    let at: number;
-    while ((at = buf.indexOf('\n\n')) >= 0) {
+    for (let at = buf.indexOf('\n\n'); at >= 0; at = buf.indexOf('\n\n')) {
       const block = buf.slice(0, at);
       buf = buf.slice(at + 2);
       const event = /^event: (.*)$/m.exec(block)?.[1];
@@ -81,7 +80,7 @@ const results = await Promise.all(ids.map((id) => waitDone(id)));
 const byId = new Map(ids.map((id, i) => [id, results[i]!]));
 
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     alone,
     baseline,
     statuses: started.map((s) => s.status),
@@ -96,5 +95,5 @@ process.stdout.write(
         JSON.stringify(v.end.result?.report.hubs) === JSON.stringify(byId.get(ids[Math.floor(i / 4)]!)!.report.hubs),
     ).length,
     extraViewerStatus: extraViewer.status,
-  }) + '\n',
+  })}\n`,
 );

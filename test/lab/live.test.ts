@@ -62,12 +62,12 @@ describe('live view in a terminal', { skip }, () => {
     );
     assert.ok(lines[0]!.includes('vpsline mtr'));
     assert.match(lines[4]!, /^ Host +Loss% +Snt +Last +Avg +Best +Wrst StDev$/);
-    chain.hops.v4.forEach((addr, i) =>
+    for (const [i, addr] of chain.hops.v4.entries()) {
       assert.ok(
         lines.some((l) => l.startsWith(`  ${i + 1}. ${addr}`)),
         addr,
-      ),
-    );
+      );
+    }
     assert.deepEqual(flags('main'), { alternate: true, cursor: false });
 
     tmux('send-keys', '-t', 'main', 'd');

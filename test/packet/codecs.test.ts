@@ -175,7 +175,7 @@ describe('ICMP', () => {
       mpls: [{ label: 16, tc: 0, s: 1, ttl: 1 }],
     });
     err[5] = 0;
-    err[8 + 128 + 2] ^= 0xff; // break the extension checksum
+    err.writeUInt8(err.readUInt8(8 + 128 + 2) ^ 0xff, 8 + 128 + 2); // break the extension checksum
     const m = decodeIcmp(err, 0, 4);
     assert.ok(m.ok);
     assert.equal(m.value.mpls, undefined);

@@ -54,11 +54,11 @@ describe('--json', () => {
       'StDev',
       'vpsline',
     ]);
-    assert.equal(hub['count'], 4);
-    assert.equal(hub['host'], '198.18.4.2');
+    assert.equal(hub.count, 4);
+    assert.equal(hub.host, '198.18.4.2');
     assert.equal(hub['Loss%'], 10);
-    assert.equal(hub['Snt'], 10);
-    assert.equal(hub['Avg'], 14.9);
+    assert.equal(hub.Snt, 10);
+    assert.equal(hub.Avg, 14.9);
   });
 
   test('five significant digits like mtr, unanswered hops as ???', () => {
@@ -67,10 +67,10 @@ describe('--json', () => {
       hop(2, null, 100, 10, 0, 0, 0, 0, 0),
     ]);
     const doc = jsonReport(r) as { report: { hubs: Record<string, unknown>[] } };
-    assert.equal(doc.report.hubs[0]!['Last'], 0.076123);
-    assert.equal(doc.report.hubs[0]!['Avg'], 15.22);
-    assert.equal(doc.report.hubs[0]!['Wrst'], 20.201);
-    assert.equal(doc.report.hubs[1]!['host'], '???');
+    assert.equal(doc.report.hubs[0]!.Last, 0.076123);
+    assert.equal(doc.report.hubs[0]!.Avg, 15.22);
+    assert.equal(doc.report.hubs[0]!.Wrst, 20.201);
+    assert.equal(doc.report.hubs[1]!.host, '???');
     assert.ok(validate(doc));
   });
 
@@ -88,14 +88,14 @@ describe('--json', () => {
       ['198.18.5.2', '198.18.2.2'],
     );
     assert.deepEqual(doc.report.hubs[0]!.vpsline.mpls, h.mpls);
-    assert.equal(doc.report.vpsline['endReason'], 'completed');
-    assert.equal(doc.report.vpsline['socket'], 'raw');
+    assert.equal(doc.report.vpsline.endReason, 'completed');
+    assert.equal(doc.report.vpsline.socket, 'raw');
     assert.ok(validate(doc));
   });
 
   test('the schema rejects what mtr consumers would choke on', () => {
     const doc = jsonReport(sampleReport()) as { report: { hubs: Record<string, unknown>[] } };
-    doc.report.hubs[0]!['Snt'] = '10';
+    doc.report.hubs[0]!.Snt = '10';
     assert.equal(validate(doc), false);
   });
 });

@@ -39,9 +39,9 @@ test('the screen: exactly `rows` lines, none wider than the terminal', () => {
 
 test('statistics rows line up with the header, ??? for silent hops', () => {
   const lines = renderScreen(state());
-  assert.equal(lines[1], 'vm -> example.net (198.18.4.2)' + ' '.repeat(80 - 30 - 21) + ' 2026-11-28T04:00:00Z');
+  assert.equal(lines[1], `vm -> example.net (198.18.4.2)${' '.repeat(80 - 30 - 21)} 2026-11-28T04:00:00Z`);
   // 80 columns less 43 for the statistics: the host column is 37 wide.
-  assert.equal(lines[4], ' Host'.padEnd(37) + ' Loss%   Snt   Last   Avg  Best  Wrst StDev');
+  assert.equal(lines[4], `${' Host'.padEnd(37)} Loss%   Snt   Last   Avg  Best  Wrst StDev`);
   assert.match(lines[6]!, /^ {2}2\. \?\?\? +100\.0 +10 /);
   assert.equal(lines[7]!.indexOf('10.0%'), lines[4]!.indexOf('Loss%'));
 });

@@ -82,7 +82,7 @@ describe('analysis', () => {
     });
     const loss = f.find((x) => x.code === 'path-loss')!;
     assert.deepEqual(loss.hops, [2, 3, 4, 5]);
-    assert.equal(loss.params['ttl'], 3);
+    assert.equal(loss.params.ttl, 3);
     assert.equal(loss.severity, 'problem');
     assert.ok(!f.some((x) => x.code === 'clean'));
   });
@@ -100,8 +100,8 @@ describe('analysis', () => {
       target: 't',
     });
     const j = jump.find((x) => x.code === 'latency-jump')!;
-    assert.equal(j.params['ttl'], 3);
-    assert.equal(j.params['rise'], 148);
+    assert.equal(j.params.ttl, 3);
+    assert.equal(j.params.rise, 148);
     assert.deepEqual(j.hops, [2, 3, 4, 5]);
     assert.deepEqual(codes([h(1, 'a', 0, 1), h(2, 'b', 0, 2), h(3, 'c', 0, 40), h(4, 'd', 0, 3), h(5, 'e', 0, 4)]), [
       'slow-responder',

@@ -7,7 +7,7 @@ const close = (a: number, b: number, eps = 1e-9): void => assert.ok(Math.abs(a -
 test('mean, sample stdev, geometric mean and extremes in floating point', () => {
   const samples = [10.0, 11.8, 7.7, 19.6, 12.1, 9.95, 14.3];
   const acc = new LatencyAccumulator();
-  samples.forEach((s) => acc.add(s));
+  for (const s of samples) acc.add(s);
   const st = acc.snapshot();
   const mean = samples.reduce((a, b) => a + b) / samples.length;
   const variance = samples.reduce((a, b) => a + (b - mean) ** 2, 0) / (samples.length - 1);
@@ -23,7 +23,7 @@ test('mean, sample stdev, geometric mean and extremes in floating point', () => 
 test("jitter: mtr's meanings (Jttr newest, Javg mean of differences, Jmax, RFC 3550 estimator)", () => {
   const samples = [5, 8, 6, 6, 12];
   const acc = new LatencyAccumulator();
-  samples.forEach((s) => acc.add(s));
+  for (const s of samples) acc.add(s);
   const st = acc.snapshot();
   const diffs = [3, 2, 0, 6];
   assert.equal(st.jitter, 6);
@@ -47,6 +47,6 @@ test('no samples and one sample give zeros, not NaN', () => {
 
 test('sub-0.1 ms differences survive (mtr truncates its mean to whole microseconds at every step)', () => {
   const acc = new LatencyAccumulator();
-  [0.0411, 0.0412, 0.0413].forEach((s) => acc.add(s));
+  for (const s of [0.0411, 0.0412, 0.0413]) acc.add(s);
   close(acc.snapshot().mean, 0.0412, 1e-12);
 });

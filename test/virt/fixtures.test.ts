@@ -30,7 +30,9 @@ function assertSubset(actual: unknown, expected: unknown, path: string): void {
 
 const envs = environments();
 const made: MaterializedFixture[] = [];
-after(() => made.forEach((m) => m.cleanup()));
+after(() => {
+  for (const m of made) m.cleanup();
+});
 
 describe('virtualization fixtures', () => {
   test('there is one fixture per environment the issue lists (at least 30)', () => {

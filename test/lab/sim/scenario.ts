@@ -98,28 +98,28 @@ type Raw = Record<string, unknown>;
 
 function hop(raw: Raw, where: string): HopSpec {
   const h: HopSpec = {
-    v4: list(raw['v4']),
-    v6: list(raw['v6']),
-    delayMs: duration(raw['delay'], `${where}.delay`),
-    jitterMs: duration(raw['jitter'], `${where}.jitter`),
-    loss: fraction(raw['loss'], `${where}.loss`),
+    v4: list(raw.v4),
+    v6: list(raw.v6),
+    delayMs: duration(raw.delay, `${where}.delay`),
+    jitterMs: duration(raw.jitter, `${where}.jitter`),
+    loss: fraction(raw.loss, `${where}.loss`),
     replyDelayMs: duration(raw['reply-delay'], `${where}.reply-delay`),
     replyLoss: fraction(raw['reply-loss'], `${where}.reply-loss`),
-    silent: raw['silent'] === true,
-    ecmp: oneOf(raw['ecmp'], ['flow', 'packet'] as const, 'flow', `${where}.ecmp`),
+    silent: raw.silent === true,
+    ecmp: oneOf(raw.ecmp, ['flow', 'packet'] as const, 'flow', `${where}.ecmp`),
   };
   const rl = raw['rate-limit'] as Raw | undefined;
-  if (rl) h.rateLimit = { perSecond: Number(rl['per-second']), burst: Number(rl['burst'] ?? 1) };
-  if (raw['mpls'])
-    h.mpls = (raw['mpls'] as Raw[]).map((l) => ({
-      label: Number(l['label']),
-      tc: Number(l['tc'] ?? 0),
-      s: Number(l['s'] ?? 1),
-      ttl: Number(l['ttl'] ?? 1),
+  if (rl) h.rateLimit = { perSecond: Number(rl['per-second']), burst: Number(rl.burst ?? 1) };
+  if (raw.mpls)
+    h.mpls = (raw.mpls as Raw[]).map((l) => ({
+      label: Number(l.label),
+      tc: Number(l.tc ?? 0),
+      s: Number(l.s ?? 1),
+      ttl: Number(l.ttl ?? 1),
     }));
-  if (raw['quote'] !== undefined) h.quote = Number(raw['quote']);
-  if (raw['unreachable'] !== undefined)
-    h.unreachable = oneOf(raw['unreachable'], ['net', 'host', 'prohibited'] as const, 'net', `${where}.unreachable`);
+  if (raw.quote !== undefined) h.quote = Number(raw.quote);
+  if (raw.unreachable !== undefined)
+    h.unreachable = oneOf(raw.unreachable, ['net', 'host', 'prohibited'] as const, 'net', `${where}.unreachable`);
   if (!h.silent && !h.v4.length && !h.v6.length)
     throw new ScenarioError(`${where}: a hop that answers needs a v4 or v6 address (or silent: true)`);
   return h;
@@ -127,30 +127,30 @@ function hop(raw: Raw, where: string): HopSpec {
 
 export function parseScenario(text: string, source = 'scenario'): Scenario {
   const doc = parse(text) as Raw;
-  if (!doc || !Array.isArray(doc['paths'])) throw new ScenarioError(`${source}: needs a list of paths`);
-  const paths = (doc['paths'] as Raw[]).map((p, i): PathSpec => {
+  if (!doc || !Array.isArray(doc.paths)) throw new ScenarioError(`${source}: needs a list of paths`);
+  const paths = (doc.paths as Raw[]).map((p, i): PathSpec => {
     const where = `${source}: paths[${i}]`;
-    const target = (p['target'] ?? {}) as Raw;
-    if (!target['v4'] && !target['v6']) throw new ScenarioError(`${where}.target needs v4 or v6`);
-    const d = (p['destination'] ?? {}) as Raw;
+    const target = (p.target ?? {}) as Raw;
+    if (!target.v4 && !target.v6) throw new ScenarioError(`${where}.target needs v4 or v6`);
+    const d = (p.destination ?? {}) as Raw;
     return {
       target: {
-        ...(target['v4'] ? { v4: String(target['v4']) } : {}),
-        ...(target['v6'] ? { v6: String(target['v6']) } : {}),
+        ...(target.v4 ? { v4: String(target.v4) } : {}),
+        ...(target.v6 ? { v6: String(target.v6) } : {}),
       },
-      hops: ((p['hops'] ?? []) as Raw[]).map((h, j) => hop(h, `${where}.hops[${j}]`)),
+      hops: ((p.hops ?? []) as Raw[]).map((h, j) => hop(h, `${where}.hops[${j}]`)),
       destination: {
-        delayMs: duration(d['delay'], `${where}.destination.delay`),
-        jitterMs: duration(d['jitter'], `${where}.destination.jitter`),
-        loss: fraction(d['loss'], `${where}.destination.loss`),
-        icmp: oneOf(d['icmp'], ['echo', 'silent'] as const, 'echo', `${where}.destination.icmp`),
-        udp: oneOf(d['udp'], ['port-unreachable', 'silent'] as const, 'port-unreachable', `${where}.destination.udp`),
-        tcp: oneOf(d['tcp'], ['syn-ack', 'rst', 'silent'] as const, 'rst', `${where}.destination.tcp`),
+        delayMs: duration(d.delay, `${where}.destination.delay`),
+        jitterMs: duration(d.jitter, `${where}.destination.jitter`),
+        loss: fraction(d.loss, `${where}.destination.loss`),
+        icmp: oneOf(d.icmp, ['echo', 'silent'] as const, 'echo', `${where}.destination.icmp`),
+        udp: oneOf(d.udp, ['port-unreachable', 'silent'] as const, 'port-unreachable', `${where}.destination.udp`),
+        tcp: oneOf(d.tcp, ['syn-ack', 'rst', 'silent'] as const, 'rst', `${where}.destination.tcp`),
       },
     };
   });
-  const s: Scenario = { name: String(doc['name'] ?? source), paths };
-  if (doc['description']) s.description = String(doc['description']);
+  const s: Scenario = { name: String(doc.name ?? source), paths };
+  if (doc.description) s.description = String(doc.description);
   return s;
 }
 
