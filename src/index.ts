@@ -23,6 +23,8 @@ export { renderReport } from './report/mtr-report.js';
 export type { ReportOptions } from './report/mtr-report.js';
 export { ReverseDns } from './lookup/reverse-dns.js';
 export { VpslineError, isVpslineError } from './errors.js';
+export { LANGUAGES, isLanguage } from './i18n.js';
+export type { Language } from './i18n.js';
 export type { VpslineErrorCode } from './errors.js';
 export { detectVirt, FixtureSource, HostSource } from './virt/detect.js';
 export type { DetectOptions } from './virt/detect.js';

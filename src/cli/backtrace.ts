@@ -6,7 +6,7 @@ import { addressFamily } from '../packet/address.js';
 import { backtrace, loadTargets, type BacktraceResult } from '../route/backtrace.js';
 import { carrierName, lineName } from '../route/lines.js';
 import { noteText } from '../route/notes.js';
-import type { Language } from '../trace/analysis.js';
+import { type Language, parseLanguage } from '../i18n.js';
 import { defaultEngine } from '../trace/trace.js';
 import { originAsOptions, originAsSource, type OriginAsFlags } from './origin-as.js';
 import { intArg, numberArg } from './parse.js';
@@ -96,8 +96,7 @@ export function backtraceCommand(program: Command): void {
     .option('--lang <lang>', 'en or zh', 'en')
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets');
   originAsOptions(cmd).action(async (f: BacktraceFlags) => {
-    if (f.lang !== 'en' && f.lang !== 'zh')
-      throw new VpslineError('EVPSLINE_BAD_OPTION', `--lang must be en or zh (got ${f.lang}).`, 2);
+    f.lang = parseLanguage(f.lang);
     if (f.udp && f.tcp) throw new VpslineError('EVPSLINE_BAD_OPTION', '-u and -T cannot be used together.', 2);
     const table = CarrierTable.load(f.carriers);
     const originAs = originAsSource(f);

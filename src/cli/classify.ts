@@ -7,7 +7,7 @@ import { classify, type Classification } from '../route/classify.js';
 import { addImportNotes, importTrace } from '../route/import.js';
 import { lineName } from '../route/lines.js';
 import { addNote, noteText } from '../route/notes.js';
-import type { Language } from '../trace/analysis.js';
+import { type Language, parseLanguage } from '../i18n.js';
 import { addOriginAs } from '../route/origin-as.js';
 import { originAsOptions, originAsSource, type OriginAsFlags } from './origin-as.js';
 
@@ -89,8 +89,7 @@ export function classifyCommand(program: Command): void {
     .option('--json', 'print the verdict as JSON')
     .option('--lang <lang>', 'en or zh', 'en');
   originAsOptions(cmd).action(async (file: string, f: ClassifyFlags) => {
-    if (f.lang !== 'en' && f.lang !== 'zh')
-      throw new VpslineError('EVPSLINE_BAD_OPTION', `--lang must be en or zh (got ${f.lang}).`, 2);
+    f.lang = parseLanguage(f.lang);
     const table = CarrierTable.load(f.carriers);
     const source = originAsSource(f);
     const trace = importTrace(readInput(file));

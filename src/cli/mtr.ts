@@ -12,7 +12,8 @@ import { renderReport } from '../report/mtr-report.js';
 import { LiveView } from '../report/live.js';
 import { intArg, numberArg } from './parse.js';
 import { streamRaw } from '../report/raw.js';
-import { analyzeReport, type Language } from '../trace/analysis.js';
+import type { Language } from '../i18n.js';
+import { analyzeReport } from '../trace/analysis.js';
 import { defaultEngine, resolveTarget, Trace, type TraceOptions } from '../trace/trace.js';
 
 interface MtrFlags {

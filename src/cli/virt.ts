@@ -1,7 +1,7 @@
 // `vpsline virt`: what this server really is, and what that lets you do.
 import type { Command } from 'commander';
 import { VpslineError } from '../errors.js';
-import type { Language } from '../trace/analysis.js';
+import { type Language, parseLanguage } from '../i18n.js';
 import { detectVirt, FixtureSource } from '../virt/detect.js';
 import { renderVirt } from '../virt/render.js';
 import { intArg } from './parse.js';
@@ -31,8 +31,7 @@ export function virtCommand(program: Command): void {
     .option('--steal <ms>', 'watch CPU steal time for this long (0: since boot only)', intArg('steal'), 1000)
     .option('--brief', 'leave out the evidence lists')
     .action(async (f: VirtFlags) => {
-      if (f.lang !== 'en' && f.lang !== 'zh')
-        throw new VpslineError('EVPSLINE_BAD_OPTION', `--lang must be en or zh (got ${f.lang}).`, 2);
+      f.lang = parseLanguage(f.lang);
       if (f.probes && !f.root)
         throw new VpslineError(
           'EVPSLINE_BAD_OPTION',

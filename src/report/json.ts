@@ -3,7 +3,8 @@
 // with what mtr leaves out: every responder, MPLS labels, timestamps, the
 // probe mode, and why the run ended. Schema: schema/mtr-report.schema.json.
 import type { HopSnapshot } from '../trace/hop.js';
-import { analyzeReport, type Language } from '../trace/analysis.js';
+import type { Language } from '../i18n.js';
+import { analyzeReport } from '../trace/analysis.js';
 import type { TraceReport } from '../trace/trace.js';
 import { asLabel, fieldsFor, hostLabel, type NameOptions } from './fields.js';
 

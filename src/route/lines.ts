@@ -1,5 +1,5 @@
 // How lines and carriers are called, in English and Simplified Chinese.
-import type { Language } from '../trace/analysis.js';
+import type { Language } from '../i18n.js';
 import { noteText, type RouteNote } from './notes.js';
 
 const LINES: Record<string, [string, string]> = {

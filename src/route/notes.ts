@@ -2,9 +2,9 @@
 // parameters; Classification.notes keeps the English text (what --json has
 // always printed) and noteCodes the codes, from which pages and tables that
 // speak Chinese make theirs.
-import type { Language } from '../trace/analysis.js';
+import type { Language, TextParams, Texts } from '../i18n.js';
 
-export type NoteParams = Record<string, string | number>;
+export type NoteParams = TextParams;
 
 /** "2 hop(s) did not answer, MPLS tunnels may hide hops" from the counts in p. */
 function hiders(p: NoteParams, lang: Language): string {
@@ -81,7 +81,7 @@ const TEMPLATES = {
     en: (p) => `AS lookup: ${p.late} of ${p.asked} hop(s) did not answer in time and stay unnamed.`,
     zh: (p) => `AS 查询：${p.asked} 跳中有 ${p.late} 跳未及时回应，保持未识别。`,
   },
-} satisfies Record<string, { en: (p: NoteParams) => string; zh: (p: NoteParams) => string }>;
+} satisfies Record<string, Texts<NoteParams>>;
 
 export type NoteCode = keyof typeof TEMPLATES;
 

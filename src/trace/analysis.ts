@@ -8,6 +8,7 @@
 //   (judged on each hop's path floor: the lowest Best at or after it); a hop
 //   slower than the hops after it is a router slow to answer, not a slow path;
 // - the destination either answered, said unreachable, or stayed silent.
+import type { Language, TextParams, Texts } from '../i18n.js';
 import type { HopSnapshot } from './hop.js';
 
 export type FindingCode =
@@ -28,12 +29,10 @@ export interface Finding {
   /** TTLs of the hops that are the evidence. */
   hops: number[];
   /** Figures the message quotes (ms, percent, addresses). */
-  params: Record<string, string | number>;
+  params: TextParams;
   /** The finding in the requested language. */
   message: string;
 }
-
-export type Language = 'en' | 'zh';
 
 export interface AnalysisInput {
   hops: HopSnapshot[];
@@ -55,7 +54,7 @@ function settled(h: HopSnapshot): number {
   return h.received + h.lost;
 }
 
-const MESSAGES: Record<FindingCode, Record<Language, (p: Record<string, string | number>) => string>> = {
+const MESSAGES: Record<FindingCode, Texts> = {
   clean: {
     en: () => 'No loss on the path and no lasting latency rise.',
     zh: () => '线路没有丢包，也没有持续的延迟上升。',
@@ -128,7 +127,7 @@ export function analyzeReport(
 /** Findings about a finished (or running) trace, in `lang`. */
 export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] {
   const out: Finding[] = [];
-  const add = (code: FindingCode, hops: number[], params: Record<string, string | number> = {}): void => {
+  const add = (code: FindingCode, hops: number[], params: TextParams = {}): void => {
     out.push({ code, severity: SEVERITY[code], hops, params, message: MESSAGES[code][lang](params) });
   };
   const hops = input.hops.filter((h) => settled(h) > 0);

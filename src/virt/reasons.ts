@@ -1,8 +1,8 @@
 // The "why" of each capability and note, in English and Chinese. Checks emit a
 // code and its parameters; the JSON carries both the code and the English text.
-export type ReasonParams = Record<string, string | number>;
+import type { Language, TextParams, Texts } from '../i18n.js';
 
-type Template = (p: ReasonParams) => string;
+export type ReasonParams = TextParams;
 
 export const REASONS = {
   'modules.container': {
@@ -138,7 +138,7 @@ export const REASONS = {
     en: (p) => `Unreadable here (counted as unknown, not as "no"): ${p.files}.`,
     zh: (p) => `无法读取（记为未知，而不是"否"）：${p.files}。`,
   },
-} satisfies Record<string, { en: Template; zh: Template }>;
+} satisfies Record<string, Texts>;
 
 export type ReasonCode = keyof typeof REASONS;
 
@@ -147,6 +147,6 @@ export interface Reason {
   params: ReasonParams;
 }
 
-export function say(code: ReasonCode, params: ReasonParams = {}, lang: 'en' | 'zh' = 'en'): string {
+export function say(code: ReasonCode, params: ReasonParams = {}, lang: Language = 'en'): string {
   return REASONS[code][lang](params);
 }

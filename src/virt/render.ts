@@ -1,6 +1,6 @@
 // `vpsline virt` for people: each layer with its evidence, then what it means
 // for the owner, in English or Chinese.
-import type { Language } from '../trace/analysis.js';
+import type { Language } from '../i18n.js';
 import { say, type Reason } from './reasons.js';
 import type { Capability, Evidence, VirtReport } from './types.js';
 
