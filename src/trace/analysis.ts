@@ -61,36 +61,47 @@ const MESSAGES: Record<FindingCode, Texts> = {
   },
   'icmp-rate-limited': {
     en: (p) =>
-      `Hop ${p.ttl} (${p.address}) shows ${p.loss}% loss, but hop ${p.next} after it shows ${p.nextLoss}%: the router limits or deprioritises its ICMP replies. This is not loss on the path.`,
+      `Hop ${p.ttl} (${p.address}) shows ${p.loss}% loss, but hop ${p.next} after it shows ${p.nextLoss}%: ` +
+      'the router limits or deprioritises its ICMP replies. This is not loss on the path.',
     zh: (p) =>
       `第 ${p.ttl} 跳（${p.address}）显示 ${p.loss}% 丢包，但其后的第 ${p.next} 跳只有 ${p.nextLoss}%：该路由器限制或降低了 ICMP 回复的优先级，并非线路丢包。`,
   },
   'hop-ignores-icmp': {
     en: (p) =>
-      `Hop ${p.ttl} never answers, but hop ${p.next} after it does: the router does not send ICMP replies (it disallows ping). This is not loss.`,
+      `Hop ${p.ttl} never answers, but hop ${p.next} after it does: ` +
+      'the router does not send ICMP replies (it disallows ping). This is not loss.',
     zh: (p) => `第 ${p.ttl} 跳始终没有回应，但其后的第 ${p.next} 跳有回应：该路由器不回应 ICMP（禁 ping），并非丢包。`,
   },
   'path-loss': {
     en: (p) =>
-      `Loss starts at hop ${p.ttl} (${p.address}, ${p.loss}%) and lasts to the destination (${p.destLoss}%)${p.prev ? `; hop ${p.prev} before it is clean` : ''}: packets are lost on the path from there on.`,
+      `Loss starts at hop ${p.ttl} (${p.address}, ${p.loss}%) and lasts to the destination (${p.destLoss}%)` +
+      (p.prev ? `; hop ${p.prev} before it is clean` : '') +
+      ': packets are lost on the path from there on.',
     zh: (p) =>
-      `从第 ${p.ttl} 跳（${p.address}，${p.loss}%）开始出现丢包，并一直持续到目标（${p.destLoss}%）${p.prev ? `；其前的第 ${p.prev} 跳正常` : ''}：从这里开始线路确有丢包。`,
+      `从第 ${p.ttl} 跳（${p.address}，${p.loss}%）开始出现丢包，并一直持续到目标（${p.destLoss}%）` +
+      (p.prev ? `；其前的第 ${p.prev} 跳正常` : '') +
+      '：从这里开始线路确有丢包。',
   },
   'latency-jump': {
     en: (p) =>
-      `Latency rises by ${p.rise} ms at hop ${p.ttl} (${p.address}, best ${p.best} ms against ${p.prevBest} ms at hop ${p.prev}) and stays up to the destination: a long-distance link or congestion between hop ${p.prev} and hop ${p.ttl}.`,
+      `Latency rises by ${p.rise} ms at hop ${p.ttl} (${p.address}, ` +
+      `best ${p.best} ms against ${p.prevBest} ms at hop ${p.prev}) and stays up to the destination: ` +
+      `a long-distance link or congestion between hop ${p.prev} and hop ${p.ttl}.`,
     zh: (p) =>
-      `第 ${p.ttl} 跳（${p.address}）延迟上升 ${p.rise} ms（最低 ${p.best} ms，第 ${p.prev} 跳为 ${p.prevBest} ms），并一直保持到目标：第 ${p.prev} 跳与第 ${p.ttl} 跳之间是长距离链路或存在拥塞。`,
+      `第 ${p.ttl} 跳（${p.address}）延迟上升 ${p.rise} ms（最低 ${p.best} ms，第 ${p.prev} 跳为 ${p.prevBest} ms），` +
+      `并一直保持到目标：第 ${p.prev} 跳与第 ${p.ttl} 跳之间是长距离链路或存在拥塞。`,
   },
   'slow-responder': {
     en: (p) =>
-      `Hop ${p.ttl} (${p.address}) answers ${p.extra} ms slower than hop ${p.next} after it: the router is slow to generate ICMP replies; the path is not slower there.`,
+      `Hop ${p.ttl} (${p.address}) answers ${p.extra} ms slower than hop ${p.next} after it: ` +
+      'the router is slow to generate ICMP replies; the path is not slower there.',
     zh: (p) =>
       `第 ${p.ttl} 跳（${p.address}）的回应比其后的第 ${p.next} 跳慢 ${p.extra} ms：该路由器生成 ICMP 回复较慢，线路本身并未变慢。`,
   },
   'destination-silent': {
     en: (p) =>
-      `The destination ${p.target} did not answer (it may drop ${p.protocol} probes); the last hop that answered is hop ${p.last} (${p.address}).`,
+      `The destination ${p.target} did not answer (it may drop ${p.protocol} probes); ` +
+      `the last hop that answered is hop ${p.last} (${p.address}).`,
     zh: (p) =>
       `目标 ${p.target} 没有回应（可能丢弃了 ${p.protocol} 探测包）；最后有回应的是第 ${p.last} 跳（${p.address}）。`,
   },
@@ -140,12 +151,20 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
   for (const h of answering) {
     if (!lossy(h)) continue;
     const later = after(h);
+    const [first] = later;
+    if (first === undefined) {
+      // Nothing answers after it: its loss is the path's if it is the
+      // destination; otherwise there is no later hop to compare it with, and
+      // a silent destination is said below.
+      if (h === dest) pathLossAt ??= h;
+      continue;
+    }
     // Path loss from here: every later answering hop loses too (at least half as much).
-    if (later.length === 0 ? h === dest : later.every((x) => lossy(x) && x.lossPercent >= h.lossPercent / 2)) {
+    if (later.every((x) => lossy(x) && x.lossPercent >= h.lossPercent / 2)) {
       pathLossAt ??= h;
       continue;
     }
-    const next = later.find((x) => x.lossPercent < h.lossPercent / 2) ?? later[0]!;
+    const next = later.find((x) => x.lossPercent < h.lossPercent / 2) ?? first;
     if (!pathLossAt)
       add('icmp-rate-limited', [h.ttl, next.ttl], {
         ttl: h.ttl,
@@ -160,32 +179,31 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
     const next = after(h)[0];
     if (next) add('hop-ignores-icmp', [h.ttl, next.ttl], { ttl: h.ttl, next: next.ttl });
   }
-  if (pathLossAt) {
-    const end = dest ?? answering[answering.length - 1]!;
-    const prev = [...answering].reverse().find((x) => x.ttl < pathLossAt!.ttl && !lossy(x));
-    add(
-      'path-loss',
-      [...(prev ? [prev.ttl] : []), ...answering.filter((x) => x.ttl >= pathLossAt!.ttl).map((x) => x.ttl)],
-      {
-        ttl: pathLossAt.ttl,
-        address: pathLossAt.address ?? '???',
-        loss: fmt(pathLossAt.lossPercent),
-        destLoss: fmt(end.lossPercent),
-        ...(prev ? { prev: prev.ttl } : {}),
-      },
-    );
+  const lastAnswer = answering.at(-1);
+  // pathLossAt is one of the answering hops, so lastAnswer is set whenever it is.
+  if (pathLossAt !== undefined && lastAnswer !== undefined) {
+    const start = pathLossAt;
+    const end = dest ?? lastAnswer;
+    const prev = [...answering].reverse().find((x) => x.ttl < start.ttl && !lossy(x));
+    add('path-loss', [...(prev ? [prev.ttl] : []), ...answering.filter((x) => x.ttl >= start.ttl).map((x) => x.ttl)], {
+      ttl: start.ttl,
+      address: start.address ?? '???',
+      loss: fmt(start.lossPercent),
+      destLoss: fmt(end.lossPercent),
+      ...(prev ? { prev: prev.ttl } : {}),
+    });
   }
 
   // 2. Latency: lasting rises against slow responders, on each hop's floor (Best).
   const timed = answering.filter((h) => h.stats.received > 0);
-  for (let i = 0; i < timed.length; i++) {
-    const h = timed[i]!;
-    const later = timed.slice(i + 1);
-    if (later.length === 0) continue;
-    const floorAfter = Math.min(...later.map((x) => x.stats.best));
+  for (const [i, h] of timed.entries()) {
+    // The later hop with the lowest Best (the first such): the path floor after h.
+    const [first, ...rest] = timed.slice(i + 1);
+    if (first === undefined) continue;
+    const next = rest.reduce((low, x) => (x.stats.best < low.stats.best ? x : low), first);
+    const floorAfter = next.stats.best;
     const extra = h.stats.best - floorAfter;
     if (extra >= JUMP_MIN_MS && extra >= JUMP_MIN_SHARE * floorAfter) {
-      const next = later.find((x) => x.stats.best === floorAfter)!;
       add('slow-responder', [h.ttl, next.ttl], {
         ttl: h.ttl,
         address: h.address ?? '???',
@@ -197,24 +215,24 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
   // The path floor at a hop: the lowest Best at or after it. A hop cannot be
   // farther than the hops behind it, so anything above that is its own
   // slowness; a step in the floor is a rise that lasts to the end.
-  const floor = timed.map((_, i) => Math.min(...timed.slice(i).map((x) => x.stats.best)));
-  for (let i = 1; i < timed.length; i++) {
-    const rise = floor[i]! - floor[i - 1]!;
-    if (rise < JUMP_MIN_MS || rise < JUMP_MIN_SHARE * Math.max(floor[i - 1]!, 1)) continue;
-    const h = timed[i]!;
-    const prev = timed[i - 1]!;
-    add('latency-jump', [prev.ttl, ...timed.slice(i).map((x) => x.ttl)], {
-      ttl: h.ttl,
-      address: h.address ?? '???',
+  const floors = timed.map((hop, i) => ({ hop, floor: Math.min(...timed.slice(i).map((x) => x.stats.best)) }));
+  for (const [i, at] of floors.entries()) {
+    const before = floors[i - 1];
+    if (before === undefined) continue;
+    const rise = at.floor - before.floor;
+    if (rise < JUMP_MIN_MS || rise < JUMP_MIN_SHARE * Math.max(before.floor, 1)) continue;
+    add('latency-jump', [before.hop.ttl, ...timed.slice(i).map((x) => x.ttl)], {
+      ttl: at.hop.ttl,
+      address: at.hop.address ?? '???',
       rise: fmt(rise),
-      best: fmt(floor[i]!),
-      prev: prev.ttl,
-      prevBest: fmt(floor[i - 1]!),
+      best: fmt(at.floor),
+      prev: before.hop.ttl,
+      prevBest: fmt(before.floor),
     });
   }
 
   // 3. The destination.
-  const last = hops[hops.length - 1];
+  const last = hops.at(-1);
   if (last?.unreachable) {
     add('destination-unreachable', [last.ttl], {
       ttl: last.ttl,
@@ -222,7 +240,6 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
       reason: last.unreachable,
     });
   } else if (input.destinationTtl === null) {
-    const lastAnswer = answering[answering.length - 1];
     add('destination-silent', lastAnswer ? [lastAnswer.ttl] : [], {
       target: input.target,
       protocol: input.protocol.toUpperCase(),

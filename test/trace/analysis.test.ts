@@ -135,6 +135,25 @@ describe('analysis', () => {
     );
   });
 
+  test('a silent destination after a lossy last answering hop is reported, not a crash', () => {
+    // Nothing answers after hop 3, so its loss cannot be compared with a later
+    // hop: no loss finding about it, only the silent destination.
+    for (const tail of [[h(4, null, 100, 0)], []]) {
+      const f = analyze({
+        hops: [h(1, 'a', 0, 1), h(2, 'b', 0, 2), h(3, 'c', 30, 3), ...tail],
+        destinationTtl: null,
+        protocol: 'icmp',
+        target: '198.18.9.9',
+      });
+      assert.deepEqual(
+        f.map((x) => x.code),
+        ['destination-silent'],
+      );
+      assert.deepEqual(f[0]!.hops, [3]);
+      assert.match(f[0]!.message, /198\.18\.9\.9 did not answer .*the last hop that answered is hop 3 \(c\)/);
+    }
+  });
+
   test('in Simplified Chinese', () => {
     const f = analyze(
       {
