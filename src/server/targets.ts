@@ -22,7 +22,17 @@ export class TargetError extends Error {
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 const cidr = (s: string): Cidr => ipaddr.parseCIDR(s);
 
-const V4_BLOCKED: [Cidr, string][] = [
+const isV4 = (a: ipaddr.IPv4 | ipaddr.IPv6): a is ipaddr.IPv4 => a.kind() === 'ipv4';
+const isV6 = (a: ipaddr.IPv4 | ipaddr.IPv6): a is ipaddr.IPv6 => a.kind() === 'ipv6';
+
+/** Blocks of one family, each with why it is special. */
+type Blocked<A> = readonly (readonly [readonly [A, number], string])[];
+const blocked4 = (list: [string, string][]): Blocked<ipaddr.IPv4> =>
+  list.map(([c, why]) => [ipaddr.IPv4.parseCIDR(c), why]);
+const blocked6 = (list: [string, string][]): Blocked<ipaddr.IPv6> =>
+  list.map(([c, why]) => [ipaddr.IPv6.parseCIDR(c), why]);
+
+const V4_BLOCKED = blocked4([
   ['0.0.0.0/8', '"this network"'],
   ['10.0.0.0/8', 'private'],
   ['100.64.0.0/10', 'carrier-grade NAT'],
@@ -38,15 +48,15 @@ const V4_BLOCKED: [Cidr, string][] = [
   ['203.0.113.0/24', 'documentation'],
   ['224.0.0.0/4', 'multicast'],
   ['240.0.0.0/4', 'reserved'],
-].map(([c, why]) => [cidr(c!), why!]);
+]);
 
 /** Inside 2000::/3 (the only IPv6 allowed), these are still special. */
-const V6_BLOCKED: [Cidr, string][] = [
+const V6_BLOCKED = blocked6([
   ['2001::/23', 'IETF protocol assignments (Teredo, benchmarking, ORCHID)'],
   ['2001:db8::/32', 'documentation'],
   ['2002::/16', '6to4'],
   ['3fff::/20', 'documentation'],
-].map(([c, why]) => [cidr(c!), why!]);
+]);
 
 const IPV4_STRICT = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const FQDN = /^(?=.{1,253}\.?$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]\.?$/i;
@@ -61,19 +71,19 @@ export interface TargetPolicy {
 function inAny(addr: ipaddr.IPv4 | ipaddr.IPv6, list: string[]): boolean {
   return list.some((c) => {
     const [net, bits] = cidr(c);
-    return net.kind() === addr.kind() && addr.match(net as never, bits);
+    return net.kind() === addr.kind() && addr.match(net, bits);
   });
 }
 
 function within(a: ipaddr.IPv6, block: string): boolean {
-  const [net, bits] = cidr(block);
-  return a.match(net as ipaddr.IPv6, bits);
+  const [net, bits] = ipaddr.IPv6.parseCIDR(block);
+  return a.match(net, bits);
 }
 
 /** The IPv4 address an IPv6 one carries, if it is one of the embedding forms. */
 function embeddedV4(a: ipaddr.IPv6): { v4: ipaddr.IPv4; form: string } | undefined {
   const b = a.toByteArray();
-  const v4 = (o: number): ipaddr.IPv4 => new ipaddr.IPv4([b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!]);
+  const v4 = (o: number): ipaddr.IPv4 => new ipaddr.IPv4(b.slice(o, o + 4));
   if (within(a, '::ffff:0:0/96')) return { v4: v4(12), form: 'IPv4-mapped' };
   if (within(a, '::/96')) return { v4: v4(12), form: 'IPv4-compatible' };
   if (within(a, '64:ff9b::/96')) return { v4: v4(12), form: 'NAT64' };
@@ -87,19 +97,19 @@ function embeddedV4(a: ipaddr.IPv6): { v4: ipaddr.IPv4; form: string } | undefin
 export function refusal(address: string, policy: TargetPolicy): string | undefined {
   const a = ipaddr.parse(address);
   if (inAny(a, policy.allow)) return undefined;
-  if (a.kind() === 'ipv4') {
-    const hit = V4_BLOCKED.find(([[net, bits]]) => (a as ipaddr.IPv4).match(net as ipaddr.IPv4, bits));
+  if (isV4(a)) {
+    const hit = V4_BLOCKED.find(([[net, bits]]) => a.match(net, bits));
     if (hit) return `${address} is ${hit[1]} address space`;
     if (address === '255.255.255.255') return `${address} is the broadcast address`;
   } else {
-    const v6 = a as ipaddr.IPv6;
-    const inner = embeddedV4(v6);
+    const inner = embeddedV4(a);
     if (inner) {
       const why = refusal(inner.v4.toString(), { ...policy, refuseOwnAddresses: false });
-      return `${address} is ${inner.form}${why ? ` (${why})` : ` for ${inner.v4.toString()}`}: trace the IPv4 address itself`;
+      const detail = why ? ` (${why})` : ` for ${inner.v4.toString()}`;
+      return `${address} is ${inner.form}${detail}: trace the IPv4 address itself`;
     }
-    if (!within(v6, '2000::/3')) return `${address} is not global unicast IPv6 (${v6.range()})`;
-    const hit = V6_BLOCKED.find(([[net, bits]]) => v6.match(net as ipaddr.IPv6, bits));
+    if (!within(a, '2000::/3')) return `${address} is not global unicast IPv6 (${a.range()})`;
+    const hit = V6_BLOCKED.find(([[net, bits]]) => a.match(net, bits));
     if (hit) return `${address} is ${hit[1]} address space`;
   }
   if (policy.refuseOwnAddresses !== false && ownAddresses().has(a.toNormalizedString()))
@@ -150,19 +160,20 @@ export interface CheckedTarget {
 /** Parse, resolve once (names), and check every address. Throws TargetError with the reason. */
 export async function checkTarget(input: string, policy: TargetPolicy, resolver?: Resolver): Promise<CheckedTarget> {
   const parsed = parseTarget(input);
-  let addresses: { address: string; family: 4 | 6 }[];
+  type Resolved = { address: string; family: 4 | 6 };
+  /** At least one address: the first is the one traced. */
+  let addresses: [Resolved, ...Resolved[]];
   if (parsed.kind === 'address') addresses = [parsed];
   else {
     const r = resolver ?? new Resolver({ timeout: 2000, tries: 1 });
-    const [v4, v6] = await Promise.all([
-      r.resolve4(parsed.name).catch(() => [] as string[]),
-      r.resolve6(parsed.name).catch(() => [] as string[]),
-    ]);
-    addresses = [
-      ...v4.map((address) => ({ address, family: 4 as const })),
-      ...v6.map((address) => ({ address, family: 6 as const })),
+    const none = (): string[] => [];
+    const [v4, v6] = await Promise.all([r.resolve4(parsed.name).catch(none), r.resolve6(parsed.name).catch(none)]);
+    const [first, ...rest] = [
+      ...v4.map((address): Resolved => ({ address, family: 4 })),
+      ...v6.map((address): Resolved => ({ address, family: 6 })),
     ];
-    if (!addresses.length) throw new TargetError(`${parsed.name} has no A or AAAA record.`);
+    if (first === undefined) throw new TargetError(`${parsed.name} has no A or AAAA record.`);
+    addresses = [first, ...rest];
   }
   // A name with any forbidden address is refused as a whole: it is pointing somewhere it should not.
   for (const a of addresses) {
@@ -173,14 +184,14 @@ export async function checkTarget(input: string, policy: TargetPolicy, resolver?
         403,
       );
   }
-  return { input, ...addresses[0]! };
+  return { input, ...addresses[0] };
 }
 
 /** Rate-limit key: IPv4 address, or the /64 of an IPv6 one (a host gets a whole /64). */
 export function clientKey(address: string): string {
   let a = ipaddr.parse(address);
-  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
-  if (a.kind() === 'ipv4') return a.toString();
-  const p = (a as ipaddr.IPv6).parts.slice(0, 4);
+  if (isV6(a) && a.isIPv4MappedAddress()) a = a.toIPv4Address();
+  if (isV4(a)) return a.toString();
+  const p = a.parts.slice(0, 4);
   return `${p.map((x) => x.toString(16)).join(':')}::/64`;
 }
