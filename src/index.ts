@@ -3,7 +3,9 @@
 //   import { trace, renderReport } from 'vpsline';
 //   const report = await trace('example.net', { cycles: 10 }).done;
 //   console.log(renderReport(report, { wide: true }));
-export { trace, Trace, defaultEngine, resolveTarget } from './trace/trace.js';
+export { trace, Trace } from './trace/trace.js';
+export { defaultEngine } from './probe/process-engine.js';
+export { resolveTarget } from './lookup/resolve.js';
 export type { TraceOptions, TraceReport, TraceSettings, TraceEvents, ProbeEvent, EndReason } from './trace/trace.js';
 export type { HopSnapshot, Responder } from './trace/hop.js';
 export type { LatencyStats } from './trace/stats.js';

@@ -1,5 +1,6 @@
 // Typed face of the C addon (native/probe.c). Nothing here does work of its own.
 import { createRequire } from 'node:module';
+import { VpslineError } from './errors.js';
 
 /** Socket kinds, numbered as the addon expects them. */
 export const SocketKind = { raw: 0, ping: 1, udp: 2, tcp: 3, 'raw-udp': 4, 'raw-tcp': 5 } as const;
@@ -67,7 +68,7 @@ export interface NativeError extends Error {
 }
 
 export function isNativeError(err: unknown): err is NativeError {
-  return err instanceof Error && typeof (err as Partial<NativeError>).errno === 'number';
+  return err instanceof Error && 'errno' in err && typeof err.errno === 'number';
 }
 
 let loaded: NativeProbe | undefined;
@@ -77,15 +78,17 @@ export function native(): NativeProbe {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   try {
+    // The addon's shape is declared above; require() cannot know it.
     loaded = require('../build/Release/vpsline_probe.node') as NativeProbe;
   } catch (err) {
-    const e = new Error(
+    throw new VpslineError(
+      'EVPSLINE_NO_ADDON',
       'the vpsline native probe addon is not built (build/Release/vpsline_probe.node). ' +
-        'Run `npm install` (or `npm run install`) in the vpsline package to build it; it needs make, a C compiler and python3.',
+        'Run `npm install` (or `npm run install`) in the vpsline package to build it; ' +
+        'it needs make, a C compiler and python3.',
+      1,
+      { cause: err },
     );
-    (e as Error & { code: string; cause: unknown }).code = 'EVPSLINE_NO_ADDON';
-    (e as Error & { cause: unknown }).cause = err;
-    throw e;
   }
   return loaded;
 }

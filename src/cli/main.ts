@@ -1,19 +1,18 @@
-// `vpsline` command line: parses arguments and calls the library. Nothing else.
+// `vpsline` command line: parses arguments and calls the library (src/commands). Nothing else.
+// Each command loads what it runs only when chosen, so --version and --help stay quick.
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
 import { isVpslineError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { backtraceCommand } from './backtrace.js';
 import { classifyCommand } from './classify.js';
 import { mtrCommand } from './mtr.js';
 import { serveCommand } from './serve.js';
 import { virtCommand } from './virt.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
 export function buildProgram(): Command {
   const program = new Command('vpsline')
     .description("Judge a server's network line: routes, loss, latency, carrier backbones, virtualization.")
-    .version(pkg.version)
+    .version(VERSION)
     // Commander's own mistakes (unknown option, bad value) stay on one line, with the hint.
     .configureOutput({ outputError: (str, write) => write(`${str.trimEnd()} (run with --help for the options)\n`) })
     .exitOverride();

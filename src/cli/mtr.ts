@@ -1,20 +1,10 @@
-// `vpsline mtr`: mtr's options, mapped onto trace().
-import { Option, type Command } from 'commander';
-import { readFileSync } from 'node:fs';
+// `vpsline mtr`: mtr's options, checked and turned into an MtrRun (src/commands/mtr.ts runs it).
+import { type Command, Option } from 'commander';
+import type { MtrOutput, MtrRun } from '../commands/mtr.js';
 import { VpslineError } from '../errors.js';
-import { AsnLookup } from '../lookup/asn.js';
-import { CarrierTable } from '../lookup/carriers.js';
-import { carrierTag } from '../route/lines.js';
-import { ReverseDns } from '../lookup/reverse-dns.js';
-import { renderCsv, renderXml } from '../report/csv-xml.js';
-import { renderJson } from '../report/json.js';
-import { renderReport } from '../report/mtr-report.js';
-import { LiveView } from '../report/live.js';
-import { intArg, numberArg } from './parse.js';
-import { streamRaw } from '../report/raw.js';
 import type { Language } from '../i18n.js';
-import { analyzeReport } from '../trace/analysis.js';
-import { defaultEngine, resolveTarget, Trace, type TraceOptions } from '../trace/trace.js';
+import type { TraceOptions } from '../trace/trace.js';
+import { intArg, numberArg } from './parse.js';
 
 interface MtrFlags {
   report?: boolean;
@@ -103,59 +93,50 @@ export function mtrCommand(program: Command): void {
     .option('--analyze', 'after the report, say what it means: loss vs rate limiting, latency rises, the destination')
     .addOption(new Option('--lang <lang>', 'language of the analysis').choices(['en', 'zh']).default('en'))
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
-    .action(async (host: string, flags: MtrFlags, command: Command) =>
-      runMtr(host, flags, command.getOptionValueSource('reportCycles') !== 'default'),
-    );
+    .action(async (host: string, flags: MtrFlags, command: Command) => {
+      const run = mtrRun(host, flags, command.getOptionValueSource('reportCycles') !== 'default');
+      const [{ runMtr }, { processIO }] = await Promise.all([
+        import('../commands/mtr.js'),
+        import('../commands/io.js'),
+      ]);
+      await runMtr(run, processIO());
+    });
 }
 
-const version = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+function output(f: MtrFlags): MtrOutput {
+  if (f.json) return 'json';
+  if (f.csv) return 'csv';
+  if (f.xml) return 'xml';
+  if (f.raw) return 'raw';
+  // Without -r or an output format, on a terminal: the live view.
+  if (f.flows === undefined && !f.report && !f.reportWide && process.stdout.isTTY && process.stdin.isTTY) return 'live';
+  return 'report';
+}
 
-async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<void> {
-  if (f.inet && f.inet6) throw new VpslineError('EVPSLINE_BAD_OPTION', '-4 and -6 cannot be used together.', 2);
-  if (f.udp && f.tcp) throw new VpslineError('EVPSLINE_BAD_OPTION', '-u and -T cannot be used together.', 2);
-  if ((f.udp || f.tcp) && (f.icmp || f.icmpSocket))
-    throw new VpslineError('EVPSLINE_BAD_OPTION', '--icmp/--icmp-socket cannot be combined with -u or -T.', 2);
-  const formats = [f.json, f.csv, f.xml, f.raw].filter(Boolean).length;
-  if (formats > 1)
-    throw new VpslineError('EVPSLINE_BAD_OPTION', 'choose one output format: --json, --csv, --xml or --raw.', 2);
+/** The flags, checked for combinations mtr refuses too, as a run description. */
+export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean): MtrRun {
+  const bad = (message: string): never => {
+    throw new VpslineError('EVPSLINE_BAD_OPTION', message, 2);
+  };
+  if (f.inet && f.inet6) bad('-4 and -6 cannot be used together.');
+  if (f.udp && f.tcp) bad('-u and -T cannot be used together.');
+  if ((f.udp || f.tcp) && (f.icmp || f.icmpSocket)) bad('--icmp/--icmp-socket cannot be combined with -u or -T.');
+  if ([f.json, f.csv, f.xml, f.raw].filter(Boolean).length > 1)
+    bad('choose one output format: --json, --csv, --xml or --raw.');
   if (f.order !== undefined && !/^[LDRSNBAWVGJMXI _]+$/.test(f.order))
-    throw new VpslineError(
-      'EVPSLINE_BAD_OPTION',
-      `-o ${JSON.stringify(f.order)}: fields are the letters LDRSNBAWVGJMXI and space.`,
-      2,
-    );
+    bad(`-o ${JSON.stringify(f.order)}: fields are the letters LDRSNBAWVGJMXI and space.`);
   if (f.flows !== undefined) {
-    if (f.flows < 1 || f.flows > 64)
-      throw new VpslineError('EVPSLINE_BAD_OPTION', `--flows must be from 1 to 64 (got ${f.flows}).`, 2);
+    if (f.flows < 1 || f.flows > 64) bad(`--flows must be from 1 to 64 (got ${f.flows}).`);
     if (f.icmp || f.icmpSocket)
-      throw new VpslineError(
-        'EVPSLINE_BAD_OPTION',
-        'constant-flow probes (--flows) are UDP, or TCP with -T; leave out --icmp and --icmp-socket.',
-        2,
-      );
-    if (f.csv || f.xml || f.raw)
-      throw new VpslineError(
-        'EVPSLINE_BAD_OPTION',
-        '--flows prints one report per flow, or a JSON array with --json.',
-        2,
-      );
+      bad('constant-flow probes (--flows) are UDP, or TCP with -T; leave out --icmp and --icmp-socket.');
+    if (f.csv || f.xml || f.raw) bad('--flows prints one report per flow, or a JSON array with --json.');
   }
-  // Without -r or an output format, on a terminal: the live view, running until q unless -c was given.
-  const live =
-    f.flows === undefined &&
-    !f.report &&
-    !f.reportWide &&
-    formats === 0 &&
-    !!process.stdout.isTTY &&
-    !!process.stdin.isTTY;
+  const out = output(f);
   const family = f.inet ? 4 : f.inet6 ? 6 : undefined;
-  const protocol = f.udp ? 'udp' : f.tcp ? 'tcp' : f.icmp || f.icmpSocket ? 'icmp' : 'auto';
-  const engine = defaultEngine();
-  const options: TraceOptions = {
-    protocol,
-    cycles: live && !cyclesGiven ? Infinity : f.reportCycles,
+  const trace: TraceOptions = {
+    protocol: f.udp ? 'udp' : f.tcp ? 'tcp' : f.icmp || f.icmpSocket ? 'icmp' : 'auto',
+    // The live view runs until q unless -c was given.
+    cycles: out === 'live' && !cyclesGiven ? Infinity : f.reportCycles,
     interval: f.interval,
     firstTtl: f.firstTtl,
     maxTtl: f.maxTtl,
@@ -163,122 +144,24 @@ async function runMtr(host: string, f: MtrFlags, cyclesGiven: boolean): Promise<
     tos: f.tos,
     timeout: f.timeout,
     maxUnknown: f.maxUnknown,
-    engine,
     ...(family ? { family } : {}),
     ...(f.port !== undefined ? { port: f.port } : {}),
     ...(f.icmpSocket ? { icmpSocket: f.icmpSocket } : {}),
   };
-  const flows = f.flows ?? 0;
-  const flowProtocol = f.tcp ? 'tcp' : 'udp';
-  const traces = flows
-    ? Array.from({ length: flows }, (_, i) => new Trace(host, { ...options, protocol: flowProtocol, flow: i }))
-    : [new Trace(host, options)];
-  const t = traces[0]!; // options are validated before anything is opened
-
-  // Open sockets first (mode ladder), then give up every capability.
-  const target = await resolveTarget(host, family);
-  const mode = flows
-    ? engine.prepareFlow(target.family, flowProtocol)
-    : engine.prepare(target.family, protocol, f.icmpSocket);
-  for (let i = 0; i < flows; i++) engine.flowPort(target.family, i, flowProtocol);
-  if (!f.keepCapabilities) engine.dropCapabilities();
-  if (mode.fallbacks.length && process.stderr.isTTY)
-    process.stderr.write(
-      `vpsline: using ${mode.protocol.toUpperCase()} probes (${mode.socket} socket): ${mode.fallbacks.join(' ')}\n`,
-    );
-
-  const dns = f.dns ? new ReverseDns() : undefined;
-  const asn = f.aslookup ? new AsnLookup() : undefined;
-  const carriers = f.carriers ? CarrierTable.load(typeof f.carriers === 'string' ? f.carriers : undefined) : undefined;
-  const tagOf = carriers
-    ? (a: string): string | undefined => {
-        const c = carriers.match(a);
-        return c ? carrierTag(c.id) : undefined;
-      }
-    : undefined;
-  for (const tr of traces) {
-    if (dns) tr.on('hop', (h) => h.address && dns.request(h.address));
-    if (asn) tr.on('hop', (h) => h.address && asn.request(h.address));
-  }
-  if (f.raw) {
-    const raw = streamRaw(t, (line) => process.stdout.write(`${line}\n`), { mpls: !!f.mpls });
-    if (dns) {
-      const named = new Set<number>();
-      t.on('hop', (h) => {
-        const name = h.address ? dns.nameOf(h.address) : undefined;
-        if (name && !named.has(h.ttl)) {
-          named.add(h.ttl);
-          raw.named(h.ttl, name);
-        }
-      });
-    }
-  }
-  if (live) {
-    const view = new LiveView(t, {
-      title: `vpsline mtr  [v${version}]`,
-      input: process.stdin,
-      output: process.stdout,
-      ...(dns ? { nameOf: (a: string) => dns.nameOf(a) } : {}),
-      ...(tagOf ? { tagOf } : {}),
-      showBoth: !!f.showIps,
-    });
-    let failure: unknown;
-    t.done.catch((err: unknown) => (failure = err));
-    view.start();
-    await t.start();
-    await view.finished;
-    await new Promise((resolve) => setImmediate(resolve));
-    if (failure) throw failure; // printed after the terminal is restored
-    return;
-  }
-  const progress =
-    process.stderr.isTTY && !f.raw
-      ? t.on('round', (n) => process.stderr.write(`\rvpsline: round ${n} of ${f.reportCycles} ...`))
-      : undefined;
-  await Promise.all(traces.map((tr) => tr.start()));
-  const reports = await Promise.all(traces.map((tr) => tr.done));
-  const report = reports[0]!;
-  if (progress) process.stderr.write('\r\x1b[K');
-  if (f.raw) return;
-  await Promise.all([dns?.settle(), asn?.settle()]);
-  const names = {
-    ...(dns ? { nameOf: (a: string) => dns.nameOf(a) } : {}),
-    ...(asn ? { asOf: (a: string) => asn.asOf(a) } : {}),
-    ...(tagOf ? { tagOf } : {}),
+  return {
+    host,
+    output: out,
+    trace,
+    ...(f.flows !== undefined ? { flows: f.flows } : {}),
+    wide: !!f.reportWide,
+    mpls: !!f.mpls,
     showBoth: !!f.showIps,
-    ...(f.order ? { fields: f.order } : {}),
+    ...(f.order !== undefined ? { order: f.order } : {}),
+    dns: f.dns,
+    asLookup: !!f.aslookup,
+    ...(f.carriers ? { carriers: f.carriers } : {}),
+    analyze: !!f.analyze,
+    lang: f.lang,
+    keepCapabilities: !!f.keepCapabilities,
   };
-  if (flows) {
-    if (f.json) {
-      process.stdout.write(`[\n${reports.map((r) => renderJson(r, { ...names, lang: f.lang })).join(',\n')}\n]\n`);
-      return;
-    }
-    const blocks = reports.map((r) => {
-      const head = `Flow ${r.flow!.index + 1} of ${flows}: ${flowProtocol.toUpperCase()} source port ${r.flow!.srcPort}, destination port ${r.flow!.dstPort}`;
-      let body = renderReport(r, { ...names, wide: !!f.reportWide, mpls: !!f.mpls });
-      if (f.analyze)
-        body +=
-          '\n' +
-          analyzeReport(r, f.lang)
-            .map((x) => `- ${x.message}`)
-            .join('\n');
-      return `${head}\n${body}`;
-    });
-    process.stdout.write(`${blocks.join('\n\n')}\n`);
-    return;
-  }
-  let text: string;
-  if (f.json) text = renderJson(report, { ...names, lang: f.lang });
-  else if (f.csv) text = renderCsv(report, { ...names, wide: !!f.reportWide });
-  else if (f.xml) text = renderXml(report, names);
-  else text = renderReport(report, { ...names, wide: !!f.reportWide, mpls: !!f.mpls });
-  if (f.analyze && !f.json && !f.csv && !f.xml) {
-    const heading = f.lang === 'zh' ? '分析：' : 'Analysis:';
-    text +=
-      `\n\n${heading}\n` +
-      analyzeReport(report, f.lang)
-        .map((x) => `- ${x.message}`)
-        .join('\n');
-  }
-  process.stdout.write(`${text}\n`);
 }

@@ -1,8 +1,6 @@
 // The AS-lookup options classify and backtrace share.
 import type { Command } from 'commander';
 import { VpslineError } from '../errors.js';
-import { AsnLookup } from '../lookup/asn.js';
-import { AsnDatabase } from '../lookup/asn-file.js';
 import type { OriginAsSource } from '../route/origin-as.js';
 
 export interface OriginAsFlags {
@@ -19,10 +17,17 @@ export function originAsOptions(cmd: Command): Command {
     .option('--asn-db <file>', 'the same from a local file: ip2asn TSV (iptoasn.com) or "prefix asn" lines');
 }
 
-export function originAsSource(f: OriginAsFlags): OriginAsSource | undefined {
+/** The AS source the flags ask for; the lookup modules load only when one is asked for. */
+export async function originAsSource(f: OriginAsFlags): Promise<OriginAsSource | undefined> {
   if (f.aslookup && f.asnDb)
     throw new VpslineError('EVPSLINE_BAD_OPTION', 'choose one of -z (DNS) and --asn-db (file).', 2);
-  if (f.asnDb) return { kind: 'file', database: AsnDatabase.load(f.asnDb) };
-  if (f.aslookup) return { kind: 'dns', lookup: new AsnLookup() };
+  if (f.asnDb) {
+    const { AsnDatabase } = await import('../lookup/asn-file.js');
+    return { kind: 'file', database: AsnDatabase.load(f.asnDb) };
+  }
+  if (f.aslookup) {
+    const { AsnLookup } = await import('../lookup/asn.js');
+    return { kind: 'dns', lookup: new AsnLookup() };
+  }
   return undefined;
 }

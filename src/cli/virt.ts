@@ -2,8 +2,6 @@
 import type { Command } from 'commander';
 import { VpslineError } from '../errors.js';
 import { type Language, parseLanguage } from '../i18n.js';
-import { detectVirt, FixtureSource } from '../virt/detect.js';
-import { renderVirt } from '../virt/render.js';
 import { intArg } from './parse.js';
 
 interface VirtFlags {
@@ -40,6 +38,10 @@ export function virtCommand(program: Command): void {
         );
       if (f.steal < 0 || f.steal > 60_000)
         throw new VpslineError('EVPSLINE_BAD_OPTION', `--steal must be 0 to 60000 ms (got ${f.steal}).`, 2);
+      const [{ detectVirt, FixtureSource }, { renderVirt }] = await Promise.all([
+        import('../virt/detect.js'),
+        import('../virt/render.js'),
+      ]);
       const source = f.root ? FixtureSource.load(f.root, f.probes) : undefined;
       const report = await detectVirt({ ...(source ? { source } : {}), stealSampleMs: f.steal });
       process.stdout.write(`${f.json ? JSON.stringify(report, null, 2) : renderVirt(report, f.lang, !f.brief)}\n`);

@@ -16,7 +16,7 @@ import type { ProbeEngine } from '../probe/engine.js';
 import { classify } from '../route/classify.js';
 import { addImportNotes, importTrace } from '../route/import.js';
 import { bilingualNames } from '../route/lines.js';
-import { defaultEngine } from '../trace/trace.js';
+import { defaultEngine } from '../probe/process-engine.js';
 import { DEFAULT_LIMITS, RateWindow, Concurrency, type Limits } from './limits.js';
 import { Metrics } from './metrics.js';
 import { TraceRunner, type LiveEvent, type Protocol } from './runner.js';

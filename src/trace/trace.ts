@@ -1,10 +1,11 @@
 // trace(): traceroute + ping in one, the library API under `vpsline mtr`.
-import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { VpslineError } from '../errors.js';
-import { addressFamily, canonicalAddress, type Family } from '../packet/address.js';
-import { ProbeEngine, type IcmpSocketKind, type ProbeMode, type ProbeResult } from '../probe/engine.js';
+import { resolveTarget } from '../lookup/resolve.js';
+import type { Family } from '../packet/address.js';
+import type { IcmpSocketKind, ProbeEngine, ProbeMode, ProbeResult } from '../probe/engine.js';
+import { defaultEngine } from '../probe/process-engine.js';
 import type { ProbeProtocol } from '../probe/reply.js';
 import { HopState, type HopSnapshot } from './hop.js';
 
@@ -106,14 +107,6 @@ const DEFAULTS = {
   timeout: 2,
   maxUnknown: 12,
 };
-
-let sharedEngine: ProbeEngine | undefined;
-
-/** The engine traces share unless given their own (one per thread). */
-export function defaultEngine(): ProbeEngine {
-  sharedEngine ??= new ProbeEngine();
-  return sharedEngine;
-}
 
 export class Trace extends EventEmitter<TraceEvents> {
   /** Resolves with the final report when the trace ends; rejects when it cannot run (bad target, no route, no permission). */
@@ -435,26 +428,4 @@ function validate(o: Trace['opts']): void {
   }
   if (!['auto', 'icmp', 'udp', 'tcp'].includes(o.protocol))
     bad(`protocol must be icmp, udp or tcp (got ${String(o.protocol)}).`);
-}
-
-/** Name or literal to one address; DNS errors become one clear line. */
-export async function resolveTarget(target: string, family?: Family): Promise<{ address: string; family: Family }> {
-  const literal = addressFamily(target);
-  if (literal) {
-    if (family && family !== literal)
-      bad(`${target} is an IPv${literal} address, but -${family} asks for IPv${family}.`);
-    return { address: canonicalAddress(target), family: literal };
-  }
-  try {
-    const r = await lookup(target, family ? { family } : {});
-    return { address: canonicalAddress(r.address), family: r.family as Family };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
-    throw new VpslineError(
-      'EVPSLINE_UNKNOWN_HOST',
-      `Failed to resolve host: ${target} (${code}${family ? `, IPv${family}` : ''}).`,
-      1,
-      { cause: err },
-    );
-  }
 }

@@ -1,0 +1,77 @@
+// `vpsline serve` as a library function: read the settings, open every probe
+// socket and the listening socket while privileged, drop privileges, and
+// serve until SIGINT or SIGTERM.
+import { VpslineError } from '../errors.js';
+import { defaultEngine, openThenDropPrivileges, type SocketNeed } from '../probe/process-engine.js';
+import { createLookingGlass } from '../server/app.js';
+import { normalizeCidrs, parseListen, readServeConfig, readTokenFile, type ServeConfig } from '../server/config.js';
+import type { CommandIO } from './io.js';
+
+export interface ServeRun {
+  listen: string;
+  db: string;
+  config?: string;
+  tokenFile?: string;
+  trustProxy: string[];
+  allow: string[];
+  publicHost?: string;
+  carriers?: string;
+  dns: boolean;
+  log: boolean;
+  keepCapabilities: boolean;
+}
+
+/** Every family and protocol a visitor's trace may use. */
+const NEEDS: SocketNeed[] = ([4, 6] as const).flatMap((family) =>
+  (['auto', 'udp', 'tcp'] as const).map((protocol) => ({ family, protocol })),
+);
+
+export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
+  const { host, port } = parseListen(run.listen);
+  const config: ServeConfig = run.config ? readServeConfig(run.config) : {};
+  const tokens = [...(config.tokens ?? []), ...(run.tokenFile ? readTokenFile(run.tokenFile) : [])];
+  if (tokens.some((t) => t.length < 16))
+    throw new VpslineError('EVPSLINE_BAD_OPTION', 'tokens must be at least 16 characters long.', 2);
+  const publicHost = run.publicHost ?? config.publicHost;
+  const engine = defaultEngine();
+  const lg = await createLookingGlass({
+    db: run.db,
+    tokens,
+    trustProxy: normalizeCidrs([...(config.trustProxy ?? []), ...run.trustProxy], '--trust-proxy'),
+    allow: normalizeCidrs([...(config.allow ?? []), ...run.allow], '--allow'),
+    ...(config.limits ? { limits: config.limits } : {}),
+    dns: run.dns && config.dns !== false,
+    ...(run.carriers ? { carriers: run.carriers } : {}),
+    ...(publicHost ? { publicHost } : {}),
+    engine,
+    log: run.log,
+  });
+  // A family or protocol this host lacks is not fatal: traces needing it fail with the reason.
+  // Listening on a port below 1024 needs CAP_NET_BIND_SERVICE, so it happens before the drop too.
+  await openThenDropPrivileges(engine, {
+    needs: NEEDS,
+    optional: true,
+    keepCapabilities: run.keepCapabilities,
+    whilePrivileged: async () => {
+      try {
+        await lg.app.listen({ host, port });
+      } catch (err) {
+        await lg.close();
+        const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+        throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot listen on ${run.listen}: ${why}.`, 1);
+      }
+    },
+  });
+  const addr = lg.app.server.address();
+  const where =
+    typeof addr === 'object' && addr
+      ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+      : run.listen;
+  io.stderr.write(`vpsline: looking glass on http://${where}/ (database ${run.db})\n`);
+  // Serve until told to stop; then finish cleanly (running traces are stopped and stored).
+  await new Promise<void>((resolve) => {
+    const stop = (): void => void lg.close().then(resolve, resolve);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,113 @@
+// The looking glass's settings from the command line and its JSON config
+// file, checked field by field: a wrong type is a one-line usage error, never
+// a crash later.
+import { readFileSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
+import { VpslineError } from '../errors.js';
+import { DEFAULT_LIMITS, type Limits } from './limits.js';
+
+export interface ServeConfig {
+  tokens?: string[];
+  trustProxy?: string[];
+  allow?: string[];
+  publicHost?: string;
+  dns?: boolean;
+  limits?: Partial<Limits>;
+}
+
+const KNOWN = ['tokens', 'trustProxy', 'allow', 'limits', 'publicHost', 'dns'];
+
+function usage(message: string): never {
+  throw new VpslineError('EVPSLINE_BAD_OPTION', message, 2);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function strings(v: unknown, where: string): string[] {
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string'))
+    usage(`${where} must be a list of strings.`);
+  return v;
+}
+
+function isLimit(key: string): key is keyof Limits {
+  return key in DEFAULT_LIMITS;
+}
+
+/** A config document (already parsed JSON) to settings; `file` names it in messages. */
+export function parseServeConfig(doc: unknown, file: string): ServeConfig {
+  if (!isRecord(doc)) usage(`--config ${file} must be a JSON object.`);
+  for (const k of Object.keys(doc))
+    if (!KNOWN.includes(k)) usage(`--config ${file}: unknown setting "${k}" (known: ${KNOWN.join(', ')}).`);
+  const config: ServeConfig = {};
+  if (doc.tokens !== undefined) config.tokens = strings(doc.tokens, `--config ${file}: tokens`);
+  if (doc.trustProxy !== undefined) config.trustProxy = strings(doc.trustProxy, `--config ${file}: trustProxy`);
+  if (doc.allow !== undefined) config.allow = strings(doc.allow, `--config ${file}: allow`);
+  if (doc.publicHost !== undefined) {
+    if (typeof doc.publicHost !== 'string') usage(`--config ${file}: publicHost must be a string.`);
+    config.publicHost = doc.publicHost;
+  }
+  if (doc.dns !== undefined) {
+    if (typeof doc.dns !== 'boolean') usage(`--config ${file}: dns must be true or false.`);
+    config.dns = doc.dns;
+  }
+  if (doc.limits !== undefined) {
+    if (!isRecord(doc.limits)) usage(`--config ${file}: limits must be an object.`);
+    const limits: Partial<Limits> = {};
+    for (const [k, v] of Object.entries(doc.limits)) {
+      if (!isLimit(k)) usage(`--config ${file}: unknown limit "${k}".`);
+      if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))
+        usage(`--config ${file}: limit ${k} must be a positive number.`);
+      limits[k] = v;
+    }
+    config.limits = limits;
+  }
+  return config;
+}
+
+/** Read and check a config file. */
+export function readServeConfig(file: string): ServeConfig {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    usage(`Cannot read --config ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}.`);
+  }
+  return parseServeConfig(doc, file);
+}
+
+/** Tokens from a file, one per line (# comments and blank lines skipped). */
+export function readTokenFile(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+  } catch (err) {
+    usage(`Cannot read --token-file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+}
+
+/** `ADDRESS:PORT` or `[V6]:PORT`. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(listen);
+  const host = m?.[1];
+  const port = Number(m?.[2]);
+  if (host === undefined || !ipaddr.isValid(host) || !(port >= 0 && port <= 65535))
+    usage(`--listen wants ADDRESS:PORT, like 127.0.0.1:8080 or [::]:8080 (got ${listen}).`);
+  return { host, port };
+}
+
+/** Addresses or CIDR blocks, each as a CIDR block. */
+export function normalizeCidrs(list: string[], what: string): string[] {
+  return list.map((c) => {
+    const cidr = c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`;
+    try {
+      ipaddr.parseCIDR(cidr);
+    } catch {
+      usage(`${what}: ${c} is not an address or CIDR block.`);
+    }
+    return cidr;
+  });
+}
