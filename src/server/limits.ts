@@ -62,12 +62,19 @@ export class RateWindow {
     const list = (this.hits.get(key) ?? []).filter((t) => now - t < this.windowMs);
     if (list.length >= this.limit) {
       this.hits.set(key, list);
-      return Math.max(1, Math.ceil((list[0]! + this.windowMs - now) / 1000));
+      // A slot frees up when the oldest take leaves the window; with no take
+      // in the window (a limit of 0) none ever does: wait a whole window.
+      const oldest = list[0];
+      const freeAt = oldest === undefined ? now + this.windowMs : oldest + this.windowMs;
+      return Math.max(1, Math.ceil((freeAt - now) / 1000));
     }
     list.push(now);
     this.hits.delete(key); // re-insert: Map order = least recently used first
     this.hits.set(key, list);
-    if (this.hits.size > MAX_KEYS) this.hits.delete(this.hits.keys().next().value!);
+    if (this.hits.size > MAX_KEYS) {
+      const lru = this.hits.keys().next();
+      if (!lru.done) this.hits.delete(lru.value);
+    }
     return 0;
   }
 }

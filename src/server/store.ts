@@ -21,6 +21,15 @@ export interface TraceRow {
   finishedAt: number | null;
 }
 
+/** What a trace row holds when it starts. */
+export type NewTrace = Pick<
+  TraceRow,
+  'id' | 'createdAt' | 'client' | 'targetInput' | 'target' | 'protocol' | 'count' | 'status'
+>;
+
+/** What finishing a trace writes. */
+type Finish = Pick<TraceRow, 'id' | 'status' | 'result' | 'error'> & { finishedAt: number };
+
 export interface ReportRow {
   id: string;
   createdAt: number;
@@ -66,25 +75,33 @@ export class Store {
         target TEXT, resolved TEXT, decision TEXT NOT NULL, detail TEXT);
     `);
     this.stmts = {
-      insertTrace: this.db.prepare(
-        'INSERT INTO traces (id, created_at, client, target_input, target, protocol, count, status) VALUES (@id, @createdAt, @client, @targetInput, @target, @protocol, @count, @status)',
+      insertTrace: this.db.prepare<NewTrace>(
+        'INSERT INTO traces (id, created_at, client, target_input, target, protocol, count, status) ' +
+          'VALUES (@id, @createdAt, @client, @targetInput, @target, @protocol, @count, @status)',
       ),
-      finishTrace: this.db.prepare(
-        'UPDATE traces SET status = @status, result = @result, error = @error, finished_at = @finishedAt WHERE id = @id',
+      finishTrace: this.db.prepare<Finish>(
+        'UPDATE traces SET status = @status, result = @result, error = @error, finished_at = @finishedAt ' +
+          'WHERE id = @id',
       ),
-      getTrace: this.db.prepare(
-        'SELECT id, created_at AS createdAt, client, target_input AS targetInput, target, protocol, count, status, result, error, finished_at AS finishedAt FROM traces WHERE id = ?',
+      getTrace: this.db.prepare<[string], TraceRow>(
+        'SELECT id, created_at AS createdAt, client, target_input AS targetInput, target, protocol, count, status, ' +
+          'result, error, finished_at AS finishedAt FROM traces WHERE id = ?',
       ),
-      insertReport: this.db.prepare(
-        'INSERT INTO reports (id, created_at, client, trace_id, format, body, result) VALUES (@id, @createdAt, @client, @traceId, @format, @body, @result)',
+      insertReport: this.db.prepare<ReportRow>(
+        'INSERT INTO reports (id, created_at, client, trace_id, format, body, result) ' +
+          'VALUES (@id, @createdAt, @client, @traceId, @format, @body, @result)',
       ),
-      getReport: this.db.prepare(
-        'SELECT id, created_at AS createdAt, client, trace_id AS traceId, format, body, result FROM reports WHERE id = ?',
+      getReport: this.db.prepare<[string], ReportRow>(
+        'SELECT id, created_at AS createdAt, client, trace_id AS traceId, format, body, result ' +
+          'FROM reports WHERE id = ?',
       ),
-      audit: this.db.prepare(
-        'INSERT INTO audit (at, client, action, target, resolved, decision, detail) VALUES (@at, @client, @action, @target, @resolved, @decision, @detail)',
+      audit: this.db.prepare<Required<AuditEntry>>(
+        'INSERT INTO audit (at, client, action, target, resolved, decision, detail) ' +
+          'VALUES (@at, @client, @action, @target, @resolved, @decision, @detail)',
       ),
-      interrupt: this.db.prepare("UPDATE traces SET status = 'interrupted', finished_at = ? WHERE status = 'running'"),
+      interrupt: this.db.prepare<[number]>(
+        "UPDATE traces SET status = 'interrupted', finished_at = ? WHERE status = 'running'",
+      ),
     };
   }
 
@@ -93,9 +110,7 @@ export class Store {
     return this.stmts.interrupt.run(now).changes;
   }
 
-  insertTrace(
-    row: Pick<TraceRow, 'id' | 'createdAt' | 'client' | 'targetInput' | 'target' | 'protocol' | 'count' | 'status'>,
-  ): void {
+  insertTrace(row: NewTrace): void {
     this.stmts.insertTrace.run(row);
   }
 
@@ -110,7 +125,7 @@ export class Store {
   }
 
   getTrace(id: string): TraceRow | undefined {
-    return this.stmts.getTrace.get(id) as TraceRow | undefined;
+    return this.stmts.getTrace.get(id);
   }
 
   insertReport(row: ReportRow): void {
@@ -118,7 +133,7 @@ export class Store {
   }
 
   getReport(id: string): ReportRow | undefined {
-    return this.stmts.getReport.get(id) as ReportRow | undefined;
+    return this.stmts.getReport.get(id);
   }
 
   audit(e: AuditEntry): void {
@@ -127,8 +142,10 @@ export class Store {
 
   auditLog(limit = 100): AuditEntry[] {
     return this.db
-      .prepare('SELECT at, client, action, target, resolved, decision, detail FROM audit ORDER BY id DESC LIMIT ?')
-      .all(limit) as AuditEntry[];
+      .prepare<[number], AuditEntry>(
+        'SELECT at, client, action, target, resolved, decision, detail FROM audit ORDER BY id DESC LIMIT ?',
+      )
+      .all(limit);
   }
 
   /** Delete what is older than `before` (ms since the epoch); returns the rows removed. */
@@ -143,7 +160,7 @@ export class Store {
   }
 
   ping(): boolean {
-    return (this.db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1;
+    return this.db.prepare<[], { ok: number }>('SELECT 1 AS ok').get()?.ok === 1;
   }
 
   close(): void {
