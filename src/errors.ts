@@ -7,7 +7,9 @@ export type VpslineErrorCode =
   | 'EVPSLINE_UNKNOWN_HOST'
   | 'EVPSLINE_NO_ROUTE'
   | 'EVPSLINE_SOCKET'
-  | 'EVPSLINE_NO_ADDON';
+  | 'EVPSLINE_NO_ADDON'
+  /** A trace stopped before it had started: there is no report. */
+  | 'EVPSLINE_STOPPED';
 
 export class VpslineError extends Error {
   readonly code: VpslineErrorCode;
@@ -24,4 +26,9 @@ export class VpslineError extends Error {
 
 export function isVpslineError(err: unknown): err is VpslineError {
   return err instanceof VpslineError;
+}
+
+/** The errno name (ENOENT, EACCES ...) of a failed system call, if `err` is one. */
+export function errnoCode(err: unknown): string | undefined {
+  return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }

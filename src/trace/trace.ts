@@ -135,7 +135,7 @@ export class Trace extends EventEmitter<TraceEvents> {
   constructor(target: string, options: TraceOptions = {}) {
     super();
     this.target = target;
-    this.opts = { ...DEFAULTS, protocol: 'auto', ...stripUndefined(options) } as Trace['opts'];
+    this.opts = withDefaults(options);
     validate(this.opts);
     this.engine = options.engine ?? defaultEngine();
     this.done = new Promise((resolve, reject) => {
@@ -158,12 +158,10 @@ export class Trace extends EventEmitter<TraceEvents> {
           : this.engine.prepare(family, this.opts.protocol, this.opts.icmpSocket);
       await this.engine.ready();
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      this.ended = true;
-      this.emit('error', e);
-      this.rejectDone(e);
+      this.fail(err instanceof Error ? err : new Error(String(err)));
       return;
     }
+    if (this.ended) return; // stopped while the target was being resolved
     this.startedAt = new Date();
     this.emit('start', { address: this.address, family: this.family, mode: this.mode });
     this.runRound();
@@ -277,13 +275,14 @@ export class Trace extends EventEmitter<TraceEvents> {
   }
 
   private sendProbe(ttl: number): void {
+    if (!this.mode) return; // rounds run only after start() chose the mode
     const hop = this.hop(ttl);
     const round = this.round;
     hop.recordSent();
     this.outstanding++;
     const request = {
       family: this.family,
-      protocol: this.mode!.protocol,
+      protocol: this.mode.protocol,
       dst: this.address,
       ttl,
       tos: this.opts.tos,
@@ -347,12 +346,18 @@ export class Trace extends EventEmitter<TraceEvents> {
 
   private finish(reason: EndReason): void {
     if (this.ended) return;
+    const mode = this.mode;
+    if (!mode) {
+      // stop() before start() had opened anything: there is no report to give.
+      this.fail(new VpslineError('EVPSLINE_STOPPED', `The trace to ${this.target} was stopped before it started.`));
+      return;
+    }
     this.ended = true;
     const o = this.opts;
     const report: TraceReport = {
       target: this.target,
       settings: {
-        protocol: this.mode!.protocol,
+        protocol: mode.protocol,
         firstTtl: o.firstTtl,
         maxTtl: o.maxTtl,
         interval: o.interval,
@@ -366,7 +371,7 @@ export class Trace extends EventEmitter<TraceEvents> {
       },
       address: this.address,
       family: this.family,
-      mode: this.mode!,
+      mode: mode,
       source: hostname(),
       startedAt: this.startedAt,
       endedAt: new Date(),
@@ -378,8 +383,8 @@ export class Trace extends EventEmitter<TraceEvents> {
         ? {
             flow: {
               index: o.flow,
-              srcPort: this.engine.flowPort(this.family, o.flow, this.mode!.protocol === 'tcp' ? 'tcp' : 'udp'),
-              dstPort: o.port ?? (this.mode!.protocol === 'tcp' ? 80 : 33434),
+              srcPort: this.engine.flowPort(this.family, o.flow, mode.protocol === 'tcp' ? 'tcp' : 'udp'),
+              dstPort: o.port ?? (mode.protocol === 'tcp' ? 80 : 33434),
             },
           }
         : {}),
@@ -396,8 +401,22 @@ export function trace(target: string, options: TraceOptions = {}): Trace {
   return t;
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+function withDefaults(o: TraceOptions): Trace['opts'] {
+  return {
+    protocol: o.protocol ?? 'auto',
+    firstTtl: o.firstTtl ?? DEFAULTS.firstTtl,
+    maxTtl: o.maxTtl ?? DEFAULTS.maxTtl,
+    interval: o.interval ?? DEFAULTS.interval,
+    cycles: o.cycles ?? DEFAULTS.cycles,
+    packetSize: o.packetSize ?? DEFAULTS.packetSize,
+    tos: o.tos ?? DEFAULTS.tos,
+    timeout: o.timeout ?? DEFAULTS.timeout,
+    maxUnknown: o.maxUnknown ?? DEFAULTS.maxUnknown,
+    ...(o.family !== undefined ? { family: o.family } : {}),
+    ...(o.port !== undefined ? { port: o.port } : {}),
+    ...(o.icmpSocket !== undefined ? { icmpSocket: o.icmpSocket } : {}),
+    ...(o.flow !== undefined ? { flow: o.flow } : {}),
+  };
 }
 
 function bad(message: string): never {
