@@ -6,7 +6,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifySchemaValidationError,
+} from 'fastify';
 import ipaddr from 'ipaddr.js';
 import { isVpslineError } from '../errors.js';
 import { CarrierTable } from '../lookup/carriers.js';
@@ -66,11 +71,27 @@ function assets(): Map<string, [string, Buffer]> {
 
 /** The visitor as the server sees it: IPv4-mapped addresses read as IPv4. */
 function visitorAddress(req: FastifyRequest): string {
-  const a = ipaddr.parse(req.ip);
-  return a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()
-    ? (a as ipaddr.IPv6).toIPv4Address().toString()
-    : a.toString();
+  return ipaddr.process(req.ip).toString();
 }
+
+/** A result the server stored (always written from an object), read back. */
+function storedObject(text: string): object {
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null) throw new Error('a stored result is not a JSON object');
+  return value;
+}
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -151,10 +172,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
-    reply.header(
-      'content-security-policy',
-      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    );
+    reply.header('content-security-policy', CSP);
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -164,9 +182,10 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       status: String(reply.statusCode),
     });
   });
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
+  type HandledError = Error & { statusCode?: number; validation?: FastifySchemaValidationError[]; code?: string };
+  app.setErrorHandler((err: HandledError, req, reply) => {
     if (err.validation) {
-      const first = (err.validation as { keyword?: string; params?: { additionalProperty?: string } }[])[0];
+      const first = err.validation[0];
       const message =
         first?.keyword === 'additionalProperties'
           ? `unknown field "${String(first.params?.additionalProperty).slice(0, 40)}"`
@@ -307,7 +326,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     return {
       ...head,
       ...(row.error ? { error: row.error } : {}),
-      ...(row.result ? (JSON.parse(row.result) as object) : {}),
+      ...(row.result ? storedObject(row.result) : {}),
     };
   });
 
@@ -366,10 +385,13 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       if (unsubscribe) return;
     }
     // Finished (or finished between the read and now): the stored result, then the end.
-    const done = store.getTrace(row.id)!;
+    // (Pruning skips running traces and is by age, so the row is still there; if
+    // not, the row read above is the last word.)
+    const done = store.getTrace(row.id) ?? row;
+    const result: unknown = done.result ? JSON.parse(done.result) : undefined;
     send('end', {
       status: done.status,
-      ...(done.result ? { result: JSON.parse(done.result) as unknown } : {}),
+      ...(done.result ? { result } : {}),
       ...(done.error ? { error: done.error } : {}),
     });
     close();
@@ -457,7 +479,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       createdAt: new Date(row.createdAt).toISOString(),
       traceId: row.traceId,
       body: row.body,
-      ...(JSON.parse(row.result) as object),
+      ...storedObject(row.result),
     };
   });
 

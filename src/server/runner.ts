@@ -146,7 +146,7 @@ export class TraceRunner {
         try {
           finish('done', await this.result(report), null);
         } catch (err) {
-          finish('failed', undefined, (err as Error).message);
+          finish('failed', undefined, err instanceof Error ? err.message : String(err));
         }
       },
       (err: Error) => finish('failed', undefined, err.message),
