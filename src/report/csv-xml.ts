@@ -42,7 +42,13 @@ export function renderCsv(report: TraceReport, opts: TableOptions = {}): string 
 }
 
 export function xmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  // & first, so the entities added after it are not escaped again.
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 export function renderXml(report: TraceReport, opts: TableOptions = {}): string {
@@ -52,7 +58,8 @@ export function renderXml(report: TraceReport, opts: TableOptions = {}): string 
   const tests = Number.isFinite(s.cycles) ? s.cycles : report.rounds;
   const lines = [
     '<?xml version="1.0"?>',
-    `<MTR SRC="${xmlEscape(report.source)}" DST="${xmlEscape(report.target)}" TOS="${tos}" PSIZE="${s.packetSize}" BITPATTERN="0x00" TESTS="${tests}">`,
+    `<MTR SRC="${xmlEscape(report.source)}" DST="${xmlEscape(report.target)}" ` +
+      `TOS="${tos}" PSIZE="${s.packetSize}" BITPATTERN="0x00" TESTS="${tests}">`,
   ];
   for (const h of report.hops) {
     lines.push(`    <HUB COUNT="${h.ttl}" HOST="${xmlEscape(hostLabel(h.address, opts))}">`);

@@ -8,7 +8,8 @@ import type { Trace } from '../trace/trace.js';
 import { fieldsFor, hostLabel, printfValue, type NameOptions } from './fields.js';
 
 export type DisplayMode = 'stats' | 'jitter' | 'chart';
-const MODES: DisplayMode[] = ['stats', 'jitter', 'chart'];
+/** The `d` key cycles statistics, jitter, chart. */
+const NEXT_MODE: Record<DisplayMode, DisplayMode> = { stats: 'jitter', jitter: 'chart', chart: 'stats' };
 const MODE_FIELDS: Record<Exclude<DisplayMode, 'chart'>, string> = { stats: 'LS NABWV', jitter: 'LS NJMXI' };
 /** RTT samples kept per hop for the strip chart. */
 const CHART_SAMPLES = 400;
@@ -181,7 +182,7 @@ export class LiveView {
         this.samples.clear();
         break;
       case 'd':
-        this.mode = MODES[(MODES.indexOf(this.mode) + 1) % MODES.length]!;
+        this.mode = NEXT_MODE[this.mode];
         break;
       case 'j':
         this.mode = this.mode === 'jitter' ? 'stats' : 'jitter';

@@ -23,13 +23,13 @@ const NARROW_NAME = 25;
 const NARROW_HOST = 27;
 
 /** Loss% is cut to its width like mtr (scripts match `100.0`); other values print whole. */
-function renderFields(fields: Field[], values: string[]): string {
+function renderFields(fields: Field[], value: (f: Field) => string): string {
   let out = '';
-  fields.forEach((f, i) => {
-    const v = values[i]!;
+  for (const f of fields) {
+    const v = value(f);
     out +=
       v.length > f.width && (f.kind === 'percent' || f.kind === 'spacer') ? v.slice(0, f.width) : v.padStart(f.width);
-  });
+  }
   return out;
 }
 
@@ -38,7 +38,9 @@ export function mtrTimestamp(d: Date): string {
   const p = (n: number, w = 2): string => String(Math.abs(n)).padStart(w, '0');
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${sign}${p(Math.trunc(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
+  const date = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  const time = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return `${date}T${time}${sign}${p(Math.trunc(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
 }
 
 /** The lines mtr prints for `-r` / `-rw` (without a trailing newline). */
@@ -67,19 +69,9 @@ export function renderReport(report: TraceReport, opts: ReportOptions = {}): str
       ? ` ${String(h.ttl).padStart(2)}. ${asLabel(h.address, opts).padEnd(14)}`
       : `${String(h.ttl).padStart(3)}.|-- `;
   const lines = [`Start: ${mtrTimestamp(report.startedAt)}`];
-  lines.push(
-    `HOST: ${cut(report.source, hostWidth)}${renderFields(
-      fields,
-      fields.map((f) => f.header),
-    )}`,
-  );
+  lines.push(`HOST: ${cut(report.source, hostWidth)}${renderFields(fields, (f) => f.header)}`);
   for (const { hop, name } of rows) {
-    lines.push(
-      `${prefix(hop)}${cut(name, nameWidth)}${renderFields(
-        fields,
-        fields.map((f) => printfValue(f, hop)),
-      )}`,
-    );
+    lines.push(`${prefix(hop)}${cut(name, nameWidth)}${renderFields(fields, (f) => printfValue(f, hop))}`);
     if (opts.mpls)
       for (const l of hop.mpls ?? []) lines.push(`       [MPLS: Lbl ${l.label} TC ${l.tc} S ${l.s} TTL ${l.ttl}]`);
     for (const extra of extras(hop)) lines.push(`${' '.repeat(8 + asColumns)}${cut(extra, nameWidth)}`);
