@@ -64,7 +64,8 @@ const MESSAGES: Record<FindingCode, Texts> = {
       `Hop ${p.ttl} (${p.address}) shows ${p.loss}% loss, but hop ${p.next} after it shows ${p.nextLoss}%: ` +
       'the router limits or deprioritises its ICMP replies. This is not loss on the path.',
     zh: (p) =>
-      `第 ${p.ttl} 跳（${p.address}）显示 ${p.loss}% 丢包，但其后的第 ${p.next} 跳只有 ${p.nextLoss}%：该路由器限制或降低了 ICMP 回复的优先级，并非线路丢包。`,
+      `第 ${p.ttl} 跳（${p.address}）显示 ${p.loss}% 丢包，但其后的第 ${p.next} 跳只有 ${p.nextLoss}%：` +
+      '该路由器限制或降低了 ICMP 回复的优先级，并非线路丢包。',
   },
   'hop-ignores-icmp': {
     en: (p) =>
@@ -96,7 +97,8 @@ const MESSAGES: Record<FindingCode, Texts> = {
       `Hop ${p.ttl} (${p.address}) answers ${p.extra} ms slower than hop ${p.next} after it: ` +
       'the router is slow to generate ICMP replies; the path is not slower there.',
     zh: (p) =>
-      `第 ${p.ttl} 跳（${p.address}）的回应比其后的第 ${p.next} 跳慢 ${p.extra} ms：该路由器生成 ICMP 回复较慢，线路本身并未变慢。`,
+      `第 ${p.ttl} 跳（${p.address}）的回应比其后的第 ${p.next} 跳慢 ${p.extra} ms：` +
+      '该路由器生成 ICMP 回复较慢，线路本身并未变慢。',
   },
   'destination-silent': {
     en: (p) =>
