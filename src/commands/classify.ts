@@ -1,7 +1,7 @@
 // `vpsline classify` as a library function: import a trace someone already
 // ran, fill in AS numbers if asked, classify it and print the verdict.
 import { readFileSync } from 'node:fs';
-import { VpslineError } from '../errors.js';
+import { errnoCode, VpslineError } from '../errors.js';
 import type { Language } from '../i18n.js';
 import { CarrierTable } from '../lookup/carriers.js';
 import { classify } from '../route/classify.js';
@@ -25,7 +25,7 @@ function readInput(file: string): string {
   try {
     return readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const code = errnoCode(err) ?? 'error';
     throw new VpslineError(
       'EVPSLINE_BAD_OPTION',
       `Cannot read ${file === '-' ? 'standard input' : file} (${code}).`,

@@ -1,7 +1,7 @@
 // `vpsline serve` as a library function: read the settings, open every probe
 // socket and the listening socket while privileged, drop privileges, and
 // serve until SIGINT or SIGTERM.
-import { VpslineError } from '../errors.js';
+import { errnoCode, VpslineError } from '../errors.js';
 import { defaultEngine, openThenDropPrivileges, type SocketNeed } from '../probe/process-engine.js';
 import { createLookingGlass } from '../server/app.js';
 import { normalizeCidrs, parseListen, readServeConfig, readTokenFile, type ServeConfig } from '../server/config.js';
@@ -57,7 +57,7 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
         await lg.app.listen({ host, port });
       } catch (err) {
         await lg.close();
-        const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+        const why = errnoCode(err) ?? (err instanceof Error ? err.message : String(err));
         throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot listen on ${run.listen}: ${why}.`, 1);
       }
     },

@@ -2,7 +2,7 @@
 // address that is traced. Reverse DNS and AS numbers live beside it.
 import { lookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
-import { VpslineError } from '../errors.js';
+import { errnoCode, VpslineError } from '../errors.js';
 import { addressFamily, canonicalAddress, type Family } from '../packet/address.js';
 
 export interface ResolvedTarget {
@@ -41,7 +41,7 @@ export async function resolveTarget(target: string, family?: Family): Promise<Re
     const r = await lookup(target, family ? { family } : {});
     return unmapped(r.address);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+    const code = errnoCode(err) ?? 'EUNKNOWN';
     throw new VpslineError(
       'EVPSLINE_UNKNOWN_HOST',
       `Failed to resolve host: ${target} (${code}${family ? `, IPv${family}` : ''}).`,

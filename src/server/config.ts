@@ -3,7 +3,7 @@
 // a crash later.
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
-import { VpslineError } from '../errors.js';
+import { errnoCode, VpslineError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 
 export interface ServeConfig {
@@ -85,7 +85,7 @@ export function readTokenFile(file: string): string[] {
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
   } catch (err) {
-    usage(`Cannot read --token-file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+    usage(`Cannot read --token-file ${file} (${errnoCode(err) ?? 'error'}).`);
   }
 }
 
