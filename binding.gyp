@@ -2,8 +2,15 @@
   "targets": [
     {
       "target_name": "vpsline_probe",
-      "sources": ["native/probe.c"],
-      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "sources": [
+        "native/addon.c",
+        "native/sockets.c",
+        "native/receive.c",
+        "native/send.c",
+        "native/capabilities.c",
+        "native/clock.c"
+      ],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"],
       "defines": ["NAPI_VERSION=8"]
     }
   ]

@@ -4,12 +4,15 @@
 // - Uses the Node headers installed next to this node binary when they exist,
 //   so node-gyp never tries to download them.
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const addon = join(root, 'build', 'Release', 'vpsline_probe.node');
-const sources = ['native/probe.c', 'binding.gyp'].map((f) => statSync(join(root, f)).mtimeMs);
+const native = readdirSync(join(root, 'native'))
+  .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
+  .map((f) => `native/${f}`);
+const sources = [...native, 'binding.gyp'].map((f) => statSync(join(root, f)).mtimeMs);
 if (existsSync(addon) && statSync(addon).mtimeMs >= Math.max(...sources)) process.exit(0);
 
 const args = ['rebuild'];

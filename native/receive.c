@@ -1,0 +1,210 @@
+/*
+ * Receiving: the uv_poll callback reads both queues of a socket (recvmsg, the
+ * error queue first), turns each message and its control messages into a JS
+ * object, and hands the batch to the socket's callback; drain() does the same
+ * on demand.  TCP probe sockets report how their connect() ended instead.
+ *
+ * Receive stamps come from SO_TIMESTAMPING (see sockets.c): a message without
+ * one is stamped when it is read, and says so (kernelTime: false).
+ */
+#include "probe.h"
+
+#include <errno.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <time.h>
+
+/* Messages read per wake-up and per queue, so one busy socket cannot starve the loop. */
+#define MAX_BATCH 512
+#define RX_DATA 4096
+#define RX_CONTROL 512
+
+/*
+ * Read one message (normal or error queue) into a JS object.  Returns 1 when a
+ * message was produced, 0 when the queue is empty, -1 on a transient error that
+ * should be skipped (a pending socket error reported once by recvmsg).
+ */
+static int read_one(napi_env env, probe_sock *s, int errqueue, napi_value *out) {
+  unsigned char data[RX_DATA];
+  union {
+    unsigned char buf[RX_CONTROL];
+    struct cmsghdr align;
+  } control;
+  struct sockaddr_storage from;
+  struct iovec iov = {data, sizeof data};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  memset(&from, 0, sizeof from);
+
+  ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT | (errqueue ? MSG_ERRQUEUE : 0));
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    if (errno == EINTR) return -1;
+    /* A queued ICMP error also sets sk_err; recvmsg reports it once. The
+     * details are still waiting in the error queue. */
+    if (!errqueue) return -1;
+    return 0;
+  }
+
+  napi_value obj;
+  napi_create_object(env, &obj);
+  void *copy;
+  napi_value buffer;
+  napi_create_buffer_copy(env, (size_t)n, data, &copy, &buffer);
+  napi_set_named_property(env, obj, "data", buffer);
+  set_bool(env, obj, "errqueue", errqueue);
+  set_bool(env, obj, "truncated", (msg.msg_flags & MSG_TRUNC) != 0);
+  if (msg.msg_namelen > 0) sockaddr_to_js(env, obj, "addr", "port", (struct sockaddr *)&from);
+
+  int have_ts = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+      struct timespec ts[3];
+      memcpy(ts, CMSG_DATA(c), sizeof ts);
+      if (ts[0].tv_sec || ts[0].tv_nsec) {
+        set_double(env, obj, "rxNs", rel_ns((int64_t)ts[0].tv_sec * 1000000000LL + ts[0].tv_nsec));
+        have_ts = 1;
+      }
+    } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+               (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
+      int ttl;
+      memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+      set_int(env, obj, "ttl", ttl);
+    } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+               (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+      struct sock_extended_err ee;
+      memcpy(&ee, CMSG_DATA(c), sizeof ee);
+      napi_value eo;
+      napi_create_object(env, &eo);
+      set_int(env, eo, "errno", ee.ee_errno);
+      set_int(env, eo, "origin", ee.ee_origin);
+      set_int(env, eo, "type", ee.ee_type);
+      set_int(env, eo, "code", ee.ee_code);
+      set_int(env, eo, "info", ee.ee_info);
+      if (ee.ee_rfc4884.len && !(ee.ee_rfc4884.flags & SO_EE_RFC4884_FLAG_INVALID))
+        set_int(env, eo, "extensionOffset", ee.ee_rfc4884.len);
+      const struct sockaddr *off =
+          (const struct sockaddr *)((const unsigned char *)CMSG_DATA(c) + sizeof ee);
+      if (c->cmsg_len >= CMSG_LEN(sizeof ee + sizeof(sa_family_t)) &&
+          (off->sa_family == AF_INET || off->sa_family == AF_INET6))
+        sockaddr_to_js(env, eo, "offender", NULL, off);
+      napi_set_named_property(env, obj, "ee", eo);
+    }
+  }
+  if (!have_ts) set_double(env, obj, "rxNs", rel_ns(realtime_ns()));
+  set_bool(env, obj, "kernelTime", have_ts);
+  *out = obj;
+  return 1;
+}
+
+/* Drain both queues (error queue first: it is what raises POLLERR). */
+static uint32_t drain_into(napi_env env, probe_sock *s, napi_value arr, uint32_t idx) {
+  /* A TCP probe socket carries no data we want: its normal queue only says EOF. */
+  int last = s->kind == KIND_TCP ? 1 : 0;
+  for (int q = 1; q >= last; q--) {
+    int skipped = 0;
+    for (int i = 0; i < MAX_BATCH;) {
+      napi_value m;
+      int r = read_one(env, s, q, &m);
+      if (r == 0) break;
+      if (r < 0) {
+        if (++skipped > 8) break;
+        continue;
+      }
+      napi_set_element(env, arr, idx++, m);
+      i++;
+    }
+  }
+  return idx;
+}
+
+/* TCP probes: report how connect() ended (open, refused, other error). */
+static uint32_t tcp_result(napi_env env, probe_sock *s, napi_value arr, uint32_t idx) {
+  if (s->tcp_done) return idx;
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  napi_value obj;
+  napi_create_object(env, &obj);
+  if (err == 0) {
+    struct tcp_info info;
+    socklen_t ilen = sizeof info;
+    memset(&info, 0, sizeof info);
+    if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &ilen) != 0) return idx;
+    if (info.tcpi_state == TCP_SYN_SENT) return idx; /* still connecting: a spurious wake-up */
+    if (info.tcpi_state == TCP_ESTABLISHED) {
+      set_str(env, obj, "tcp", "open");
+      set_int(env, obj, "tcpRttUs", info.tcpi_rtt);
+    } else {
+      /* Closed with the error already taken (by connect itself, say). */
+      set_str(env, obj, "tcp", "error");
+      set_int(env, obj, "errno", 0);
+    }
+  } else {
+    set_str(env, obj, "tcp", err == ECONNREFUSED ? "refused" : "error");
+    set_int(env, obj, "errno", err);
+  }
+  set_double(env, obj, "rxNs", rel_ns(realtime_ns()));
+  set_bool(env, obj, "kernelTime", 0);
+  s->tcp_done = 1;
+  napi_set_element(env, arr, idx++, obj);
+  return idx;
+}
+
+static void deliver(probe_sock *s, napi_value arr) {
+  napi_env env = s->env;
+  napi_value cb, recv, result;
+  if (napi_get_reference_value(env, s->callback, &cb) != napi_ok || !cb) return;
+  if (napi_get_reference_value(env, s->resource, &recv) != napi_ok || !recv) return;
+  napi_status st = napi_make_callback(env, s->async_context, recv, cb, 1, &arr, &result);
+  if (st == napi_pending_exception) {
+    napi_value exc;
+    napi_get_and_clear_last_exception(env, &exc);
+    napi_fatal_exception(env, exc);
+  }
+}
+
+void on_poll(uv_poll_t *handle, int status, int events) {
+  probe_sock *s = (probe_sock *)handle->data;
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value arr;
+  napi_create_array(env, &arr);
+  uint32_t n = drain_into(env, s, arr, 0);
+  if (s->kind == KIND_TCP && (status < 0 || (events & (UV_WRITABLE | UV_DISCONNECT)))) {
+    n = tcp_result(env, s, arr, n);
+    if (s->tcp_done && s->polling) {
+      uv_poll_stop(&s->poll);
+      s->polling = 0;
+    }
+  } else if (status < 0 && s->polling) {
+    /* libuv stops a handle on POLLERR without POLLPRI (UV_EBADF): restart it. */
+    uv_poll_start(&s->poll, POLL_EVENTS, on_poll);
+  }
+  if (n > 0) deliver(s, arr);
+  napi_close_handle_scope(env, scope);
+}
+
+/* drain(handle) -> messages waiting now; used before declaring a probe lost. */
+napi_value js_drain(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_type(env, "drain(handle)");
+  GET_SOCK(s, argv[0]);
+  napi_value arr;
+  napi_create_array(env, &arr);
+  drain_into(env, s, arr, 0);
+  return arr;
+}
