@@ -6,6 +6,7 @@
         "native/addon.c",
         "native/sockets.c",
         "native/receive.c",
+        "native/rxparse.c",
         "native/send.c",
         "native/capabilities.c",
         "native/clock.c"

@@ -17,6 +17,8 @@
  *   sockets.c      open, close, bind, localAddress, setIcmpFilter,
  *                  setReceiveBuffer, ref, routeSource
  *   receive.c      recvmsg, the uv_poll callback, drain, TCP connect results
+ *   rxparse.c      control-message parsing (pure C: no N-API, no libuv, so it
+ *                  can be fuzzed on its own; see native/fuzz/)
  *   send.c         send, connect
  *   capabilities.c dropCapabilities
  *   clock.c        the timestamp scale: now, clockOffset

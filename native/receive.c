@@ -1,22 +1,21 @@
 /*
  * Receiving: the uv_poll callback reads both queues of a socket (recvmsg, the
- * error queue first), turns each message and its control messages into a JS
- * object, and hands the batch to the socket's callback; drain() does the same
- * on demand.  TCP probe sockets report how their connect() ended instead.
+ * error queue first), turns each message and its control messages (parsed by
+ * rxparse.c) into a JS object, and hands the batch to the socket's callback;
+ * drain() does the same on demand.  TCP probe sockets report how their
+ * connect() ended instead.
  *
  * Receive stamps come from SO_TIMESTAMPING (see sockets.c): a message without
  * one is stamped when it is read, and says so (kernelTime: false).
  */
 #include "probe.h"
+#include "rxparse.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
-#include <linux/errqueue.h>
-#include <linux/net_tstamp.h>
 #include <netinet/in.h>
-#include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <string.h>
-#include <time.h>
 
 /* Messages read per wake-up and per queue, so one busy socket cannot starve the loop. */
 #define MAX_BATCH 512
@@ -66,43 +65,30 @@ static int read_one(napi_env env, probe_sock *s, int errqueue, napi_value *out) 
   set_bool(env, obj, "truncated", (msg.msg_flags & MSG_TRUNC) != 0);
   if (msg.msg_namelen > 0) sockaddr_to_js(env, obj, "addr", "port", (struct sockaddr *)&from);
 
-  int have_ts = 0;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
-      struct timespec ts[3];
-      memcpy(ts, CMSG_DATA(c), sizeof ts);
-      if (ts[0].tv_sec || ts[0].tv_nsec) {
-        set_double(env, obj, "rxNs", rel_ns((int64_t)ts[0].tv_sec * 1000000000LL + ts[0].tv_nsec));
-        have_ts = 1;
-      }
-    } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
-               (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
-      int ttl;
-      memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
-      set_int(env, obj, "ttl", ttl);
-    } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-               (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
-      struct sock_extended_err ee;
-      memcpy(&ee, CMSG_DATA(c), sizeof ee);
-      napi_value eo;
-      napi_create_object(env, &eo);
-      set_int(env, eo, "errno", ee.ee_errno);
-      set_int(env, eo, "origin", ee.ee_origin);
-      set_int(env, eo, "type", ee.ee_type);
-      set_int(env, eo, "code", ee.ee_code);
-      set_int(env, eo, "info", ee.ee_info);
-      if (ee.ee_rfc4884.len && !(ee.ee_rfc4884.flags & SO_EE_RFC4884_FLAG_INVALID))
-        set_int(env, eo, "extensionOffset", ee.ee_rfc4884.len);
-      const struct sockaddr *off =
-          (const struct sockaddr *)((const unsigned char *)CMSG_DATA(c) + sizeof ee);
-      if (c->cmsg_len >= CMSG_LEN(sizeof ee + sizeof(sa_family_t)) &&
-          (off->sa_family == AF_INET || off->sa_family == AF_INET6))
-        sockaddr_to_js(env, eo, "offender", NULL, off);
-      napi_set_named_property(env, obj, "ee", eo);
+  /* Key order as before the parsing moved to rxparse.c, which was the order
+   * the kernel writes its control messages in: stamp, TTL, extended error. */
+  struct rx_meta meta;
+  rx_parse_control(&msg, &meta);
+  if (meta.has_rx_time) set_double(env, obj, "rxNs", rel_ns(meta.rx_time_ns));
+  if (meta.has_ttl) set_int(env, obj, "ttl", meta.ttl);
+  if (meta.has_ee) {
+    napi_value eo;
+    napi_create_object(env, &eo);
+    set_int(env, eo, "errno", meta.ee_errno);
+    set_int(env, eo, "origin", meta.ee_origin);
+    set_int(env, eo, "type", meta.ee_type);
+    set_int(env, eo, "code", meta.ee_code);
+    set_int(env, eo, "info", meta.ee_info);
+    if (meta.has_ext_offset) set_int(env, eo, "extensionOffset", meta.ext_offset);
+    if (meta.has_offender) {
+      char buf[INET6_ADDRSTRLEN] = "";
+      inet_ntop(meta.offender_family, meta.offender_addr, buf, sizeof buf);
+      set_str(env, eo, "offender", buf);
     }
+    napi_set_named_property(env, obj, "ee", eo);
   }
-  if (!have_ts) set_double(env, obj, "rxNs", rel_ns(realtime_ns()));
-  set_bool(env, obj, "kernelTime", have_ts);
+  if (!meta.has_rx_time) set_double(env, obj, "rxNs", rel_ns(realtime_ns()));
+  set_bool(env, obj, "kernelTime", meta.has_rx_time);
   *out = obj;
   return 1;
 }
