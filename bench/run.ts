@@ -4,14 +4,14 @@ import { execFile, execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { Lab, labSkipReason, type Netns } from '../test/lab/netns.js';
-import { runAgent } from '../test/lab/run-agent.js';
-import { loadNamedScenario } from '../test/lab/sim/scenario.js';
-import { Simulator } from '../test/lab/sim/simulator.js';
-import { hasCommand as has } from '../test/lab/tools.js';
+import { Lab, labSkipReason, type Netns } from '../lab/netns.js';
+import { runAgent } from '../lab/run-agent.js';
+import { loadNamedScenario } from '../lab/sim/scenario.js';
+import { Simulator } from '../lab/sim/simulator.js';
+import { hasCommand as has } from '../lab/tools.js';
 import { ProbeEngine, type ProbeRequest } from '../src/probe/engine.js';
 import { ProbeRegistry, type RegisteredProbe } from '../src/probe/registry.js';
-import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded } from '../test/probe/fixtures.js';
+import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded } from '../lab/packets.js';
 import { lookingGlassBench } from './looking-glass.js';
 
 function row(name: string, value: string): void {

@@ -1,8 +1,8 @@
 // What the lab agent is asked to do and what it answers.
-import type { MplsLabel } from '../../src/packet/icmp.js';
-import type { EngineCounters } from '../../src/probe/engine.js';
-import type { HopSnapshot } from '../../src/trace/hop.js';
-import type { TraceOptions } from '../../src/trace/trace.js';
+import type { MplsLabel } from '../src/packet/icmp.js';
+import type { EngineCounters } from '../src/probe/engine.js';
+import type { HopSnapshot } from '../src/trace/hop.js';
+import type { TraceOptions } from '../src/trace/trace.js';
 
 export interface AgentJob {
   target: string;

@@ -1,9 +1,9 @@
 // Runs inside a lab namespace (optionally as an unprivileged user): traces a
 // target with the library and prints one JSON line with everything seen.
-// Usage: node --import tsx test/lab/agent.ts '<AgentJob JSON>'
+// Usage: node --import tsx lab/agent.ts '<AgentJob JSON>'
 import { performance } from 'node:perf_hooks';
-import { ProbeEngine } from '../../src/probe/engine.js';
-import { Trace, type TraceOptions } from '../../src/trace/trace.js';
+import { ProbeEngine } from '../src/probe/engine.js';
+import { Trace, type TraceOptions } from '../src/trace/trace.js';
 import type { AgentJob, AgentProbe, AgentResult } from './agent-types.js';
 
 async function run(job: AgentJob): Promise<AgentResult> {

@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const projectRoot = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
+export const projectRoot = new URL('../', import.meta.url).pathname.replace(/\/$/, '');
 
 const staged = new Map<number, string>();
 

@@ -1,7 +1,7 @@
 // A small DNS server for lab namespaces: answers PTR and TXT questions from a
 // table (reverse names, Team Cymru-style AS records), NXDOMAIN otherwise; or
 // never answers at all ("silent"), to show lookups cannot hold a report back.
-// Usage (inside a namespace): node --import tsx test/lab/dns-server.ts '<DnsConfig JSON>'
+// Usage (inside a namespace): node --import tsx lab/dns-server.ts '<DnsConfig JSON>'
 import { createSocket } from 'node:dgram';
 
 export interface DnsConfig {

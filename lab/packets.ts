@@ -1,9 +1,9 @@
 // Well-formed messages as each socket kind delivers them, for decoder tests.
-import type { NativeMessage } from '../../src/native.js';
-import { addressBytes, type Family } from '../../src/packet/address.js';
-import { encodeEcho, encodeIcmpError, ICMP4, ICMP6, type MplsLabel } from '../../src/packet/icmp.js';
-import { encodeIp, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../../src/packet/ip.js';
-import { encodeTcp, encodeUdp, TCP_SYN } from '../../src/packet/transport.js';
+import type { NativeMessage } from '../src/native.js';
+import { addressBytes, type Family } from '../src/packet/address.js';
+import { encodeEcho, encodeIcmpError, ICMP4, ICMP6, type MplsLabel } from '../src/packet/icmp.js';
+import { encodeIp, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../src/packet/ip.js';
+import { encodeTcp, encodeUdp, TCP_SYN } from '../src/packet/transport.js';
 
 export const CLIENT = { 4: '198.18.0.2', 6: '2001:2::2' } as const;
 

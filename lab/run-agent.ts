@@ -38,7 +38,7 @@ export function unprivileged(uid: number, cmd: string, args: string[]): [string,
 export function runAgent(lab: Lab, ns: Netns, job: AgentJob, opts: AgentOptions = {}): Promise<AgentResult> {
   const root = checkoutFor(opts.uid ?? 0);
   let cmd = process.execPath;
-  let args = ['--import', 'tsx', `${root}/test/lab/agent.ts`, JSON.stringify(job)];
+  let args = ['--import', 'tsx', `${root}/lab/agent.ts`, JSON.stringify(job)];
   if (opts.uid !== undefined) [cmd, args] = unprivileged(opts.uid, cmd, args);
   const child = lab.spawn(ns, cmd, args, {
     cwd: root,

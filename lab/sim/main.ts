@@ -4,10 +4,10 @@
 // simulated link late. Reports its counters over the IPC channel.
 // Usage: node --import tsx main.ts <tunpump> '<Scenario JSON>' <seed>
 import { spawn } from 'node:child_process';
-import { addressBytes, type Family } from '../../../src/packet/address.js';
-import { encodeEcho } from '../../../src/packet/icmp.js';
-import { encodeIp, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../../../src/packet/ip.js';
-import { encodeUdp } from '../../../src/packet/transport.js';
+import { addressBytes, type Family } from '../../src/packet/address.js';
+import { encodeEcho } from '../../src/packet/icmp.js';
+import { encodeIp, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../../src/packet/ip.js';
+import { encodeUdp } from '../../src/packet/transport.js';
 import { CLIENT_V4, CLIENT_V6 } from './addresses.js';
 import { PathSimulator } from './path.js';
 import type { Scenario } from './scenario.js';

@@ -1,8 +1,8 @@
 // The simulated network: given a packet the client sent into the TUN device,
 // decide which hop answers, with what packet, and when. Pure apart from its
 // rate-limit buckets and random source, so it is unit-tested on its own.
-import { addressBytes, type Family } from '../../../src/packet/address.js';
-import { decodeIcmp, encodeEcho, encodeIcmpError, ICMP4, ICMP6 } from '../../../src/packet/icmp.js';
+import { addressBytes, type Family } from '../../src/packet/address.js';
+import { decodeIcmp, encodeEcho, encodeIcmpError, ICMP4, ICMP6 } from '../../src/packet/icmp.js';
 import {
   decodeIp,
   encodeIp,
@@ -11,8 +11,8 @@ import {
   IPPROTO_TCP,
   IPPROTO_UDP,
   type IpHeader,
-} from '../../../src/packet/ip.js';
-import { decodeTcp, decodeUdp, encodeTcp, TCP_ACK, TCP_RST, TCP_SYN } from '../../../src/packet/transport.js';
+} from '../../src/packet/ip.js';
+import { decodeTcp, decodeUdp, encodeTcp, TCP_ACK, TCP_RST, TCP_SYN } from '../../src/packet/transport.js';
 import type { HopSpec, PathSpec, Scenario } from './scenario.js';
 
 export interface Emission {

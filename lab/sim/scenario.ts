@@ -20,7 +20,7 @@
 //       destination: { delay: 1ms, loss: 0%, icmp: echo, udp: port-unreachable, tcp: rst }
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { MplsLabel } from '../../../src/packet/icmp.js';
+import type { MplsLabel } from '../../src/packet/icmp.js';
 
 export interface AddressPair {
   v4: string[];

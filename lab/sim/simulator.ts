@@ -12,8 +12,8 @@ import type { Scenario } from './scenario.js';
 
 export { CLIENT_V4, CLIENT_V6 } from './addresses.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const source = `${root}test/lab/sim/tunpump.c`;
+const root = new URL('../../', import.meta.url).pathname;
+const source = `${root}lab/sim/tunpump.c`;
 const binary = `${root}build/lab/tunpump`;
 
 /** Compile tunpump once (it is test tooling, not part of the package). */
@@ -43,14 +43,7 @@ export class Simulator {
     const child = lab.spawn(
       ns,
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        `${root}test/lab/sim/main.ts`,
-        tunpumpBinary(),
-        JSON.stringify(scenario),
-        String(opts.seed ?? 1),
-      ],
+      ['--import', 'tsx', `${root}lab/sim/main.ts`, tunpumpBinary(), JSON.stringify(scenario), String(opts.seed ?? 1)],
       {
         cwd: root,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

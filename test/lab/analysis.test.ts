@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyzeReport, type Finding } from '../../src/trace/analysis.js';
-import { labSkipReason } from './netns.js';
-import { runAgent } from './run-agent.js';
-import { useSimulatedPath } from './sim/suite.js';
+import { labSkipReason } from '../../lab/netns.js';
+import { runAgent } from '../../lab/run-agent.js';
+import { useSimulatedPath } from './suite.js';
 
 const skip = labSkipReason();
 

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { projectRoot } from './checkout.js';
-import { labSkipReason } from './netns.js';
-import { useSimulatedPath } from './sim/suite.js';
+import { projectRoot } from '../../lab/checkout.js';
+import { labSkipReason } from '../../lab/netns.js';
+import { useSimulatedPath } from './suite.js';
 
 const skip = labSkipReason();
 

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { projectRoot } from './checkout.js';
-import { labSkipReason, type Netns } from './netns.js';
-import { useSimulatedPath } from './sim/suite.js';
-import { toolSkipReason } from './tools.js';
+import { projectRoot } from '../../lab/checkout.js';
+import { labSkipReason, type Netns } from '../../lab/netns.js';
+import { useSimulatedPath } from './suite.js';
+import { toolSkipReason } from '../../lab/tools.js';
 
 const skip = labSkipReason();
 const vpsline = `${projectRoot}/bin/vpsline.js`;

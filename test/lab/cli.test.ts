@@ -6,9 +6,9 @@ import { chownSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { checkoutFor, projectRoot as root } from './checkout.js';
-import { Lab, labSkipReason, type Netns } from './netns.js';
-import { unprivileged } from './run-agent.js';
+import { checkoutFor, projectRoot as root } from '../../lab/checkout.js';
+import { Lab, labSkipReason, type Netns } from '../../lab/netns.js';
+import { unprivileged } from '../../lab/run-agent.js';
 
 const skip = labSkipReason();
 const NOBODY = 65534;

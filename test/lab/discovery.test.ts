@@ -3,11 +3,11 @@
 // simulator (TUN). Unprivileged kinds run as uid 65534 with no capabilities.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AgentResult } from './agent-types.js';
-import { Lab, labSkipReason } from './netns.js';
-import { buildRouterChain, type RouterChain } from './routers.js';
-import { type AgentError, runAgent } from './run-agent.js';
-import { useSimulatedPath } from './sim/suite.js';
+import type { AgentResult } from '../../lab/agent-types.js';
+import { Lab, labSkipReason } from '../../lab/netns.js';
+import { buildRouterChain, type RouterChain } from '../../lab/routers.js';
+import { type AgentError, runAgent } from '../../lab/run-agent.js';
+import { useSimulatedPath } from './suite.js';
 
 const skip = labSkipReason();
 const NOBODY = 65534;

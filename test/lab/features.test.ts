@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, describe, test } from 'node:test';
-import { Lab, labSkipReason } from './netns.js';
-import { buildRouterChain } from './routers.js';
-import { runAgent } from './run-agent.js';
-import { useSimulatedPath } from './sim/suite.js';
+import { Lab, labSkipReason } from '../../lab/netns.js';
+import { buildRouterChain } from '../../lab/routers.js';
+import { runAgent } from '../../lab/run-agent.js';
+import { useSimulatedPath } from './suite.js';
 
 const skip = labSkipReason();
 

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { projectRoot } from './checkout.js';
-import { labSkipReason } from './netns.js';
-import { type AgentError, runAgent } from './run-agent.js';
-import { useSimulatedPath } from './sim/suite.js';
+import { projectRoot } from '../../lab/checkout.js';
+import { labSkipReason } from '../../lab/netns.js';
+import { type AgentError, runAgent } from '../../lab/run-agent.js';
+import { useSimulatedPath } from './suite.js';
 
 const skip = labSkipReason();
 

@@ -3,10 +3,10 @@
 // ICMP packet in the namespace, the other tracer's replies included.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { AgentResult } from './agent-types.js';
-import { labSkipReason } from './netns.js';
-import { runAgent } from './run-agent.js';
-import { useSimulatedPath } from './sim/suite.js';
+import type { AgentResult } from '../../lab/agent-types.js';
+import { labSkipReason } from '../../lab/netns.js';
+import { runAgent } from '../../lab/run-agent.js';
+import { useSimulatedPath } from './suite.js';
 
 const skip = labSkipReason();
 

@@ -5,10 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { projectRoot } from './checkout.js';
-import { Lab, labSkipReason } from './netns.js';
-import { buildRouterChain, type RouterChain } from './routers.js';
-import { toolSkipReason } from './tools.js';
+import { projectRoot } from '../../lab/checkout.js';
+import { Lab, labSkipReason } from '../../lab/netns.js';
+import { buildRouterChain, type RouterChain } from '../../lab/routers.js';
+import { toolSkipReason } from '../../lab/tools.js';
 
 const skip = labSkipReason() ?? toolSkipReason('tmux', 'tmux');
 /** A private tmux server, so no one else's sessions are touched. */

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { serverBase } from '../server/serve-process.js';
-import { projectRoot } from './checkout.js';
-import { labSkipReason } from './netns.js';
-import { useSimulatedPath } from './sim/suite.js';
+import { serverBase } from '../support/serve-process.js';
+import { projectRoot } from '../../lab/checkout.js';
+import { labSkipReason } from '../../lab/netns.js';
+import { useSimulatedPath } from './suite.js';
 
 const skip = labSkipReason();
 const TOKEN = 'load-test-token-0123456789';

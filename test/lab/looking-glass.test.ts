@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { serverBase } from '../server/serve-process.js';
-import { projectRoot } from './checkout.js';
-import { Lab, labSkipReason } from './netns.js';
-import { buildRouterChain, type RouterChain } from './routers.js';
-import { hasCommand } from './tools.js';
+import { serverBase } from '../support/serve-process.js';
+import { projectRoot } from '../../lab/checkout.js';
+import { Lab, labSkipReason } from '../../lab/netns.js';
+import { buildRouterChain, type RouterChain } from '../../lab/routers.js';
+import { hasCommand } from '../../lab/tools.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip =

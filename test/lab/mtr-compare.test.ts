@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
-import { labSkipReason, type Netns } from './netns.js';
-import { projectRoot } from './checkout.js';
-import { useSimulatedPath } from './sim/suite.js';
-import { toolSkipReason } from './tools.js';
+import { labSkipReason, type Netns } from '../../lab/netns.js';
+import { projectRoot } from '../../lab/checkout.js';
+import { useSimulatedPath } from './suite.js';
+import { toolSkipReason } from '../../lab/tools.js';
 
 const skip = labSkipReason() ?? toolSkipReason('mtr', 'mtr-tiny');
 

@@ -5,10 +5,10 @@ import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { cymruName } from '../../src/lookup/asn.js';
-import { projectRoot } from './checkout.js';
-import type { DnsConfig } from './dns-server.js';
-import { labSkipReason, type Lab, type Netns } from './netns.js';
-import { useSimulatedPath } from './sim/suite.js';
+import { projectRoot } from '../../lab/checkout.js';
+import type { DnsConfig } from '../../lab/dns-server.js';
+import { labSkipReason, type Lab, type Netns } from '../../lab/netns.js';
+import { useSimulatedPath } from './suite.js';
 
 const skip = labSkipReason();
 const DNS_ADDRESS = '198.18.0.53';
@@ -20,7 +20,7 @@ async function startDns(lab: Lab, ns: Netns, config: Omit<DnsConfig, 'listen'>):
   const child = lab.spawn(
     ns,
     process.execPath,
-    ['--import', 'tsx', `${projectRoot}/test/lab/dns-server.ts`, JSON.stringify({ ...config, listen: DNS_ADDRESS })],
+    ['--import', 'tsx', `${projectRoot}/lab/dns-server.ts`, JSON.stringify({ ...config, listen: DNS_ADDRESS })],
     { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve, reject) => {

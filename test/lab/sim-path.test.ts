@@ -4,9 +4,9 @@ import { describe, test } from 'node:test';
 import { decodeIcmp, decodeQuotedProbe } from '../../src/packet/icmp.js';
 import { decodeIp } from '../../src/packet/ip.js';
 import { decodeTcp, TCP_ACK, TCP_RST, TCP_SYN } from '../../src/packet/transport.js';
-import { echoProbe, tcpProbe, udpProbe } from '../probe/fixtures.js';
-import { PathSimulator } from './sim/path.js';
-import { loadNamedScenario, parseScenario } from './sim/scenario.js';
+import { echoProbe, tcpProbe, udpProbe } from '../../lab/packets.js';
+import { PathSimulator } from '../../lab/sim/path.js';
+import { loadNamedScenario, parseScenario } from '../../lab/sim/scenario.js';
 
 const features = loadNamedScenario('features');
 const twenty = loadNamedScenario('twenty-ms');

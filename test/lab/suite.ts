@@ -1,8 +1,8 @@
 // Suite helper: a lab running a named scenario for the tests of one describe().
 import { after, before } from 'node:test';
-import { Lab } from '../netns.js';
-import { loadNamedScenario } from './scenario.js';
-import { Simulator } from './simulator.js';
+import { Lab } from '../../lab/netns.js';
+import { loadNamedScenario } from '../../lab/sim/scenario.js';
+import { Simulator } from '../../lab/sim/simulator.js';
 
 export interface SimulatedPath {
   readonly lab: Lab;

@@ -3,10 +3,10 @@
 // native send stamps, not JavaScript clocks).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { AgentProbe } from './agent-types.js';
-import { labSkipReason } from './netns.js';
-import { runAgent } from './run-agent.js';
-import { useSimulatedPath } from './sim/suite.js';
+import type { AgentProbe } from '../../lab/agent-types.js';
+import { labSkipReason } from '../../lab/netns.js';
+import { runAgent } from '../../lab/run-agent.js';
+import { useSimulatedPath } from './suite.js';
 
 const skip = labSkipReason();
 const TARGET = { 4: '198.18.200.1', 6: '2001:2:0:200::1' } as const;

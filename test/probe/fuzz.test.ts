@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NativeMessage } from '../../src/native.js';
-import { seededRandom } from '../lab/sim/path.js';
+import { seededRandom } from '../../lab/sim/path.js';
 import { decodeMessage } from '../../src/probe/reply.js';
 import { ProbeRegistry, type ReceivingSocket, type RegisteredProbe } from '../../src/probe/registry.js';
-import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded, tcpProbe, udpProbe } from './fixtures.js';
+import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded, tcpProbe, udpProbe } from '../../lab/packets.js';
 
 const ITERATIONS = 1_000_000;
 

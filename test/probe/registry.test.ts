@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { encodeEcho } from '../../src/packet/icmp.js';
 import { ProbeRegistry, type RegisteredProbe } from '../../src/probe/registry.js';
-import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded, tcpProbe } from './fixtures.js';
+import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded, tcpProbe } from '../../lab/packets.js';
 
 const RAW4 = { handle: 1, kind: 'raw' as const, family: 4 as const, icmpId: 0x1111 };
 const RAW6 = { handle: 2, kind: 'raw' as const, family: 6 as const, icmpId: 0x1111 };

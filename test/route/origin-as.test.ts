@@ -14,7 +14,7 @@ import { CarrierTable } from '../../src/lookup/carriers.js';
 import { classify, type ClassifyHop } from '../../src/route/classify.js';
 import { noteText } from '../../src/route/notes.js';
 import { addOriginAs } from '../../src/route/origin-as.js';
-import { answer, questionName, type DnsConfig } from '../lab/dns-server.js';
+import { answer, questionName, type DnsConfig } from '../../lab/dns-server.js';
 
 const table = CarrierTable.load();
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { serverBase } from './serve-process.js';
+import { serverBase } from '../support/serve-process.js';
 
 const bin = new URL('../../bin/vpsline.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'vpsline-crash-'));

@@ -6,8 +6,8 @@ import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checkoutFor } from '../lab/checkout.js';
-import { serverBase } from './serve-process.js';
+import { checkoutFor } from '../../lab/checkout.js';
+import { serverBase } from '../support/serve-process.js';
 
 const NOBODY = 65534;
 const skip = process.getuid?.() === 0 ? false : 'needs root to switch to uid 65534';

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { detectVirt } from '../../src/virt/detect.js';
 import type { VirtReport } from '../../src/virt/types.js';
-import { checkoutFor } from '../lab/checkout.js';
-import { hasCommand } from '../lab/tools.js';
+import { checkoutFor } from '../../lab/checkout.js';
+import { hasCommand } from '../../lab/tools.js';
 
 const isRoot = process.getuid?.() === 0;
 
