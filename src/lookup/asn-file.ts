@@ -8,19 +8,20 @@
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { VpslineError } from '../errors.js';
+import { errnoCode } from './narrow.js';
 
 interface Range {
   first: bigint;
   last: bigint;
   asn: number;
-  /** Index of the nearest earlier range that overlaps this one (nested prefixes), or -1. */
-  parent: number;
+  /** The nearest earlier range that overlaps this one (nested prefixes), or null. */
+  parent: Range | null;
 }
 
 /** An address as a number in one space: IPv4 and IPv4-mapped IPv6 below 2^32, IPv6 above. */
 function toNumber(address: string): { v6: boolean; n: bigint } {
-  let a = ipaddr.parse(address);
-  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
+  // process() is parse() that turns IPv4-mapped IPv6 into IPv4.
+  const a = ipaddr.process(address);
   let n = 0n;
   for (const b of a.toByteArray()) n = (n << 8n) | BigInt(b);
   return { v6: a.kind() === 'ipv6', n };
@@ -37,12 +38,12 @@ function rangeOf(cidr: string): { v6: boolean; first: bigint; last: bigint } {
 
 /** Link each range to the nearest earlier one still open at its start (a stack walk). */
 function linkParents(ranges: Range[]): Range[] {
-  const open: number[] = [];
-  ranges.forEach((r, i) => {
-    while (open.length && ranges[open[open.length - 1]!]!.last < r.first) open.pop();
-    r.parent = open.length ? open[open.length - 1]! : -1;
-    open.push(i);
-  });
+  const open: Range[] = [];
+  for (const r of ranges) {
+    for (let top = open.at(-1); top && top.last < r.first; top = open.at(-1)) open.pop();
+    r.parent = open.at(-1) ?? null;
+    open.push(r);
+  }
   return ranges;
 }
 
@@ -56,29 +57,29 @@ export class AsnDatabase {
   static parse(text: string, source = 'file'): AsnDatabase {
     const v4: Range[] = [];
     const v6: Range[] = [];
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.trim();
-      if (!line || line.startsWith('#')) continue;
-      const cols = line.split(/\s+/);
+    for (const [i, raw] of text.split('\n').entries()) {
+      const line = raw.trim();
+      // A trimmed line that is not empty splits into non-empty columns; missing ones read as ''.
+      const [first, second = '', third = ''] = line.split(/\s+/);
+      if (!first || first.startsWith('#')) continue;
       try {
         let r: { v6: boolean; first: bigint; last: bigint };
         let asText: string;
-        if (cols[0]!.includes('/')) {
-          r = rangeOf(cols[0]!);
-          asText = cols[1] ?? '';
+        if (first.includes('/')) {
+          r = rangeOf(first);
+          asText = second;
         } else {
-          const a = toNumber(cols[0]!);
-          const b = toNumber(cols[1] ?? '');
+          const a = toNumber(first);
+          const b = toNumber(second);
           if (a.v6 !== b.v6 || b.n < a.n) throw new Error('range');
           r = { v6: a.v6, first: a.n, last: b.n };
-          asText = cols[2] ?? '';
+          asText = third;
         }
         const m = /^(?:AS)?(\d+)$/i.exec(asText);
         if (!m) throw new Error('asn');
         const asn = Number(m[1]);
         if (asn === 0) continue;
-        (r.v6 ? v6 : v4).push({ first: r.first, last: r.last, asn, parent: -1 });
+        (r.v6 ? v6 : v4).push({ first: r.first, last: r.last, asn, parent: null });
       } catch {
         throw new VpslineError(
           'EVPSLINE_BAD_OPTION',
@@ -100,7 +101,7 @@ export class AsnDatabase {
     } catch (err) {
       throw new VpslineError(
         'EVPSLINE_BAD_OPTION',
-        `Cannot read the AS database ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+        `Cannot read the AS database ${file} (${errnoCode(err) ?? 'error'}).`,
         2,
       );
     }
@@ -123,17 +124,20 @@ export class AsnDatabase {
     // Last range starting at or before the address...
     let lo = 0;
     let hi = ranges.length - 1;
-    let at = -1;
+    let at: Range | null = null;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (ranges[mid]!.first <= key.n) {
-        at = mid;
+      // lo <= mid <= hi < ranges.length: always a range.
+      const r = ranges[mid];
+      if (r === undefined) break;
+      if (r.first <= key.n) {
+        at = r;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     // ...or, if that one ends before it, the nearest enclosing range.
-    for (let i = at; i >= 0; i = ranges[i]!.parent) {
-      if (ranges[i]!.last >= key.n) return ranges[i]!.asn;
+    for (let r = at; r; r = r.parent) {
+      if (r.last >= key.n) return r.asn;
     }
     return null;
   }

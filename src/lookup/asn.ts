@@ -25,8 +25,7 @@ export function cymruName(address: string): string {
 
 /** "15169 | 8.8.8.0/24 | US | arin | 2000-03-30" -> "15169" (first AS of a multi-origin answer). */
 export function parseCymru(txt: string): string | null {
-  const m = /^\s*(\d+)/.exec(txt);
-  return m ? m[1]! : null;
+  return /^\s*(\d+)/.exec(txt)?.[1] ?? null;
 }
 
 export class AsnLookup extends BoundedLookup<string> {

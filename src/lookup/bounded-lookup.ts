@@ -46,8 +46,9 @@ export abstract class BoundedLookup<T> {
   }
 
   private pump(): void {
-    while (this.running < this.concurrency && this.queue.length) {
-      const address = this.queue.shift()!;
+    while (this.running < this.concurrency) {
+      const address = this.queue.shift();
+      if (address === undefined) break;
       this.running++;
       const work = this.withTimeout(address).finally(() => {
         this.running--;
@@ -71,9 +72,11 @@ export abstract class BoundedLookup<T> {
     clearTimeout(timer);
     this.results.set(address, answer);
     if (this.results.size > MAX_CACHED) {
-      const oldest = this.results.keys().next().value!;
-      this.results.delete(oldest);
-      this.expired.delete(oldest);
+      const oldest = this.results.keys().next();
+      if (!oldest.done) {
+        this.results.delete(oldest.value);
+        this.expired.delete(oldest.value);
+      }
     }
   }
 }
