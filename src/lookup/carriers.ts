@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { VpslineError } from '../errors.js';
+import { errnoCode, errorMessage, isObject } from './narrow.js';
 
 /** The carriers of the built-in table; user files may add others. */
 export type KnownCarrierId =
@@ -34,17 +35,18 @@ export interface Carrier {
   sources: string[];
 }
 
-interface Range<A> {
+interface Range {
   carrier: Carrier;
-  address: A;
+  /** IPv4 in ranges4, IPv6 in ranges6 (ipaddr's match() throws across families). */
+  address: ipaddr.IPv4 | ipaddr.IPv6;
   bits: number;
 }
 
 const DEFAULT_TABLE = new URL('../../data/carriers.json', import.meta.url);
 
 export class CarrierTable {
-  private readonly ranges4: Range<ipaddr.IPv4>[] = [];
-  private readonly ranges6: Range<ipaddr.IPv6>[] = [];
+  private readonly ranges4: Range[] = [];
+  private readonly ranges6: Range[] = [];
   private readonly byAsn = new Map<number, Carrier>();
   readonly carriers: Carrier[];
 
@@ -54,8 +56,7 @@ export class CarrierTable {
       if (c.asn !== null) this.byAsn.set(c.asn, c);
       for (const p of c.prefixes) {
         const [address, bits] = ipaddr.parseCIDR(p);
-        if (address.kind() === 'ipv4') this.ranges4.push({ carrier: c, address: address as ipaddr.IPv4, bits });
-        else this.ranges6.push({ carrier: c, address: address as ipaddr.IPv6, bits });
+        (address.kind() === 'ipv4' ? this.ranges4 : this.ranges6).push({ carrier: c, address, bits });
       }
     }
     // Longest prefix first, so the first match is the most specific.
@@ -73,7 +74,7 @@ export class CarrierTable {
     } catch (err) {
       throw new VpslineError(
         'EVPSLINE_BAD_OPTION',
-        `Cannot read the carrier file ${overridesFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+        `Cannot read the carrier file ${overridesFile} (${errnoCode(err) ?? 'error'}).`,
         2,
       );
     }
@@ -91,12 +92,8 @@ export class CarrierTable {
     } catch {
       return undefined;
     }
-    if (parsed.kind() === 'ipv4') {
-      const v4 = parsed as ipaddr.IPv4;
-      return this.ranges4.find((r) => v4.match(r.address, r.bits))?.carrier;
-    }
-    const v6 = parsed as ipaddr.IPv6;
-    return this.ranges6.find((r) => v6.match(r.address, r.bits))?.carrier;
+    const ranges = parsed.kind() === 'ipv4' ? this.ranges4 : this.ranges6;
+    return ranges.find((r) => parsed.match(r.address, r.bits))?.carrier;
   }
 
   byAs(asn: number): Carrier | undefined {
@@ -110,12 +107,13 @@ export function parseTable(text: string, source: string): Carrier[] {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new VpslineError('EVPSLINE_BAD_OPTION', `${source} is not valid JSON: ${(err as Error).message}`, 2);
+    throw new VpslineError('EVPSLINE_BAD_OPTION', `${source} is not valid JSON: ${errorMessage(err)}`, 2);
   }
-  const list = (doc as { carriers?: unknown }).carriers;
+  const list = isObject(doc) ? doc.carriers : undefined;
   if (!Array.isArray(list)) throw new VpslineError('EVPSLINE_BAD_OPTION', `${source} needs a "carriers" list.`, 2);
-  return list.map((raw, i) => {
-    const c = raw as Partial<Carrier>;
+  return list.map((raw: unknown, i): Carrier => {
+    // An entry that is not an object has none of the fields, and is named as such below.
+    const c = isObject(raw) ? raw : {};
     const where = `${source}: carriers[${i}]`;
     if (typeof c.id !== 'string' || !c.id) throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} needs an "id".`, 2);
     if (!Array.isArray(c.prefixes))
@@ -134,8 +132,8 @@ export function parseTable(text: string, source: string): Carrier[] {
     return {
       id: c.id,
       asn: typeof c.asn === 'number' ? c.asn : null,
-      name: c.name ?? c.id,
-      family: c.family ?? 'other',
+      name: typeof c.name === 'string' ? c.name : c.id,
+      family: typeof c.family === 'string' ? c.family : 'other',
       prefixes: c.prefixes.map(String),
       ...(c.ambiguous ? { ambiguous: true } : {}),
       ...(c.approximate ? { approximate: true } : {}),
