@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { VpslineError } from '../errors.js';
 import type { CarrierTable } from '../lookup/carriers.js';
+import { errnoCode, errorMessage, isObject } from '../lookup/narrow.js';
 import { addressFamily } from '../packet/address.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { Trace, type TraceOptions, type TraceReport } from '../trace/trace.js';
@@ -40,7 +41,7 @@ export function loadTargets(file?: string): BacktraceTarget[] {
   } catch (err) {
     throw new VpslineError(
       'EVPSLINE_BAD_OPTION',
-      `Cannot read the targets file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+      `Cannot read the targets file ${file} (${errnoCode(err) ?? 'error'}).`,
       2,
     );
   }
@@ -51,9 +52,10 @@ export function loadTargets(file?: string): BacktraceTarget[] {
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} is not valid JSON: ${(err as Error).message}`, 2);
+      throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} is not valid JSON: ${errorMessage(err)}`, 2);
     }
-    list = Array.isArray(doc) ? doc : ((doc as { targets?: unknown[] }).targets ?? []);
+    const inner = isObject(doc) ? doc.targets : undefined;
+    list = Array.isArray(doc) ? doc : Array.isArray(inner) ? inner : [];
   } else {
     list = text
       .split('\n')
@@ -65,7 +67,8 @@ export function loadTargets(file?: string): BacktraceTarget[] {
       });
   }
   const targets = list.map((raw, i): BacktraceTarget => {
-    const t = raw as Partial<BacktraceTarget>;
+    // An entry that is not an object has no address, and is named as such below.
+    const t = isObject(raw) ? raw : {};
     if (!t.address || !addressFamily(String(t.address)))
       throw new VpslineError(
         'EVPSLINE_BAD_OPTION',
@@ -144,7 +147,7 @@ export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptio
           destinationAnswered: false,
           rttMs: null,
           lossPercent: null,
-          error: (err as Error).message,
+          error: errorMessage(err),
         };
       }
     }),

@@ -62,7 +62,7 @@ export interface Classification {
 }
 
 type Tag =
-  | { kind: 'carrier'; carrier: Carrier; by: 'prefix' | 'asn' }
+  | { kind: 'carrier'; address: string; carrier: Carrier; by: 'prefix' | 'asn' }
   | { kind: 'private' }
   | { kind: 'silent' }
   | { kind: 'unknown' };
@@ -80,10 +80,10 @@ export function isPrivate(address: string): boolean {
 function tag(hop: ClassifyHop, table: CarrierTable): Tag {
   if (!hop.address) return { kind: 'silent' };
   const byPrefix = table.match(hop.address);
-  if (byPrefix) return { kind: 'carrier', carrier: byPrefix, by: 'prefix' };
+  if (byPrefix) return { kind: 'carrier', address: hop.address, carrier: byPrefix, by: 'prefix' };
   if (hop.asn) {
     const byAsn = table.byAs(hop.asn);
-    if (byAsn) return { kind: 'carrier', carrier: byAsn, by: 'asn' };
+    if (byAsn) return { kind: 'carrier', address: hop.address, carrier: byAsn, by: 'asn' };
   }
   return isPrivate(hop.address) ? { kind: 'private' } : { kind: 'unknown' };
 }
@@ -93,12 +93,12 @@ const MIN_HOPS = 2;
 export function classify(hops: ClassifyHop[], table: CarrierTable): Classification {
   const sorted = [...hops].sort((a, b) => a.ttl - b.ttl);
   const tags = sorted.map((h) => ({ hop: h, tag: tag(h, table) }));
-  const out = { notes: [] as string[], noteCodes: [] as RouteNote[] };
+  const out: Pick<Classification, 'notes' | 'noteCodes'> = { notes: [], noteCodes: [] };
   const evidence: Evidence[] = [];
   const segments: Segment[] = [];
   for (const { hop, tag: t } of tags) {
     if (t.kind !== 'carrier') continue;
-    evidence.push({ ttl: hop.ttl, address: hop.address!, carrier: t.carrier.id, asn: t.carrier.asn, by: t.by });
+    evidence.push({ ttl: hop.ttl, address: t.address, carrier: t.carrier.id, asn: t.carrier.asn, by: t.by });
     const last = segments[segments.length - 1];
     // Silent or unknown hops between two hops of one carrier do not split its segment.
     if (last && last.carrier === t.carrier.id) last.ttls.push(hop.ttl);
@@ -141,7 +141,10 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
   const confidenceFor = (n: number): Confidence => (n >= 3 && silent === 0 ? 'high' : n >= MIN_HOPS ? 'medium' : 'low');
   const tooFew = (id: string, what: string): Classification | undefined => {
     if (count(id) >= MIN_HOPS) return undefined;
-    addNote(out, 'too-few', { what, ttl: evidence.find((e) => e.carrier === id)!.ttl, ...hiders });
+    const only = evidence.find((e) => e.carrier === id);
+    // None at all: the first segment is a carrier added by a --carriers file, in a known group but no known line.
+    if (only) addNote(out, 'too-few', { what, ttl: only.ttl, ...hiders });
+    else addNote(out, 'unknown-line', { what, carrier: first.carrier });
     return result('inconclusive', null, 'low');
   };
 
@@ -158,8 +161,11 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
       addNote(out, 'ct-v6-shared');
       return result('inconclusive', null, 'low');
     }
-    const cn2 = count('cn2');
-    if (cn2 === 0) {
+    const cn2Hops = evidence.filter((e) => e.carrier === 'cn2');
+    const cn2 = cn2Hops.length;
+    const firstCn2 = cn2Hops[0]?.ttl;
+    const lastCn2 = cn2Hops.at(-1)?.ttl;
+    if (firstCn2 === undefined || lastCn2 === undefined) {
       return (
         tooFew('chinanet-163', '202.97 (163)') ??
         result('chinanet-163', landingAfter(['chinanet-163', 'ct-backbone-v6']), confidenceFor(count('chinanet-163')))
@@ -168,8 +174,6 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
     const few = tooFew('cn2', '59.43 (CN2)');
     if (few) return few;
     // 163 hops at the border (before the first CN2 hop) or two or more after it: CN2 GT.
-    const firstCn2 = evidence.find((e) => e.carrier === 'cn2')!.ttl;
-    const lastCn2 = [...evidence].reverse().find((e) => e.carrier === 'cn2')!.ttl;
     const before = evidence.filter((e) => e.carrier === 'chinanet-163' && e.ttl < firstCn2).length;
     const between = evidence.filter((e) => e.carrier === 'chinanet-163' && e.ttl > firstCn2 && e.ttl < lastCn2).length;
     const after = evidence.filter((e) => e.carrier === 'chinanet-163' && e.ttl > lastCn2).length;

@@ -2,6 +2,7 @@
 // into hops the classifier understands. The format is detected from the text.
 import ipaddr from 'ipaddr.js';
 import { VpslineError } from '../errors.js';
+import { errorMessage, isObject } from '../lookup/narrow.js';
 import type { Classification, ClassifyHop } from './classify.js';
 import { addNote } from './notes.js';
 
@@ -32,39 +33,47 @@ function hostAddress(host: string): { address: string | null; nameOnly: boolean 
   const h = host.trim();
   if (!h || h === '???') return { address: null, nameOnly: false };
   if (isAddress(h)) return { address: h, nameOnly: false };
-  const m = /\(([^()\s]+)\)$/.exec(h);
-  if (m && isAddress(m[1]!)) return { address: m[1]!, nameOnly: false };
+  const inner = /\(([^()\s]+)\)$/.exec(h)?.[1];
+  if (inner !== undefined && isAddress(inner)) return { address: inner, nameOnly: false };
   return { address: null, nameOnly: true };
 }
 
-interface MtrHub {
-  count?: number;
-  host?: string;
-  ASN?: string;
-  vpsline?: { ttl?: number; address?: string | null; mpls?: unknown[] };
+/** A TTL as the tools write it: a number, or (older mtr versions) a string of digits. */
+function ttlOf(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
 }
 
-function fromJson(doc: unknown): ImportedTrace | undefined {
-  const report = (doc as { report?: { mtr?: { dst?: string }; hubs?: MtrHub[]; vpsline?: unknown } }).report;
-  if (!report || !Array.isArray(report.hubs)) return undefined;
+/**
+ * mtr `--json` (`{ report: { mtr: { dst }, hubs: [{ count, host, ASN, ... }] } }`) and vpsline's
+ * own JSON, which adds `vpsline: { ttl, address, mpls }` to each hub and to the report.
+ * Every field is checked where it is read: this is text from anyone.
+ */
+function fromJson(doc: Record<string, unknown>): ImportedTrace | undefined {
+  const report = doc.report;
+  if (!isObject(report) || !Array.isArray(report.hubs)) return undefined;
+  const hubs: unknown[] = report.hubs;
   let namesOnly = 0;
-  const hops = report.hubs.map((hub, i): ClassifyHop => {
-    const ttl = hub.vpsline?.ttl ?? hub.count ?? i + 1;
-    let address = hub.vpsline?.address ?? null;
+  const hops = hubs.map((raw, i): ClassifyHop => {
+    const hub = isObject(raw) ? raw : {};
+    const own = isObject(hub.vpsline) ? hub.vpsline : {};
+    const ttl = ttlOf(own.ttl) ?? ttlOf(hub.count) ?? i + 1;
+    let address = typeof own.address === 'string' ? own.address : null;
     if (!hub.vpsline) {
-      const h = hostAddress(hub.host ?? '');
+      const h = hostAddress(typeof hub.host === 'string' ? hub.host : '');
       address = h.address;
       if (h.nameOnly) namesOnly++;
     }
     const hop: ClassifyHop = { ttl, address };
     const asn = asNumber(hub.ASN);
     if (asn) hop.asn = asn;
-    if (hub.vpsline?.mpls?.length) hop.mpls = true;
+    if (Array.isArray(own.mpls) && own.mpls.length > 0) hop.mpls = true;
     return hop;
   });
+  const dst = isObject(report.mtr) ? report.mtr.dst : undefined;
   return {
     format: report.vpsline ? 'vpsline-json' : 'mtr-json',
-    ...(report.mtr?.dst ? { target: report.mtr.dst } : {}),
+    ...(typeof dst === 'string' && dst ? { target: dst } : {}),
     hops,
     namesOnly,
     multiAddress: 0,
@@ -76,58 +85,63 @@ function fromJson(doc: unknown): ImportedTrace | undefined {
  * hops: [{ ttl, hosts: [{ ip, hostname }], extensions: [{ mpls: {...} }], loss_pct: "0.00", ... }] }`.
  * Statistics are strings; only the addresses and extensions matter here.
  */
-interface TrippyHop {
-  ttl?: number;
-  hosts?: { ip?: string }[];
-  extensions?: Record<string, unknown>[];
-}
-
-function fromTrippy(doc: unknown): ImportedTrace | undefined {
-  const d = doc as { info?: { target?: { ip?: string } }; hops?: TrippyHop[] };
-  if (!d.info || !Array.isArray(d.hops)) return undefined;
+function fromTrippy(doc: Record<string, unknown>): ImportedTrace | undefined {
+  if (!doc.info || !Array.isArray(doc.hops)) return undefined;
+  const rows: unknown[] = doc.hops;
   let multiAddress = 0;
-  const hops = d.hops.map((h, i): ClassifyHop => {
-    const addrs = (h.hosts ?? [])
-      .map((x) => x.ip)
+  const hops = rows.map((raw, i): ClassifyHop => {
+    const h = isObject(raw) ? raw : {};
+    const hosts: unknown[] = Array.isArray(h.hosts) ? h.hosts : [];
+    const addrs = hosts
+      .map((x) => (isObject(x) ? x.ip : undefined))
       .filter((ip): ip is string => typeof ip === 'string' && isAddress(ip));
     // trippy lists a TTL's responders in the order first seen.
     if (addrs.length > 1) multiAddress++;
     const hop: ClassifyHop = { ttl: typeof h.ttl === 'number' ? h.ttl : i + 1, address: addrs[0] ?? null };
-    if ((h.extensions ?? []).some((e) => e && typeof e === 'object' && 'mpls' in e)) hop.mpls = true;
+    const extensions: unknown[] = Array.isArray(h.extensions) ? h.extensions : [];
+    if (extensions.some((e) => isObject(e) && 'mpls' in e)) hop.mpls = true;
     return hop;
   });
-  const target = d.info.target?.ip;
-  return { format: 'trippy-json', ...(target ? { target } : {}), hops, namesOnly: 0, multiAddress };
+  const info = isObject(doc.info) ? doc.info : {};
+  const target = isObject(info.target) ? info.target.ip : undefined;
+  return {
+    format: 'trippy-json',
+    ...(typeof target === 'string' && target ? { target } : {}),
+    hops,
+    namesOnly: 0,
+    multiAddress,
+  };
 }
 
 /**
- * NextTrace `--json` (NTrace-core trace.Result marshalled by encoding/json):
- * `{ Hops: [[{ Success, Address: { IP, Zone } | null, Hostname, TTL, RTT (ns), Geo: { asnumber, ... } | null, MPLS: [...] | null }, ...attempts]], TraceMapUrl }`.
+ * NextTrace `--json` (NTrace-core trace.Result marshalled by encoding/json): `{ Hops: [[{ Success,
+ * Address: { IP, Zone } | null, Hostname, TTL, RTT (ns), Geo: { asnumber, ... } | null, MPLS: [...] | null },
+ * ...attempts]], TraceMapUrl }`.
  */
-interface NextTraceAttempt {
-  Success?: boolean;
-  Address?: { IP?: string } | null;
-  TTL?: number;
-  Geo?: { asnumber?: string } | null;
-  MPLS?: unknown[] | null;
-}
-
-function fromNextTrace(doc: unknown): ImportedTrace | undefined {
-  const d = doc as { Hops?: NextTraceAttempt[][] };
-  if (!Array.isArray(d.Hops) || !d.Hops.every((ttl) => Array.isArray(ttl))) return undefined;
+function fromNextTrace(doc: Record<string, unknown>): ImportedTrace | undefined {
+  if (!Array.isArray(doc.Hops) || !doc.Hops.every((ttl) => Array.isArray(ttl))) return undefined;
+  const rows: unknown[][] = doc.Hops;
   let multiAddress = 0;
-  const hops = d.Hops.map((attempts, i): ClassifyHop => {
-    const answered = attempts.filter((a) => a?.Success && typeof a.Address?.IP === 'string' && isAddress(a.Address.IP));
+  const hops = rows.map((attempts, i): ClassifyHop => {
+    // The attempts that got an answer, with the address that gave it.
+    const answered: { ip: string; attempt: Record<string, unknown> }[] = [];
+    for (const a of attempts) {
+      if (!isObject(a) || !a.Success) continue;
+      const ip = isObject(a.Address) ? a.Address.IP : undefined;
+      if (typeof ip === 'string' && isAddress(ip)) answered.push({ ip, attempt: a });
+    }
     const counts = new Map<string, number>();
-    for (const a of answered) counts.set(a.Address!.IP!, (counts.get(a.Address!.IP!) ?? 0) + 1);
+    for (const { ip } of answered) counts.set(ip, (counts.get(ip) ?? 0) + 1);
     if (counts.size > 1) multiAddress++;
     const address = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
-    const ttl = attempts.find((a) => typeof a?.TTL === 'number')?.TTL ?? i + 1;
+    const ttl =
+      attempts.map((a) => (isObject(a) ? a.TTL : undefined)).find((t): t is number => typeof t === 'number') ?? i + 1;
     const hop: ClassifyHop = { ttl, address };
-    const chosen = answered.find((a) => a.Address!.IP === address);
-    const asn = asNumber(chosen?.Geo?.asnumber);
+    const chosen = answered.find((a) => a.ip === address)?.attempt;
+    const geo = chosen && isObject(chosen.Geo) ? chosen.Geo : undefined;
+    const asn = asNumber(geo?.asnumber);
     if (asn) hop.asn = asn;
-    if (answered.some((a) => Array.isArray(a.MPLS) && a.MPLS.length > 0)) hop.mpls = true;
+    if (answered.some(({ attempt }) => Array.isArray(attempt.MPLS) && attempt.MPLS.length > 0)) hop.mpls = true;
     return hop;
   });
   return { format: 'nexttrace-json', hops, namesOnly: 0, multiAddress };
@@ -140,8 +154,9 @@ function fromMtrReport(text: string): ImportedTrace | undefined {
   let namesOnly = 0;
   for (const line of text.split('\n')) {
     const m = /^\s*(\d+)\.(?:\|--|\s+AS(\S+))\s+(.*?)\s+\d+\.\d+%?\s+\d+\s/.exec(line);
-    if (!m) continue;
-    const h = hostAddress(m[3]!);
+    const host = m?.[3];
+    if (!m || host === undefined) continue;
+    const h = hostAddress(host);
     if (h.nameOnly) namesOnly++;
     const hop: ClassifyHop = { ttl: Number(m[1]), address: h.address };
     const asn = asNumber(m[2]);
@@ -160,8 +175,8 @@ function fromTraceroute(text: string): ImportedTrace | undefined {
     const head = /^traceroute6? to (\S+)/.exec(line) ?? /^Tracing route to (?:\S+ \[)?([^\s\]]+)\]?/.exec(line);
     if (head) target = head[1];
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const rest = m[2]!;
+    const rest = m?.[2];
+    if (!m || rest === undefined) continue;
     // traceroute writes "name (address)", Windows tracert "name [address]".
     const tokens = rest.split(/\s+/).map((t) => t.replace(/^[([]|[)\]]$/g, ''));
     const address = tokens.find((t) => isAddress(t)) ?? null;
@@ -196,15 +211,13 @@ export function importTrace(input: string): ImportedTrace {
     } catch (err) {
       throw new VpslineError(
         'EVPSLINE_BAD_OPTION',
-        `The trace looks like JSON but does not parse: ${(err as Error).message}.`,
+        `The trace looks like JSON but does not parse: ${errorMessage(err)}.`,
         2,
       );
     }
     const first: unknown = Array.isArray(doc) ? doc[0] : doc;
-    const json =
-      first === null || typeof first !== 'object'
-        ? undefined
-        : (fromJson(first) ?? fromTrippy(first) ?? fromNextTrace(first));
+    // A JSON list is read by its first element.
+    const json = isObject(first) ? (fromJson(first) ?? fromTrippy(first) ?? fromNextTrace(first)) : undefined;
     if (json) return json;
     throw new VpslineError(
       'EVPSLINE_BAD_OPTION',
@@ -216,7 +229,8 @@ export function importTrace(input: string): ImportedTrace {
   if (parsed) return parsed;
   throw new VpslineError(
     'EVPSLINE_BAD_OPTION',
-    'Cannot read this trace: expected mtr --json or -r output, vpsline JSON, trippy or NextTrace JSON, or traceroute text.',
+    'Cannot read this trace: expected mtr --json or -r output, vpsline JSON, ' +
+      'trippy or NextTrace JSON, or traceroute text.',
     2,
   );
 }

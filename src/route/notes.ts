@@ -38,9 +38,15 @@ const TEMPLATES = {
   },
   'too-few': {
     en: (p) =>
-      `Only one ${p.what} hop answered (hop ${p.ttl})${hiders(p, 'en') ? `; ${hiders(p, 'en')}` : ''}: not enough to name the line.`,
+      `Only one ${p.what} hop answered (hop ${p.ttl})` +
+      `${hiders(p, 'en') ? `; ${hiders(p, 'en')}` : ''}: not enough to name the line.`,
     zh: (p) =>
       `只有一跳 ${p.what} 回应（第 ${p.ttl} 跳）${hiders(p, 'zh') ? `；${hiders(p, 'zh')}` : ''}：不足以判断线路。`,
+  },
+  'unknown-line': {
+    en: (p) =>
+      `No ${p.what} hop answered, and the first carrier segment (${p.carrier}) is not a line the classifier knows.`,
+    zh: (p) => `没有 ${p.what} 的跳回应，第一个运营商段（${p.carrier}）不是分类器认识的线路。`,
   },
   'ctgnet-to-cn2': {
     en: () => 'CTGNet hands over to CN2 (59.43) inside China.',
@@ -69,12 +75,14 @@ const TEMPLATES = {
   },
   'multi-address': {
     en: (p) =>
-      `${p.count} hop(s) answered from more than one address (load balancing); the most frequent (trippy: the first seen) was used.`,
+      `${p.count} hop(s) answered from more than one address (load balancing); ` +
+      'the most frequent (trippy: the first seen) was used.',
     zh: (p) => `${p.count} 跳由多个地址回应（负载均衡）；取出现最多的一个（trippy 取第一个）。`,
   },
   'names-only': {
     en: (p) =>
-      `${p.count} hop(s) are shown by name only and could not be classified: trace with -n (or -b) so addresses are kept.`,
+      `${p.count} hop(s) are shown by name only and could not be classified: ` +
+      'trace with -n (or -b) so addresses are kept.',
     zh: (p) => `${p.count} 跳只有主机名、没有地址，无法归类：请用 -n（或 -b）重新追踪以保留地址。`,
   },
   'as-lookup-late': {
