@@ -37,8 +37,15 @@ export interface VirtSource {
   statLater(ms: number): Promise<Read>;
 }
 
+/** A string property of a caught value (`code` of a system error, `stdout` of a failed command), or undefined. */
+function caughtField(err: unknown, key: string): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const value: unknown = Reflect.get(err, key);
+  return typeof value === 'string' ? value : undefined;
+}
+
 function errnoRead<T>(err: unknown): Read<T> {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = caughtField(err, 'code');
   if (code === 'EACCES' || code === 'EPERM') return { status: 'denied' };
   return { status: 'missing' };
 }
@@ -139,11 +146,11 @@ export class HostSource implements VirtSource {
       });
       return { status: 'ok', value: out };
     } catch (err) {
-      const e = err as NodeJS.ErrnoException & { status?: number; stdout?: string; stderr?: string };
-      if (e.code === 'ENOENT') return { status: 'missing' };
+      if (caughtField(err, 'code') === 'ENOENT') return { status: 'missing' };
       // Output before a failure still counts.
-      if (typeof e.stdout === 'string' && e.stdout.trim()) return { status: 'ok', value: e.stdout };
-      if (/not permitted|denied/i.test(e.stderr ?? '')) return { status: 'denied' };
+      const stdout = caughtField(err, 'stdout');
+      if (stdout?.trim()) return { status: 'ok', value: stdout };
+      if (/not permitted|denied/i.test(caughtField(err, 'stderr') ?? '')) return { status: 'denied' };
       return { status: 'missing' };
     }
   }
@@ -153,7 +160,7 @@ export class HostSource implements VirtSource {
       closeSync(openSync(this.at(path), constants.O_RDWR | constants.O_NONBLOCK));
       return { status: 'ok', value: true };
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = caughtField(err, 'code');
       if (code === 'ENOENT') return { status: 'missing' };
       if (code === 'EACCES' || code === 'EPERM') return { status: 'denied' };
       // ENXIO/ENODEV: the node exists but no driver answers.
@@ -183,6 +190,62 @@ export interface Probes {
   statLater?: string;
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isStringList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
+function isStringMap(v: unknown): v is Record<string, string> {
+  return isObject(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+function isDeviceMap(v: unknown): v is Record<string, boolean | 'denied'> {
+  return isObject(v) && Object.values(v).every((x) => typeof x === 'boolean' || x === 'denied');
+}
+
+/** A probes file, checked field by field (null counts as absent); a wrong field is named. */
+function parseProbes(doc: unknown, file: string): Probes {
+  if (!isObject(doc)) throw new VpslineError('EVPSLINE_BAD_OPTION', `--probes ${file} must be a JSON object.`, 2);
+  const wrong = (field: string, shape: string): VpslineError =>
+    new VpslineError('EVPSLINE_BAD_OPTION', `--probes ${file}: "${field}" must be ${shape}.`, 2);
+  const probes: Probes = {};
+  // null reads as absent, as a missing key does.
+  const cpuid = doc.cpuid ?? undefined;
+  const commands = doc.commands ?? undefined;
+  const denied = doc.denied ?? undefined;
+  const links = doc.links ?? undefined;
+  const devices = doc.devices ?? undefined;
+  const statLater = doc.statLater ?? undefined;
+  if (cpuid !== undefined) {
+    if (!isStringMap(cpuid)) throw wrong('cpuid', 'an object of leaf -> vendor string');
+    probes.cpuid = cpuid;
+  }
+  if (commands !== undefined) {
+    if (!isStringMap(commands)) throw wrong('commands', 'an object of command -> output string');
+    probes.commands = commands;
+  }
+  if (denied !== undefined) {
+    if (!isStringList(denied)) throw wrong('denied', 'a list of paths');
+    probes.denied = denied;
+  }
+  if (links !== undefined) {
+    if (!isStringMap(links)) throw wrong('links', 'an object of path -> link target');
+    probes.links = links;
+  }
+  if (devices !== undefined) {
+    if (!isDeviceMap(devices)) throw wrong('devices', 'an object of path -> true, false or "denied"');
+    probes.devices = devices;
+  }
+  if (statLater !== undefined) {
+    if (typeof statLater !== 'string') throw wrong('statLater', 'a string');
+    probes.statLater = statLater;
+  }
+  return probes;
+}
+
 /** A directory tree plus probes: how fixtures (and users' saved machines) are read. */
 export class FixtureSource implements VirtSource {
   private readonly files: HostSource;
@@ -196,21 +259,19 @@ export class FixtureSource implements VirtSource {
 
   static load(root: string, probesFile?: string): FixtureSource {
     if (!existsSync(root)) throw new VpslineError('EVPSLINE_BAD_OPTION', `--root ${root} does not exist.`, 2);
-    let probes: Probes = {};
-    if (probesFile) {
-      try {
-        probes = JSON.parse(readFileSync(probesFile, 'utf8')) as Probes;
-      } catch (err) {
-        throw new VpslineError(
-          'EVPSLINE_BAD_OPTION',
-          `Cannot read --probes ${probesFile}: ${(err as Error).message.split('\n')[0]}.`,
-          2,
-        );
-      }
-      if (probes === null || typeof probes !== 'object' || Array.isArray(probes))
-        throw new VpslineError('EVPSLINE_BAD_OPTION', `--probes ${probesFile} must be a JSON object.`, 2);
+    if (!probesFile) return new FixtureSource(root);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readFileSync(probesFile, 'utf8'));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new VpslineError(
+        'EVPSLINE_BAD_OPTION',
+        `Cannot read --probes ${probesFile}: ${message.split('\n')[0]}.`,
+        2,
+      );
     }
-    return new FixtureSource(root, probes);
+    return new FixtureSource(root, parseProbes(doc, probesFile));
   }
 
   private denied(path: string): boolean {
