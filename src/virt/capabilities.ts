@@ -15,8 +15,11 @@ export interface CapabilityOptions {
   stealSampleMs?: number;
 }
 
+/** A reason as a check gives it: the code, and its parameters when it has any. */
+type ReasonArg = [ReasonCode, ReasonParams?];
+
 /** A capability's value with its reasons; `why` is their English text. */
-function cap<T>(value: T, ...reasons: [ReasonCode, ReasonParams?][]): { value: T; why: string; reasons: Reason[] } {
+function cap<T>(value: T, ...reasons: ReasonArg[]): { value: T; why: string; reasons: Reason[] } {
   const list = reasons.map(([code, params]) => ({ code, params: params ?? {} }));
   return { value, why: list.map((r) => say(r.code, r.params)).join(''), reasons: list };
 }
@@ -28,25 +31,35 @@ function kernelVersion(release: string | null): [number, number] | null {
 
 /** The aggregate "cpu" line of /proc/stat: [total, steal]. */
 function cpuTimes(stat: string): { total: number; steal: number } | null {
-  const line = /^cpu\s+(.*)$/m.exec(stat);
-  if (!line) return null;
-  const v = line[1]!.trim().split(/\s+/).map(Number);
+  const line = /^cpu\s+(.*)$/m.exec(stat)?.[1];
+  if (line === undefined) return null;
+  const v = line.trim().split(/\s+/).map(Number);
   // user nice system idle iowait irq softirq steal (guest time is already in user).
   const fields = v.slice(0, 8);
-  if (fields.length < 8 || fields.some((n) => !Number.isFinite(n))) return null;
-  return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7]! };
+  const steal = fields[7];
+  if (steal === undefined || fields.some((n) => !Number.isFinite(n))) return null;
+  return { total: fields.reduce((a, b) => a + b, 0), steal };
+}
+
+type Row6 = [string, string, string, string, string, string];
+
+/** A beancounters row: resource held maxheld barrier limit failcnt. */
+function isRow6(cols: string[]): cols is Row6 {
+  return cols.length === 6;
 }
 
 export function parseBeancounters(textValue: string): BeancounterFailure[] {
   const failures: BeancounterFailure[] = [];
   for (const line of textValue.split('\n')) {
-    // "  101:  kmemsize   2563480  4599808  9223372036854775807  9223372036854775807  0" (the first row carries the uid).
+    // "  101:  kmemsize   2563480  4599808  9223372036854775807  9223372036854775807  0"
+    // (the first row carries the uid).
     const cols = line
       .replace(/^\s*\d+:/, '')
       .trim()
       .split(/\s+/);
-    if (cols.length !== 6 || !/^[a-z]/.test(cols[0]!) || cols[0] === 'uid' || !/^\d+$/.test(cols[5]!)) continue;
-    const [resource, held, maxheld, barrier, limit, failcnt] = cols as [string, string, string, string, string, string];
+    if (!isRow6(cols)) continue;
+    const [resource, held, maxheld, barrier, limit, failcnt] = cols;
+    if (!/^[a-z]/.test(resource) || resource === 'uid' || !/^\d+$/.test(failcnt)) continue;
     if (Number(failcnt) > 0)
       failures.push({
         resource,
@@ -66,7 +79,8 @@ export async function checkCapabilities(
   container: ContainerLayer,
   opts: CapabilityOptions = {},
 ): Promise<Capabilities> {
-  // WSL counts as a container (as in systemd) but WSL2 runs its own kernel in a VM, and WSL1 has no Linux kernel at all.
+  // WSL counts as a container (as in systemd) but WSL2 runs its own kernel in a VM,
+  // and WSL1 has no Linux kernel at all.
   const wsl1 = container.type === 'wsl' && container.name === 'WSL1';
   const shared = container.status === 'found' && container.type !== 'wsl';
   const release = text(facts.osrelease);
@@ -90,7 +104,7 @@ export async function checkCapabilities(
   const qdisc = text(src.read('/proc/sys/net/core/default_qdisc'));
   const availableList = text(available)?.split(/\s+/) ?? null;
   let bbrAvailable: boolean | null = availableList ? availableList.includes('bbr') : null;
-  let bbrReason: [ReasonCode, ReasonParams?];
+  let bbrReason: ReasonArg;
   if (bbrAvailable) bbrReason = ['bbr.available'];
   else if (availableList) {
     const builtin = release ? text(src.read(`/lib/modules/${release}/modules.builtin`)) : null;
@@ -104,24 +118,17 @@ export async function checkCapabilities(
     } else {
       const v = kernelVersion(release);
       bbrReason =
-        v && (v[0] < 4 || (v[0] === 4 && v[1] < 9))
-          ? ['bbr.oldkernel', { release: release! }]
+        release && v && (v[0] < 4 || (v[0] === 4 && v[1] < 9))
+          ? ['bbr.oldkernel', { release }]
           : shared
             ? ['bbr.hostonly']
             : ['bbr.missing'];
     }
   } else bbrReason = available.status === 'denied' ? ['bbr.unknown'] : ['bbr.hidden'];
   const bbrInUse = current === null ? null : current === 'bbr';
+  const inUseReason: ReasonArg[] = bbrInUse ? [['bbr.inuse']] : current ? [['bbr.current', { current }]] : [];
   const bbr: Capabilities['bbr'] = {
-    ...cap(
-      bbrAvailable,
-      bbrReason,
-      ...(bbrInUse
-        ? [['bbr.inuse'] as [ReasonCode]]
-        : current
-          ? [['bbr.current', { current }] as [ReasonCode, ReasonParams]]
-          : []),
-    ),
+    ...cap(bbrAvailable, bbrReason, ...inUseReason),
     available: bbrAvailable,
     inUse: bbrInUse,
     current,

@@ -3,7 +3,7 @@
 // files, environment values and cgroup paths are not trusted on their own
 // when the machine's namespaces are the initial ones and kernel threads are
 // visible (a /.dockerenv can ship inside a disk image).
-import { INIT_NS, statusField, text, type Facts } from './facts.js';
+import { before, INIT_NS, statusField, text, type Facts } from './facts.js';
 import type { VirtSource } from './source.js';
 import type { Confidence, ContainerLayer, Evidence } from './types.js';
 
@@ -253,7 +253,7 @@ export function detectContainer(src: VirtSource, facts: Facts): ContainerLayer {
     nsClaims.push({
       type: 'container-other',
       marker: false,
-      evidence: ev('/proc/self/uid_map', uidMap.split('\n')[0]!, 'a user namespace', 'supporting'),
+      evidence: ev('/proc/self/uid_map', before(uidMap, '\n'), 'a user namespace', 'supporting'),
     });
 
   // Decide: the first claim in rule order that is not contradicted.
@@ -265,7 +265,9 @@ export function detectContainer(src: VirtSource, facts: Facts): ContainerLayer {
       evidence.push({
         ...c.evidence,
         weight: 'rejected',
-        note: 'namespaces are the initial ones and kernel threads are visible: an artifact (e.g. copied with a disk image), not a container',
+        note:
+          'namespaces are the initial ones and kernel threads are visible: ' +
+          'an artifact (e.g. copied with a disk image), not a container',
       });
       continue;
     }
@@ -278,7 +280,7 @@ export function detectContainer(src: VirtSource, facts: Facts): ContainerLayer {
 
   if (chosen) {
     // Score: a strong sign 2, a supporting one 1, being in a namespace of one's own 1. high >= 3, medium 2.
-    const agreeing = claims.filter((c) => c.type === chosen!.type && !(c.marker && contradicted));
+    const agreeing = claims.filter((c) => c.type === chosen.type && !(c.marker && contradicted));
     const namespaced = nsClaims.length > 0 || facts.initialNamespaces === false;
     const score =
       agreeing.reduce((n, c) => n + (c.evidence.weight === 'strong' ? 2 : 1), 0) +

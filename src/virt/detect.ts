@@ -35,8 +35,9 @@ export async function detectVirt(opts: DetectOptions = {}): Promise<VirtReport> 
   const noteReasons: Reason[] = [];
   const note = (code: ReasonCode, params: ReasonParams = {}): void => void noteReasons.push({ code, params });
   const rejected = container.evidence.filter((e) => e.weight === 'rejected');
-  if (rejected.length)
-    note('note.artifact', { files: rejected.map((e) => e.source).join(', '), means: rejected[0]!.means });
+  const [firstRejected] = rejected;
+  if (firstRejected)
+    note('note.artifact', { files: rejected.map((e) => e.source).join(', '), means: firstRejected.means });
   if (container.type === 'openvz' && vm.type) note('note.ovzOnVm');
   if (vm.hiddenHypervisorBit) note('note.hiddenBit');
   if (vm.type === 'kvm' && vm.evidence.some((e) => e.source.startsWith('/sys/firmware/acpi') && e.weight === 'denied'))

@@ -42,9 +42,15 @@ export function text(r: Read): string | null {
   return r.status === 'ok' ? r.value.trim() : null;
 }
 
+/** What comes before the first `sep` in `s` (all of `s` when there is none), as `s.split(sep)[0]`. */
+export function before(s: string, sep: string): string {
+  const at = s.indexOf(sep);
+  return at < 0 ? s : s.slice(0, at);
+}
+
 export function gatherFacts(src: VirtSource): Facts {
   const cpuinfo = src.read('/proc/cpuinfo');
-  const flagsLine = cpuinfo.status === 'ok' ? /^flags\s*:\s*(.*)$/m.exec(cpuinfo.value) : null;
+  const flagsLine = cpuinfo.status === 'ok' ? /^flags\s*:\s*(.*)$/m.exec(cpuinfo.value)?.[1] : undefined;
   const pidNs = src.readlink('/proc/self/ns/pid');
   const proc2comm = src.read('/proc/2/comm');
   let initialNamespaces: boolean | null = null;
@@ -52,13 +58,14 @@ export function gatherFacts(src: VirtSource): Facts {
     initialNamespaces =
       pidNs.value === INIT_NS.pid && (text(proc2comm) === 'kthreadd' || proc2comm.status === 'denied');
   else if (text(proc2comm) === 'kthreadd') initialNamespaces = true;
+  // Cast kept: fromEntries types its keys as string, and DMI_FIELDS is every DmiField, so the record is complete.
   const dmi = Object.fromEntries(DMI_FIELDS.map((f) => [f, src.read(`/sys/class/dmi/id/${f}`)])) as Record<
     DmiField,
     Read
   >;
   return {
     cpuinfo,
-    flags: flagsLine ? new Set(flagsLine[1]!.split(/\s+/)) : cpuinfo.status === 'ok' ? new Set() : null,
+    flags: flagsLine !== undefined ? new Set(flagsLine.split(/\s+/)) : cpuinfo.status === 'ok' ? new Set() : null,
     osrelease: src.read('/proc/sys/kernel/osrelease'),
     procVersion: src.read('/proc/version'),
     selfStatus: src.read('/proc/self/status'),
@@ -76,8 +83,7 @@ export function gatherFacts(src: VirtSource): Facts {
 /** A field of /proc/self/status ("TracerPid", "CapBnd"). */
 export function statusField(facts: Facts, field: string): string | null {
   if (facts.selfStatus.status !== 'ok') return null;
-  const m = new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(facts.selfStatus.value);
-  return m ? m[1]!.trim() : null;
+  return new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(facts.selfStatus.value)?.[1]?.trim() ?? null;
 }
 
 /** Whether capability `bit` is in the bounding set (what root here could ever hold). */

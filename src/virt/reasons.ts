@@ -81,22 +81,62 @@ export const REASONS = {
     zh: () => '没有 /dev/net/tun（未加载 tun 驱动）',
   },
   'nested.status': {
-    en: (p) =>
-      `${p.flag === 'yes' ? 'the CPU shows vmx/svm' : p.flag === 'no' ? 'the CPU shows no vmx/svm' : 'CPU flags unreadable'}, ${p.kvm === 'yes' ? '/dev/kvm is present' : 'no /dev/kvm'}${p.nested ? `, kvm nested=${p.nested}` : ''}${p.extra === 'pv' ? ' (a paravirtual KVM such as PVM: VMs run, but slower than with hardware support)' : p.extra === 'load' ? ' (load kvm_intel/kvm_amd to use it)' : ''}`,
-    zh: (p) =>
-      `${p.flag === 'yes' ? 'CPU 有 vmx/svm' : p.flag === 'no' ? 'CPU 没有 vmx/svm' : '无法读取 CPU 标志'}，${p.kvm === 'yes' ? '有 /dev/kvm' : '没有 /dev/kvm'}${p.nested ? `，kvm nested=${p.nested}` : ''}${p.extra === 'pv' ? '（半虚拟化 KVM，如 PVM：能开虚拟机，但比硬件虚拟化慢）' : p.extra === 'load' ? '（加载 kvm_intel/kvm_amd 后可用）' : ''}`,
+    en: (p) => {
+      const flag =
+        p.flag === 'yes'
+          ? 'the CPU shows vmx/svm'
+          : p.flag === 'no'
+            ? 'the CPU shows no vmx/svm'
+            : 'CPU flags unreadable';
+      const kvm = p.kvm === 'yes' ? '/dev/kvm is present' : 'no /dev/kvm';
+      const nested = p.nested ? `, kvm nested=${p.nested}` : '';
+      const extra =
+        p.extra === 'pv'
+          ? ' (a paravirtual KVM such as PVM: VMs run, but slower than with hardware support)'
+          : p.extra === 'load'
+            ? ' (load kvm_intel/kvm_amd to use it)'
+            : '';
+      return `${flag}, ${kvm}${nested}${extra}`;
+    },
+    zh: (p) => {
+      const flag = p.flag === 'yes' ? 'CPU 有 vmx/svm' : p.flag === 'no' ? 'CPU 没有 vmx/svm' : '无法读取 CPU 标志';
+      const kvm = p.kvm === 'yes' ? '有 /dev/kvm' : '没有 /dev/kvm';
+      const nested = p.nested ? `，kvm nested=${p.nested}` : '';
+      const extra =
+        p.extra === 'pv'
+          ? '（半虚拟化 KVM，如 PVM：能开虚拟机，但比硬件虚拟化慢）'
+          : p.extra === 'load'
+            ? '（加载 kvm_intel/kvm_amd 后可用）'
+            : '';
+      return `${flag}，${kvm}${nested}${extra}`;
+    },
   },
   'swap.unknown': { en: () => 'could not read /proc/meminfo', zh: () => '无法读取 /proc/meminfo' },
   'swap.status': {
-    en: (p) =>
-      `${Number(p.mib) > 0 ? `${p.mib} MiB of swap` : 'no swap'}${p.vswap ? " (OpenVZ's virtual swap: memory slowed down on purpose, not disk)" : ''}; ${p.add === 'yes' ? 'you can add a swap file' : p.add === 'no' ? 'a container cannot add swap' : 'whether swap can be added is unknown'}`,
-    zh: (p) =>
-      `${Number(p.mib) > 0 ? `${p.mib} MiB 交换空间` : '没有交换空间'}${p.vswap ? '（OpenVZ 的虚拟 swap：故意降速的内存，不是磁盘）' : ''}；${p.add === 'yes' ? '可以自己添加 swap 文件' : p.add === 'no' ? '容器内无法添加 swap' : '能否添加 swap 未知'}`,
+    en: (p) => {
+      const amount = Number(p.mib) > 0 ? `${p.mib} MiB of swap` : 'no swap';
+      const vswap = p.vswap ? " (OpenVZ's virtual swap: memory slowed down on purpose, not disk)" : '';
+      const add =
+        p.add === 'yes'
+          ? 'you can add a swap file'
+          : p.add === 'no'
+            ? 'a container cannot add swap'
+            : 'whether swap can be added is unknown';
+      return `${amount}${vswap}; ${add}`;
+    },
+    zh: (p) => {
+      const amount = Number(p.mib) > 0 ? `${p.mib} MiB 交换空间` : '没有交换空间';
+      const vswap = p.vswap ? '（OpenVZ 的虚拟 swap：故意降速的内存，不是磁盘）' : '';
+      const add =
+        p.add === 'yes' ? '可以自己添加 swap 文件' : p.add === 'no' ? '容器内无法添加 swap' : '能否添加 swap 未知';
+      return `${amount}${vswap}；${add}`;
+    },
   },
   'steal.unknown': { en: () => 'could not read /proc/stat', zh: () => '无法读取 /proc/stat' },
   'steal.status': {
     en: (p) =>
-      `${p.percent} % of CPU time taken by the host${p.ms ? ` over ${p.ms} ms` : ' since boot'}${p.busy ? ': a busy, probably oversold host' : ''}`,
+      `${p.percent} % of CPU time taken by the host${p.ms ? ` over ${p.ms} ms` : ' since boot'}` +
+      `${p.busy ? ': a busy, probably oversold host' : ''}`,
     zh: (p) =>
       `${p.ms ? `${p.ms} 毫秒内` : '开机以来'}有 ${p.percent} % 的 CPU 时间被宿主占用${p.busy ? '：宿主繁忙，很可能超售' : ''}`,
   },
@@ -117,7 +157,8 @@ export const REASONS = {
   'ubc.clean': { en: () => 'no refusals counted', zh: () => '没有资源被拒绝的记录' },
   'note.artifact': {
     en: (p) =>
-      `Ignored ${p.files}: container markers on a machine whose namespaces are the initial ones (tools that trust them alone, like systemd-detect-virt, say "${p.means}" here).`,
+      `Ignored ${p.files}: container markers on a machine whose namespaces are the initial ones ` +
+      `(tools that trust them alone, like systemd-detect-virt, say "${p.means}" here).`,
     zh: (p) =>
       `已忽略 ${p.files}：本机命名空间是初始的，这些只是残留的容器标记文件（只看标记文件的工具，如 systemd-detect-virt，会误报为 "${p.means}"）。`,
   },
@@ -131,7 +172,8 @@ export const REASONS = {
   },
   'note.root': {
     en: () =>
-      'Run as root to tell KVM-based microVMs (Firecracker, Cloud Hypervisor) from QEMU/KVM: their ACPI tables are root-only.',
+      'Run as root to tell KVM-based microVMs (Firecracker, Cloud Hypervisor) from QEMU/KVM: ' +
+      'their ACPI tables are root-only.',
     zh: () => '以 root 运行才能区分 Firecracker、Cloud Hypervisor 等微虚拟机与 QEMU/KVM：ACPI 表只有 root 可读。',
   },
   'note.denied': {

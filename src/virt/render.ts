@@ -2,7 +2,7 @@
 // for the owner, in English or Chinese.
 import type { Language } from '../i18n.js';
 import { say, type Reason } from './reasons.js';
-import type { Capability, Evidence, VirtReport } from './types.js';
+import type { Evidence, VirtReport } from './types.js';
 
 const T = {
   en: {
@@ -19,16 +19,16 @@ const T = {
     yes: 'yes',
     no: 'no',
     unknownShort: 'unknown',
-    caps: {
-      kernelModules: 'Load kernel modules',
-      bbr: 'TCP BBR',
-      tun: 'TUN/TAP (VPNs)',
-      nestedVirtualization: 'Run VMs inside (nested)',
-      swap: 'Swap',
-      cpuSteal: 'CPU steal',
-      memoryBalloon: 'Memory balloon',
-      beancounters: 'OpenVZ refusals',
-    },
+    caps: [
+      ['kernelModules', 'Load kernel modules'],
+      ['bbr', 'TCP BBR'],
+      ['tun', 'TUN/TAP (VPNs)'],
+      ['nestedVirtualization', 'Run VMs inside (nested)'],
+      ['swap', 'Swap'],
+      ['cpuSteal', 'CPU steal'],
+      ['memoryBalloon', 'Memory balloon'],
+      ['beancounters', 'OpenVZ refusals'],
+    ],
     compat: 'systemd-detect-virt would say',
     bareMetalCloud: 'cloud bare metal',
   },
@@ -46,16 +46,16 @@ const T = {
     yes: '是',
     no: '否',
     unknownShort: '未知',
-    caps: {
-      kernelModules: '加载内核模块',
-      bbr: 'TCP BBR 拥塞控制',
-      tun: 'TUN/TAP（可搭 VPN）',
-      nestedVirtualization: '嵌套虚拟化（可再开虚拟机）',
-      swap: '交换分区 Swap',
-      cpuSteal: 'CPU 被宿主占用（steal）',
-      memoryBalloon: '内存气球（宿主可回收内存）',
-      beancounters: 'OpenVZ 资源拒绝计数',
-    },
+    caps: [
+      ['kernelModules', '加载内核模块'],
+      ['bbr', 'TCP BBR 拥塞控制'],
+      ['tun', 'TUN/TAP（可搭 VPN）'],
+      ['nestedVirtualization', '嵌套虚拟化（可再开虚拟机）'],
+      ['swap', '交换分区 Swap'],
+      ['cpuSteal', 'CPU 被宿主占用（steal）'],
+      ['memoryBalloon', '内存气球（宿主可回收内存）'],
+      ['beancounters', 'OpenVZ 资源拒绝计数'],
+    ],
     compat: 'systemd-detect-virt 会输出',
     bareMetalCloud: '云上物理机',
   },
@@ -104,13 +104,15 @@ export function renderVirt(r: VirtReport, lang: Language = 'en', verbose = true)
   );
   const v = r.vm;
   const xen = v.xen ? ` [${v.xen.dom0 ? 'dom0' : (v.xen.mode ?? '?').toUpperCase()}]` : '';
+  const on =
+    v.hypervisor && v.hypervisor !== v.type
+      ? lang === 'zh'
+        ? `（基于 ${v.hypervisor}）`
+        : ` (on ${v.hypervisor})`
+      : '';
   layer(
     t.vm,
-    v.status === 'found'
-      ? `${v.type}${xen} — ${v.name}${v.hypervisor && v.hypervisor !== v.type ? (lang === 'zh' ? `（基于 ${v.hypervisor}）` : ` (on ${v.hypervisor})`) : ''}`
-      : v.status === 'unknown'
-        ? t.unknown
-        : t.none.vm,
+    v.status === 'found' ? `${v.type}${xen} — ${v.name}${on}` : v.status === 'unknown' ? t.unknown : t.none.vm,
     v.confidence,
     v.evidence,
   );
@@ -118,16 +120,14 @@ export function renderVirt(r: VirtReport, lang: Language = 'en', verbose = true)
   out.push(`${t.provider}: ${p.name ? `${p.name}${p.bareMetal ? ` (${t.bareMetalCloud})` : ''}` : t.none.provider}`);
   if (verbose && p.evidence.length) out.push(`  ${t.evidence}:`, ...evidenceLines(p.evidence, lang));
   out.push('', `${t.meaning}:`);
-  const keys = Object.keys(t.caps) as (keyof typeof t.caps)[];
-  const width = Math.max(...keys.map((k) => columns(t.caps[k])));
-  for (const k of keys) {
-    const cap = r.capabilities[k] as Capability<boolean | number | null>;
+  const width = Math.max(...t.caps.map(([, label]) => columns(label)));
+  for (const [k, label] of t.caps) {
+    const cap = r.capabilities[k];
     if (k === 'beancounters' && cap.value === null && r.container.type !== 'openvz') continue;
-    const label = t.caps[k];
     const answer = yesNo(cap.value, lang);
-    out.push(
-      `  ${label}${' '.repeat(width - columns(label))}  ${answer}${' '.repeat(Math.max(1, 9 - columns(answer)))}${text(cap.reasons, lang)}`,
-    );
+    const labelPad = ' '.repeat(width - columns(label));
+    const answerPad = ' '.repeat(Math.max(1, 9 - columns(answer)));
+    out.push(`  ${label}${labelPad}  ${answer}${answerPad}${text(cap.reasons, lang)}`);
   }
   out.push('', `${t.compat}: ${r.compat.systemdDetectVirt} (--vm: ${r.compat.vm}, --container: ${r.compat.container})`);
   for (const n of r.noteReasons) out.push(`${lang === 'zh' ? '注意' : 'Note'}: ${text([n], lang)}`);

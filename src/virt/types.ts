@@ -5,7 +5,10 @@ import type { Reason } from './reasons.js';
 
 export type Layer = 'container' | 'vm' | 'provider';
 
-/** high: two independent kinds of evidence agree; medium: one strong signal; low: hints only; unknown: the deciding evidence could not be read. */
+/**
+ * high: two independent kinds of evidence agree; medium: one strong signal; low: hints only;
+ * unknown: the deciding evidence could not be read.
+ */
 export type Confidence = 'high' | 'medium' | 'low' | 'unknown';
 
 export interface Evidence {
@@ -27,7 +30,10 @@ export interface Evidence {
 export type Status = 'found' | 'none' | 'unknown';
 
 export interface ContainerLayer {
-  /** openvz, lxc, lxc-libvirt, systemd-nspawn, docker, podman, rkt, wsl, gvisor, proot, pouch, container-other, or null. */
+  /**
+   * openvz, lxc, lxc-libvirt, systemd-nspawn, docker, podman, rkt, wsl, gvisor, proot, pouch,
+   * container-other, or null.
+   */
   type: string | null;
   status: Status;
   confidence: Confidence;
@@ -37,7 +43,10 @@ export interface ContainerLayer {
 }
 
 export interface VmLayer {
-  /** kvm, qemu, xen, vmware, microsoft, oracle, parallels, bhyve, firecracker, cloud-hypervisor, uml, zvm, acrn, apple, bochs, vm-other ... or null (bare metal). */
+  /**
+   * kvm, qemu, xen, vmware, microsoft, oracle, parallels, bhyve, firecracker, cloud-hypervisor, uml, zvm,
+   * acrn, apple, bochs, vm-other ... or null (bare metal).
+   */
   type: string | null;
   status: Status;
   confidence: Confidence;

@@ -4,7 +4,7 @@
 // fixes from ../shared/reference/virt-detect.md §4-5: a known signature in a
 // higher CPUID leaf beats "Microsoft Hv", DMI wins for VirtualBox, Xen and
 // Parallels, Firecracker is told from its ACPI tables, UML comes first.
-import { text, type Facts } from './facts.js';
+import { before, text, type Facts } from './facts.js';
 import type { VirtSource } from './source.js';
 import type { Confidence, Evidence, VmLayer } from './types.js';
 
@@ -68,6 +68,10 @@ const NAMES: Record<string, string> = {
   'cloud-hypervisor': 'Cloud Hypervisor microVM',
   'vm-other': 'an unnamed hypervisor',
 };
+
+/** Xen guest modes, as /sys/hypervisor/guest_type names them (in capitals). */
+const XEN_MODES = ['pv', 'hvm', 'pvh'] as const;
+type XenMode = (typeof XEN_MODES)[number];
 
 /** The technology underneath systemd's vendor-style ids. */
 const HYPERVISOR_OF: Record<string, string> = {
@@ -320,17 +324,19 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
       '0x5853': 'xen',
       '0x1ab8': 'parallels',
     };
-    for (const v of vendors)
-      if (pciMap[v])
+    for (const v of vendors) {
+      const means = pciMap[v];
+      if (means)
         evidence.push(
           ev(
             '/sys/bus/pci/devices/*/vendor',
             v,
-            pciMap[v]!,
+            means,
             'supporting',
             v === '0x1af4' ? 'virtio devices (also used by other VMMs, or passed through on bare metal)' : undefined,
           ),
         );
+    }
   }
   const lxdPort = src.list('/sys/class/virtio-ports');
   const lxdVm =
@@ -375,9 +381,10 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
   }
   // 2. s390: z/VM or KVM from /proc/sysinfo.
   const sysinfo = text(src.read('/proc/sysinfo'));
-  if (sysinfo && /VM00 Control Program:/.test(sysinfo)) {
+  const controlProgram = sysinfo ? /VM00 Control Program:.*/.exec(sysinfo)?.[0] : undefined;
+  if (sysinfo && controlProgram !== undefined) {
     const zvm = /VM00 Control Program:\s*z\/VM/.test(sysinfo);
-    evidence.push(ev('/proc/sysinfo', /VM00 Control Program:.*/.exec(sysinfo)![0], zvm ? 'zvm' : 'kvm'));
+    evidence.push(ev('/proc/sysinfo', controlProgram, zvm ? 'zvm' : 'kvm'));
     return result(zvm ? 'zvm' : 'kvm', 'high');
   }
   // 3. DMI that must win over CPUID: VirtualBox (its KVM paravirt interface shows KVMKVMKVM), Parallels.
@@ -396,19 +403,19 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
     const caps = text(src.read('/proc/xen/capabilities')) ?? '';
     const features = text(src.read('/sys/hypervisor/properties/features'));
     const featureBits = features && /^[0-9a-f]+$/i.test(features) ? BigInt(`0x${features}`) : null;
-    const dom0 = caps.includes('control_d') || (featureBits !== null && ((featureBits >> 11n) & 1n) === 1n);
-    if (dom0)
-      evidence.push(
-        ev(
-          caps.includes('control_d') ? '/proc/xen/capabilities' : '/sys/hypervisor/properties/features',
-          caps.includes('control_d') ? 'control_d' : features!,
-          'xen (dom0)',
-        ),
-      );
+    // The control domain, by its capabilities or by bit 11 of the features: where it was read and what was there.
+    const dom0Seen: readonly [string, string] | undefined = caps.includes('control_d')
+      ? ['/proc/xen/capabilities', 'control_d']
+      : features && featureBits !== null && ((featureBits >> 11n) & 1n) === 1n
+        ? ['/sys/hypervisor/properties/features', features]
+        : undefined;
+    const dom0 = dom0Seen !== undefined;
+    if (dom0Seen) evidence.push(ev(dom0Seen[0], dom0Seen[1], 'xen (dom0)'));
     const guestType = text(src.read('/sys/hypervisor/guest_type'));
-    let mode: 'pv' | 'hvm' | 'pvh' | null = null;
-    if (guestType && /^(PV|HVM|PVH)$/i.test(guestType)) {
-      mode = guestType.toLowerCase() as 'pv' | 'hvm' | 'pvh';
+    const guestMode = guestType ? XEN_MODES.find((m) => m === guestType.toLowerCase()) : undefined;
+    let mode: XenMode | null = null;
+    if (guestType && guestMode) {
+      mode = guestMode;
       evidence.push(ev('/sys/hypervisor/guest_type', guestType, `xen (${mode})`));
     } else if (cpuType === 'xen' || dmiType === 'xen') mode = 'hvm';
     else if (procXen && hypervisorBit === false) mode = 'pv';
@@ -472,7 +479,7 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
     const hint = evidence.find(
       (e) => e.weight === 'supporting' && e.means !== 'a hypervisor' && e.means !== 'none' && e.means !== 'vm-other',
     );
-    if (hint) return result(hint.means.split(' ')[0]!, 'low');
+    if (hint) return result(before(hint.means, ' '), 'low');
     return result('vm-other', 'low');
   }
   // 10. Bare metal, if the evidence that would show a hypervisor could be read.
