@@ -23,20 +23,37 @@ export interface Facts {
   dmesg: Read;
 }
 
-export const DMI_FIELDS = [
-  'product_name',
-  'sys_vendor',
-  'board_vendor',
-  'bios_vendor',
-  'bios_version',
-  'product_version',
-  'chassis_vendor',
-  'chassis_asset_tag',
-  'product_serial',
-  'product_uuid',
-  'board_name',
-] as const;
-export type DmiField = (typeof DMI_FIELDS)[number];
+/** The DMI fields the layers look at (/sys/class/dmi/id/<field>). */
+export type DmiField =
+  | 'product_name'
+  | 'sys_vendor'
+  | 'board_vendor'
+  | 'bios_vendor'
+  | 'bios_version'
+  | 'product_version'
+  | 'chassis_vendor'
+  | 'chassis_asset_tag'
+  | 'product_serial'
+  | 'product_uuid'
+  | 'board_name';
+
+/** Each DmiField, read in this order (a literal, so the compiler checks that none is missing). */
+function readDmi(src: VirtSource): Record<DmiField, Read> {
+  const read = (field: DmiField): Read => src.read(`/sys/class/dmi/id/${field}`);
+  return {
+    product_name: read('product_name'),
+    sys_vendor: read('sys_vendor'),
+    board_vendor: read('board_vendor'),
+    bios_vendor: read('bios_vendor'),
+    bios_version: read('bios_version'),
+    product_version: read('product_version'),
+    chassis_vendor: read('chassis_vendor'),
+    chassis_asset_tag: read('chassis_asset_tag'),
+    product_serial: read('product_serial'),
+    product_uuid: read('product_uuid'),
+    board_name: read('board_name'),
+  };
+}
 
 export function text(r: Read): string | null {
   return r.status === 'ok' ? r.value.trim() : null;
@@ -58,11 +75,7 @@ export function gatherFacts(src: VirtSource): Facts {
     initialNamespaces =
       pidNs.value === INIT_NS.pid && (text(proc2comm) === 'kthreadd' || proc2comm.status === 'denied');
   else if (text(proc2comm) === 'kthreadd') initialNamespaces = true;
-  // Cast kept: fromEntries types its keys as string, and DMI_FIELDS is every DmiField, so the record is complete.
-  const dmi = Object.fromEntries(DMI_FIELDS.map((f) => [f, src.read(`/sys/class/dmi/id/${f}`)])) as Record<
-    DmiField,
-    Read
-  >;
+  const dmi = readDmi(src);
   return {
     cpuinfo,
     flags: flagsLine !== undefined ? new Set(flagsLine.split(/\s+/)) : cpuinfo.status === 'ok' ? new Set() : null,
