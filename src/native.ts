@@ -1,4 +1,4 @@
-// Typed face of the C addon (native/probe.c). Nothing here does work of its own.
+// Typed face of the C addon (native/*.c). Nothing here does work of its own.
 import { createRequire } from 'node:module';
 import { VpslineError } from './errors.js';
 
