@@ -7,8 +7,7 @@
 // (prefix lists), the narrowest one that holds the address wins.
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
-import { VpslineError } from '../errors.js';
-import { errnoCode } from './narrow.js';
+import { errnoCode, VpslineError } from '../errors.js';
 
 interface Range {
   first: bigint;

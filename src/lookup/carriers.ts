@@ -3,8 +3,8 @@
 // and 223.120.190.1 is not in 223.120.19.0/24, unlike text-prefix scripts).
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
-import { VpslineError } from '../errors.js';
-import { errnoCode, errorMessage, isObject } from './narrow.js';
+import { errnoCode, VpslineError } from '../errors.js';
+import { errorMessage, isObject } from './narrow.js';
 
 /** The carriers of the built-in table; user files may add others. */
 export type KnownCarrierId =

@@ -1,9 +1,9 @@
 // The three-network return-route test: trace to each carrier's targets at
 // once, classify every path, and summarise. Library side (no output here).
 import { readFileSync } from 'node:fs';
-import { VpslineError } from '../errors.js';
+import { errnoCode, VpslineError } from '../errors.js';
 import type { CarrierTable } from '../lookup/carriers.js';
-import { errnoCode, errorMessage, isObject } from '../lookup/narrow.js';
+import { errorMessage, isObject } from '../lookup/narrow.js';
 import { addressFamily } from '../packet/address.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { Trace, type TraceOptions, type TraceReport } from '../trace/trace.js';

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { VpslineError } from '../errors.js';
+import { errnoCode, VpslineError } from '../errors.js';
 
 export type Read<T = string> = { status: 'ok'; value: T } | { status: 'missing' } | { status: 'denied' };
 
@@ -37,15 +37,15 @@ export interface VirtSource {
   statLater(ms: number): Promise<Read>;
 }
 
-/** A string property of a caught value (`code` of a system error, `stdout` of a failed command), or undefined. */
-function caughtField(err: unknown, key: string): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const value: unknown = Reflect.get(err, key);
+/** What a failed command wrote to `stream` before it failed (execFileSync puts it on the error), if anything. */
+function outputOf(err: unknown, stream: 'stdout' | 'stderr'): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const value: unknown = Reflect.get(err, stream);
   return typeof value === 'string' ? value : undefined;
 }
 
 function errnoRead<T>(err: unknown): Read<T> {
-  const code = caughtField(err, 'code');
+  const code = errnoCode(err);
   if (code === 'EACCES' || code === 'EPERM') return { status: 'denied' };
   return { status: 'missing' };
 }
@@ -146,11 +146,11 @@ export class HostSource implements VirtSource {
       });
       return { status: 'ok', value: out };
     } catch (err) {
-      if (caughtField(err, 'code') === 'ENOENT') return { status: 'missing' };
+      if (errnoCode(err) === 'ENOENT') return { status: 'missing' };
       // Output before a failure still counts.
-      const stdout = caughtField(err, 'stdout');
+      const stdout = outputOf(err, 'stdout');
       if (stdout?.trim()) return { status: 'ok', value: stdout };
-      if (/not permitted|denied/i.test(caughtField(err, 'stderr') ?? '')) return { status: 'denied' };
+      if (/not permitted|denied/i.test(outputOf(err, 'stderr') ?? '')) return { status: 'denied' };
       return { status: 'missing' };
     }
   }
@@ -160,7 +160,7 @@ export class HostSource implements VirtSource {
       closeSync(openSync(this.at(path), constants.O_RDWR | constants.O_NONBLOCK));
       return { status: 'ok', value: true };
     } catch (err) {
-      const code = caughtField(err, 'code');
+      const code = errnoCode(err);
       if (code === 'ENOENT') return { status: 'missing' };
       if (code === 'EACCES' || code === 'EPERM') return { status: 'denied' };
       // ENXIO/ENODEV: the node exists but no driver answers.
