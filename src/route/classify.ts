@@ -99,7 +99,7 @@ export function classify(hops: ClassifyHop[], table: CarrierTable): Classificati
   for (const { hop, tag: t } of tags) {
     if (t.kind !== 'carrier') continue;
     evidence.push({ ttl: hop.ttl, address: t.address, carrier: t.carrier.id, asn: t.carrier.asn, by: t.by });
-    const last = segments[segments.length - 1];
+    const last = segments.at(-1);
     // Silent or unknown hops between two hops of one carrier do not split its segment.
     if (last && last.carrier === t.carrier.id) last.ttls.push(hop.ttl);
     else segments.push({ carrier: t.carrier.id, asn: t.carrier.asn, ttls: [hop.ttl] });
