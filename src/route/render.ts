@@ -34,18 +34,16 @@ const CONFIDENCE_ZH: Record<string, string> = { high: '高', medium: '中', low:
 export function renderClassification(c: Classification, format: string, lang: Language): string {
   const t = LABELS[lang];
   const zh = lang === 'zh';
-  const ranges = (ttls: number[]): string =>
-    zh
-      ? ttls.length > 1
-        ? `第 ${ttls[0]}-${ttls[ttls.length - 1]} 跳`
-        : `第 ${ttls[0]} 跳`
-      : ttls.length > 1
-        ? `hops ${ttls[0]}-${ttls[ttls.length - 1]}`
-        : `hop ${ttls[0]}`;
+  const ranges = (ttls: number[]): string => {
+    const span = ttls.length > 1 ? `${ttls[0]}-${ttls.at(-1)}` : `${ttls[0]}`;
+    return zh ? `第 ${span} 跳` : `${ttls.length > 1 ? 'hops' : 'hop'} ${span}`;
+  };
+  const confidence = zh ? (CONFIDENCE_ZH[c.confidence] ?? c.confidence) : c.confidence;
+  const segments = c.segments.map((s) => `${s.carrier}${s.asn ? ` (AS${s.asn})` : ''} ${ranges(s.ttls)}`);
   const lines = [
-    `${t.line} ${lineName(c.verdict, lang)} (${c.verdict}), ${t.confidence} ${zh ? (CONFIDENCE_ZH[c.confidence] ?? c.confidence) : c.confidence}`,
+    `${t.line} ${lineName(c.verdict, lang)} (${c.verdict}), ${t.confidence} ${confidence}`,
     `${t.landing} ${c.landing ? `${lineName(c.landing, lang)} (${c.landing})` : '-'}`,
-    `${t.segments} ${c.segments.map((s) => `${s.carrier}${s.asn ? ` (AS${s.asn})` : ''} ${ranges(s.ttls)}`).join('; ') || '-'}`,
+    `${t.segments} ${segments.join('; ') || '-'}`,
     t.evidence,
     ...c.evidence.map(
       (e) => `  ${ranges([e.ttl]).padEnd(6)}  ${e.address.padEnd(18)} ${e.carrier}${e.by === 'asn' ? t.byAs : ''}`,
