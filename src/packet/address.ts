@@ -1,6 +1,7 @@
 // Address bytes <-> text. Formatting is by hand (it runs for every reply);
 // parsing and validation go through ipaddr.js.
 import ipaddr from 'ipaddr.js';
+import { uint16At } from './bytes.js';
 
 export type Family = 4 | 6;
 
@@ -8,10 +9,13 @@ export function formatIPv4(buf: Uint8Array, off: number): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 
-/** RFC 5952 text, exactly as ipaddr.js writes it: lower case, the longest run of two or more zero groups (the first of equals) as "::". */
+/**
+ * RFC 5952 text, exactly as ipaddr.js writes it: lower case, the longest run
+ * of two or more zero groups (the first of equals) as "::".
+ */
 export function formatIPv6(buf: Uint8Array, off: number): string {
   const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!);
+  for (let i = 0; i < 8; i++) groups.push(uint16At(buf, off + 2 * i));
   let bestAt = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {

@@ -1,12 +1,16 @@
 // RFC 1071 Internet checksum, with the TCP/UDP/ICMPv6 pseudo-header.
 import type { Family } from './address.js';
 
-/** One's-complement sum of 16-bit words, not yet folded or inverted. */
+/**
+ * One's-complement sum of 16-bit words, not yet folded or inverted. Bytes past
+ * the end of `buf` (an `end` beyond it) count as zero, like RFC 1071's padding
+ * of an odd last byte.
+ */
 export function sum16(buf: Uint8Array, start = 0, end = buf.length, initial = 0): number {
   let sum = initial;
   let i = start;
-  for (; i + 1 < end; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
-  if (i < end) sum += buf[i]! << 8;
+  for (; i + 1 < end; i += 2) sum += ((buf[i] ?? 0) << 8) | (buf[i + 1] ?? 0);
+  if (i < end) sum += (buf[i] ?? 0) << 8;
   return sum;
 }
 

@@ -1,6 +1,7 @@
 // ICMPv4 / ICMPv6: echo, time exceeded, destination unreachable, the quoted
 // datagram inside errors, and RFC 4884 extensions carrying RFC 4950 MPLS stacks.
 import type { Family } from './address.js';
+import { byteAt, uint16At, uint32At } from './bytes.js';
 import { fold, internetChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
 import { decodeIp, fail, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type Decoded } from './ip.js';
 import { decodeTcp, decodeUdp, type Endpoints } from './transport.js';
@@ -84,35 +85,67 @@ export interface MplsLabel {
   ttl: number;
 }
 
+/** Fields of `T`, declared absent: each union member below lets the others' fields be read (as undefined). */
+type Absent<T> = { [K in keyof T]?: undefined };
+
+interface QuotedIcmpFields {
+  icmpId: number;
+  icmpSeq: number;
+}
+
+interface QuotedPortFields {
+  srcPort: number;
+  dstPort: number;
+}
+
+/** The identity fields of a quoted transport header, by protocol. */
+export type QuotedTransport =
+  | ({ protocol: 'icmp' } & QuotedIcmpFields & Absent<QuotedPortFields & { tcpSeq: number; udpChecksum: number }>)
+  | ({ protocol: 'udp'; udpChecksum: number } & QuotedPortFields & Absent<QuotedIcmpFields & { tcpSeq: number }>)
+  | ({ protocol: 'tcp'; tcpSeq: number } & QuotedPortFields & Absent<QuotedIcmpFields & { udpChecksum: number }>);
+
 /** Identity of the probe that an ICMP error quotes. */
-export interface QuotedProbe {
+export type QuotedProbe = {
   family: Family;
   src: string;
   dst: string;
-  protocol: 'icmp' | 'udp' | 'tcp';
   /** TTL left in the quoted header (1 at the hop where it expired, usually). */
   ttl: number;
-  icmpId?: number;
-  icmpSeq?: number;
-  srcPort?: number;
-  dstPort?: number;
-  tcpSeq?: number;
-  udpChecksum?: number;
-}
+} & QuotedTransport;
 
-export interface IcmpMessage {
+interface IcmpHeader {
   family: Family;
   type: number;
   code: number;
-  kind: IcmpKind;
-  /** Echo identifier and sequence (echo messages). */
-  id?: number;
-  seq?: number;
-  /** Offset and end of the quoted original datagram (error messages). */
-  quotedOffset?: number;
-  quotedEnd?: number;
+}
+
+/** Echo identifier and sequence. */
+interface IcmpEchoFields {
+  id: number;
+  seq: number;
+}
+
+interface IcmpQuoteFields {
+  /** Offset and end of the quoted original datagram. */
+  quotedOffset: number;
+  quotedEnd: number;
   mpls?: MplsLabel[];
 }
+
+export interface IcmpEcho extends IcmpHeader, IcmpEchoFields, Absent<IcmpQuoteFields> {
+  kind: 'echo-reply' | 'echo-request';
+}
+
+/** Time exceeded or destination unreachable: it quotes the datagram that caused it. */
+export interface IcmpError extends IcmpHeader, IcmpQuoteFields, Absent<IcmpEchoFields> {
+  kind: 'time-exceeded' | 'unreachable';
+}
+
+export interface IcmpOther extends IcmpHeader, Absent<IcmpEchoFields & IcmpQuoteFields> {
+  kind: 'other';
+}
+
+export type IcmpMessage = IcmpEcho | IcmpError | IcmpOther;
 
 const MPLS_CLASS = 1;
 const MPLS_CTYPE_INCOMING = 1;
@@ -121,18 +154,18 @@ const COMPAT_QUOTE = 128;
 
 function decodeMplsExtensions(buf: Uint8Array, start: number, end: number, strict: boolean): MplsLabel[] | undefined {
   if (end - start < 4) return undefined;
-  if (buf[start]! >> 4 !== 2) return undefined;
-  const storedSum = (buf[start + 2]! << 8) | buf[start + 3]!;
+  if (byteAt(buf, start) >> 4 !== 2) return undefined;
+  const storedSum = uint16At(buf, start + 2);
   // A zero checksum is allowed for a length-announced structure; the compat guess must verify.
   if ((strict || storedSum !== 0) && internetChecksum(buf, start, end) !== 0) return undefined;
   const labels: MplsLabel[] = [];
   let pos = start + 4;
   while (pos + 4 <= end) {
-    const len = (buf[pos]! << 8) | buf[pos + 1]!;
+    const len = uint16At(buf, pos);
     if (len < 4 || pos + len > end) return labels.length ? labels : undefined;
     if (buf[pos + 2] === MPLS_CLASS && buf[pos + 3] === MPLS_CTYPE_INCOMING) {
       for (let e = pos + 4; e + 4 <= pos + len; e += 4) {
-        const v = ((buf[e]! << 24) | (buf[e + 1]! << 16) | (buf[e + 2]! << 8) | buf[e + 3]!) >>> 0;
+        const v = uint32At(buf, e);
         labels.push({ label: v >>> 12, tc: (v >>> 9) & 7, s: (v >>> 8) & 1, ttl: v & 0xff });
       }
     }
@@ -144,40 +177,35 @@ function decodeMplsExtensions(buf: Uint8Array, start: number, end: number, stric
 /** Decode an ICMP or ICMPv6 message starting at `off` (no IP header before it). */
 export function decodeIcmp(buf: Uint8Array, off: number, family: Family): Decoded<IcmpMessage> {
   if (buf.length - off < 8) return fail('truncated');
-  const type = buf[off]!;
-  const code = buf[off + 1]!;
+  const type = byteAt(buf, off);
+  const code = byteAt(buf, off + 1);
   const kind = icmpKind(family, type);
-  const msg: IcmpMessage = { family, type, code, kind };
   if (kind === 'echo-reply' || kind === 'echo-request') {
-    msg.id = (buf[off + 4]! << 8) | buf[off + 5]!;
-    msg.seq = (buf[off + 6]! << 8) | buf[off + 7]!;
-    return { ok: true, value: msg };
+    return { ok: true, value: { family, type, code, kind, id: uint16At(buf, off + 4), seq: uint16At(buf, off + 6) } };
   }
-  if (kind === 'other') return { ok: true, value: msg };
-  const quoteStart = off + 8;
-  const words = family === 4 ? buf[off + 5]! : buf[off + 4]!;
+  if (kind === 'other') return { ok: true, value: { family, type, code, kind } };
+  const quotedOffset = off + 8;
+  const words = byteAt(buf, family === 4 ? off + 5 : off + 4);
   const unit = family === 4 ? 4 : 8;
-  let quoteEnd = buf.length;
+  let quotedEnd = buf.length;
+  let mpls: MplsLabel[] | undefined;
   if (words > 0) {
-    const extStart = quoteStart + words * unit;
+    const extStart = quotedOffset + words * unit;
     if (extStart <= buf.length) {
-      quoteEnd = extStart;
-      const mpls = decodeMplsExtensions(buf, extStart, buf.length, false);
-      if (mpls) msg.mpls = mpls;
+      quotedEnd = extStart;
+      mpls = decodeMplsExtensions(buf, extStart, buf.length, false);
     }
-  } else if (buf.length - quoteStart > COMPAT_QUOTE + 4) {
-    const mpls = decodeMplsExtensions(buf, quoteStart + COMPAT_QUOTE, buf.length, true);
-    if (mpls) {
-      msg.mpls = mpls;
-      quoteEnd = quoteStart + COMPAT_QUOTE;
-    }
+  } else if (buf.length - quotedOffset > COMPAT_QUOTE + 4) {
+    mpls = decodeMplsExtensions(buf, quotedOffset + COMPAT_QUOTE, buf.length, true);
+    if (mpls) quotedEnd = quotedOffset + COMPAT_QUOTE;
   }
-  msg.quotedOffset = quoteStart;
-  msg.quotedEnd = quoteEnd;
-  return { ok: true, value: msg };
+  const value: IcmpError = mpls
+    ? { family, type, code, kind, mpls, quotedOffset, quotedEnd }
+    : { family, type, code, kind, quotedOffset, quotedEnd };
+  return { ok: true, value };
 }
 
-const PROTOCOL_NAMES: Record<number, QuotedProbe['protocol']> = {
+const PROTOCOL_NAMES: Record<number, QuotedTransport['protocol']> = {
   [IPPROTO_ICMP]: 'icmp',
   [IPPROTO_ICMPV6]: 'icmp',
   [IPPROTO_UDP]: 'udp',
@@ -191,26 +219,26 @@ const PROTOCOL_NAMES: Record<number, QuotedProbe['protocol']> = {
 export function decodeQuotedTransport(
   buf: Uint8Array,
   off: number,
-  protocol: QuotedProbe['protocol'],
+  protocol: QuotedTransport['protocol'],
   family: Family,
-): Decoded<Pick<QuotedProbe, 'icmpId' | 'icmpSeq' | 'srcPort' | 'dstPort' | 'tcpSeq' | 'udpChecksum'>> {
+): Decoded<QuotedTransport> {
   if (buf.length - off < 8) return fail('truncated');
   if (protocol === 'icmp') {
-    const type = buf[off]!;
+    const type = byteAt(buf, off);
     if (type !== (family === 4 ? ICMP4.echoRequest : ICMP6.echoRequest)) return fail('unsupported');
-    return {
-      ok: true,
-      value: { icmpId: (buf[off + 4]! << 8) | buf[off + 5]!, icmpSeq: (buf[off + 6]! << 8) | buf[off + 7]! },
-    };
+    return { ok: true, value: { protocol, icmpId: uint16At(buf, off + 4), icmpSeq: uint16At(buf, off + 6) } };
   }
   if (protocol === 'udp') {
     const u = decodeUdp(buf, off);
-    return u.ok
-      ? { ok: true, value: { srcPort: u.value.srcPort, dstPort: u.value.dstPort, udpChecksum: u.value.checksum } }
-      : u;
+    if (!u.ok) return u;
+    return {
+      ok: true,
+      value: { protocol, srcPort: u.value.srcPort, dstPort: u.value.dstPort, udpChecksum: u.value.checksum },
+    };
   }
   const t = decodeTcp(buf, off);
-  return t.ok ? { ok: true, value: { srcPort: t.value.srcPort, dstPort: t.value.dstPort, tcpSeq: t.value.seq } } : t;
+  if (!t.ok) return t;
+  return { ok: true, value: { protocol, srcPort: t.value.srcPort, dstPort: t.value.dstPort, tcpSeq: t.value.seq } };
 }
 
 /** Decode the quoted original datagram (IP header + at least 8 bytes) inside an ICMP error. */
@@ -225,7 +253,8 @@ export function decodeQuotedProbe(buf: Uint8Array, start: number, end: number): 
   if (h.laterFragment) return fail('unsupported');
   const t = decodeQuotedTransport(view, h.payloadOffset, protocol, h.family);
   if (!t.ok) return t;
-  return { ok: true, value: { family: h.family, src: h.src, dst: h.dst, protocol, ttl: h.ttl, ...t.value } };
+  // The transport fields carry `protocol`, so that it stays tied to them in the type.
+  return { ok: true, value: { family: h.family, src: h.src, dst: h.dst, ttl: h.ttl, ...t.value } };
 }
 
 export interface EchoFields {

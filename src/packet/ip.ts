@@ -1,5 +1,6 @@
 // IPv4 and IPv6 headers: decode (with IPv6 extension headers) and encode.
 import { formatIPv4, formatIPv6, type Family } from './address.js';
+import { byteAt, uint16At } from './bytes.js';
 import { internetChecksum } from './checksum.js';
 
 export const IPPROTO_ICMP = 1;
@@ -31,28 +32,29 @@ export interface IpHeader {
   laterFragment: boolean;
 }
 
-/** The first nibble says which family a raw packet is. */
+/** The first nibble says which family a raw packet is (0 when there is no byte at `off`). */
 export function ipVersion(buf: Uint8Array, off = 0): number {
-  return buf.length > off ? buf[off]! >> 4 : 0;
+  const first = buf[off];
+  return first === undefined ? 0 : first >> 4;
 }
 
 export function decodeIPv4(buf: Uint8Array, off = 0): Decoded<IpHeader> {
   if (buf.length - off < 20) return fail('truncated');
-  const vihl = buf[off]!;
+  const vihl = byteAt(buf, off);
   if (vihl >> 4 !== 4) return fail('malformed');
   const ihl = (vihl & 0x0f) * 4;
   if (ihl < 20) return fail('malformed');
   if (buf.length - off < ihl) return fail('truncated');
-  const totalLength = (buf[off + 2]! << 8) | buf[off + 3]!;
+  const totalLength = uint16At(buf, off + 2);
   if (totalLength < ihl) return fail('malformed');
-  const fragOffset = ((buf[off + 6]! & 0x1f) << 8) | buf[off + 7]!;
+  const fragOffset = uint16At(buf, off + 6) & 0x1fff;
   return {
     ok: true,
     value: {
       family: 4,
-      ttl: buf[off + 8]!,
-      tos: buf[off + 1]!,
-      protocol: buf[off + 9]!,
+      ttl: byteAt(buf, off + 8),
+      tos: byteAt(buf, off + 1),
+      protocol: byteAt(buf, off + 9),
       src: formatIPv4(buf, off + 12),
       dst: formatIPv4(buf, off + 16),
       payloadOffset: off + ihl,
@@ -72,9 +74,10 @@ const MAX_EXTENSION_HEADERS = 8;
 
 export function decodeIPv6(buf: Uint8Array, off = 0): Decoded<IpHeader> {
   if (buf.length - off < 40) return fail('truncated');
-  if (buf[off]! >> 4 !== 6) return fail('malformed');
-  const payloadLength = (buf[off + 4]! << 8) | buf[off + 5]!;
-  let next = buf[off + 6]!;
+  const first = byteAt(buf, off);
+  if (first >> 4 !== 6) return fail('malformed');
+  const payloadLength = uint16At(buf, off + 4);
+  let next = byteAt(buf, off + 6);
   let pos = off + 40;
   let laterFragment = false;
   for (let n = 0; ; n++) {
@@ -88,16 +91,16 @@ export function decodeIPv6(buf: Uint8Array, off = 0): Decoded<IpHeader> {
       break;
     if (n >= MAX_EXTENSION_HEADERS) return fail('malformed');
     if (buf.length - pos < 8) return fail('truncated');
-    const following = buf[pos]!;
+    const following = byteAt(buf, pos);
     let len: number;
     if (next === EXT_FRAGMENT) {
       len = 8;
-      const fragOffset = ((buf[pos + 2]! << 8) | buf[pos + 3]!) >> 3;
+      const fragOffset = uint16At(buf, pos + 2) >> 3;
       if (fragOffset !== 0) laterFragment = true;
     } else if (next === EXT_AH) {
-      len = (buf[pos + 1]! + 2) * 4;
+      len = (byteAt(buf, pos + 1) + 2) * 4;
     } else {
-      len = (buf[pos + 1]! + 1) * 8;
+      len = (byteAt(buf, pos + 1) + 1) * 8;
     }
     pos += len;
     next = following;
@@ -107,8 +110,8 @@ export function decodeIPv6(buf: Uint8Array, off = 0): Decoded<IpHeader> {
     ok: true,
     value: {
       family: 6,
-      ttl: buf[off + 7]!,
-      tos: ((buf[off]! & 0x0f) << 4) | (buf[off + 1]! >> 4),
+      ttl: byteAt(buf, off + 7),
+      tos: ((first & 0x0f) << 4) | (byteAt(buf, off + 1) >> 4),
       protocol: next,
       src: formatIPv6(buf, off + 8),
       dst: formatIPv6(buf, off + 24),

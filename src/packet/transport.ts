@@ -1,6 +1,7 @@
 // UDP and TCP headers. Decoders need only the first 8 bytes, which is all
 // that many routers quote back in an ICMP error.
 import type { Family } from './address.js';
+import { uint16At } from './bytes.js';
 import { fold, onesSum, pseudoHeaderSum, sum16 } from './checksum.js';
 import { fail, IPPROTO_TCP, IPPROTO_UDP, type Decoded } from './ip.js';
 
@@ -16,10 +17,10 @@ export function decodeUdp(buf: Uint8Array, off = 0): Decoded<UdpHeader> {
   return {
     ok: true,
     value: {
-      srcPort: (buf[off]! << 8) | buf[off + 1]!,
-      dstPort: (buf[off + 2]! << 8) | buf[off + 3]!,
-      length: (buf[off + 4]! << 8) | buf[off + 5]!,
-      checksum: (buf[off + 6]! << 8) | buf[off + 7]!,
+      srcPort: uint16At(buf, off),
+      dstPort: uint16At(buf, off + 2),
+      length: uint16At(buf, off + 4),
+      checksum: uint16At(buf, off + 6),
     },
   };
 }

@@ -105,33 +105,22 @@ function decodeRaw(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
   if (m.kind === 'echo-reply') {
     return {
       ok: true,
-      value: { ...common, kind: 'echo-reply', identity: { protocol: 'icmp', dst: from, key: m.seq!, icmpId: m.id! } },
+      value: { ...common, kind: 'echo-reply', identity: { protocol: 'icmp', dst: from, key: m.seq, icmpId: m.id } },
     };
   }
   if (m.kind !== 'time-exceeded' && m.kind !== 'unreachable') return fail('unsupported');
-  const q = decodeQuotedProbe(data, m.quotedOffset!, m.quotedEnd!);
+  const q = decodeQuotedProbe(data, m.quotedOffset, m.quotedEnd);
   if (!q.ok) return q;
+  const p = q.value;
   let identity: ReplyIdentity;
-  if (q.value.protocol === 'icmp' && q.value.icmpSeq !== undefined) {
-    identity = { protocol: 'icmp', dst: q.value.dst, key: q.value.icmpSeq, icmpId: q.value.icmpId! };
-  } else if (q.value.protocol === 'udp' && q.value.udpChecksum !== undefined) {
+  if (p.protocol === 'icmp') {
+    identity = { protocol: 'icmp', dst: p.dst, key: p.icmpSeq, icmpId: p.icmpId };
+  } else if (p.protocol === 'udp') {
     // Constant-flow UDP probes are sent raw and answered here.
-    identity = {
-      protocol: 'udp',
-      dst: q.value.dst,
-      key: q.value.udpChecksum,
-      flow: { srcPort: q.value.srcPort!, dstPort: q.value.dstPort! },
-    };
-  } else if (q.value.protocol === 'tcp' && q.value.tcpSeq !== undefined) {
-    // Constant-flow TCP SYNs: the sequence number is the identity.
-    identity = {
-      protocol: 'tcp',
-      dst: q.value.dst,
-      key: q.value.tcpSeq,
-      flow: { srcPort: q.value.srcPort!, dstPort: q.value.dstPort! },
-    };
+    identity = { protocol: 'udp', dst: p.dst, key: p.udpChecksum, flow: { srcPort: p.srcPort, dstPort: p.dstPort } };
   } else {
-    return fail('unsupported');
+    // Constant-flow TCP SYNs: the sequence number is the identity.
+    identity = { protocol: 'tcp', dst: p.dst, key: p.tcpSeq, flow: { srcPort: p.srcPort, dstPort: p.dstPort } };
   }
   const reply: DecodedReply = { ...common, kind: m.kind, identity };
   if (m.kind === 'unreachable') reply.unreachable = unreachableReason(family, m.code);
@@ -183,7 +172,7 @@ function decodePingReply(family: Family, msg: NativeMessage): Decoded<DecodedRep
       from: msg.addr,
       icmpType: icmp.value.type,
       icmpCode: icmp.value.code,
-      identity: { protocol: 'icmp', dst: msg.addr, key: icmp.value.seq!, icmpId: icmp.value.id! },
+      identity: { protocol: 'icmp', dst: msg.addr, key: icmp.value.seq, icmpId: icmp.value.id },
     },
   };
 }
@@ -209,10 +198,11 @@ function decodeErrorQueue(sock: SocketContext, msg: NativeMessage): Decoded<Deco
     const protocol = sock.kind === 'ping' ? 'icmp' : 'tcp';
     const t = decodeQuotedTransport(msg.data, 0, protocol, sock.family);
     if (!t.ok) return t;
+    const quoted = t.value;
     identity =
-      protocol === 'icmp'
-        ? { protocol, dst: msg.addr, key: t.value.icmpSeq!, icmpId: t.value.icmpId! }
-        : { protocol, dst: msg.addr, key: t.value.srcPort! };
+      quoted.protocol === 'icmp'
+        ? { protocol: 'icmp', dst: msg.addr, key: quoted.icmpSeq, icmpId: quoted.icmpId }
+        : { protocol: quoted.protocol, dst: msg.addr, key: quoted.srcPort };
   }
   const reply: DecodedReply = {
     ...base(msg),
