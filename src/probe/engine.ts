@@ -79,7 +79,10 @@ interface InFlight extends RegisteredProbe {
   done: (r: ProbeResult) => void;
 }
 
-/** `localPort`: the UDP socket's own port, which its probes must never be sent to (a probe of a local target would land on it). */
+/**
+ * `localPort`: the UDP socket's own port, which its probes must never be sent
+ * to (a probe of a local target would land on it).
+ */
 type SharedSocket = ReceivingSocket & { localPort?: number };
 
 const DEFAULT_TCP_PORT = 80;
@@ -248,7 +251,7 @@ export class ProbeEngine {
     if (this.closed) throw new VpslineError('EVPSLINE_SOCKET', 'the probe engine is closed');
     if (addressFamily(request.dst) !== request.family)
       throw new VpslineError('EVPSLINE_BAD_OPTION', `${request.dst} is not an IPv${request.family} address`, 2);
-    if (request.flow !== undefined && request.protocol !== 'icmp') return this.sendFlow(request, done);
+    if (request.flow !== undefined && request.protocol !== 'icmp') return this.sendFlow(request, request.flow, done);
     if (request.protocol === 'tcp') return this.sendTcp(request, done);
     const sock =
       request.protocol === 'udp' ? this.sharedSocket(request.family, 'udp') : this.icmpSocket(request.family);
@@ -339,7 +342,8 @@ export class ProbeEngine {
         if (kind === 'raw')
           throw new VpslineError(
             'EVPSLINE_PERMISSION',
-            `Cannot open a raw ICMP socket for IPv${family} (${err.code}): this process lacks CAP_NET_RAW. ${RAW_REMEDY}`,
+            `Cannot open a raw ICMP socket for IPv${family} (${err.code}): ` +
+              `this process lacks CAP_NET_RAW. ${RAW_REMEDY}`,
             1,
             { cause: err },
           );
@@ -355,20 +359,16 @@ export class ProbeEngine {
         throw new VpslineError('EVPSLINE_SOCKET', `IPv${family} is not available on this machine (EAFNOSUPPORT).`, 1, {
           cause: err,
         });
-      throw new VpslineError(
-        'EVPSLINE_SOCKET',
-        `Cannot open a ${kind} socket for IPv${family}: ${String((err as Error).message ?? err)}`,
-        1,
-        { cause: err },
-      );
+      throw new VpslineError('EVPSLINE_SOCKET', `Cannot open a ${kind} socket for IPv${family}: ${errorText(err)}`, 1, {
+        cause: err,
+      });
     }
   }
 
+  /** The open ICMP socket of `family`, opened by the mode ladder when there is none yet. */
   private icmpSocket(family: Family): SharedSocket {
-    const kind = this.icmpSocketKind(family);
-    if (kind) return this.shared.get(`${family}/${kind}`)!;
-    const mode = this.prepare(family, 'icmp');
-    return this.shared.get(`${family}/${mode.socket}`)!;
+    const kind = this.icmpSocketKind(family) ?? this.prepare(family, 'icmp').socket;
+    return this.sharedSocket(family, kind);
   }
 
   private sharedSocket(family: Family, kind: SocketKindName): SharedSocket {
@@ -405,15 +405,16 @@ export class ProbeEngine {
 
   private readonly sources = new Map<string, Uint8Array>();
 
-  private sendFlow(request: ProbeRequest, done: (r: ProbeResult) => void): number {
+  private sendFlow(request: ProbeRequest, flow: number, done: (r: ProbeResult) => void): number {
     const { family, dst } = request;
     const tcp = request.protocol === 'tcp';
-    const senderName = `${family}/${tcp ? 'raw-tcp' : 'raw-udp'}`;
-    if (!this.shared.get(`${family}/raw`) || !this.shared.get(senderName))
+    const senderKind = tcp ? 'raw-tcp' : 'raw-udp';
+    if (!this.shared.has(`${family}/raw`) || !this.shared.has(`${family}/${senderKind}`))
       this.prepareFlow(family, tcp ? 'tcp' : 'udp');
-    const receiving = this.shared.get(`${family}/raw`)!;
-    const sender = this.shared.get(senderName)!;
-    const srcPort = this.flowPort(family, request.flow!, tcp ? 'tcp' : 'udp');
+    // Both are open now: these return them.
+    const receiving = this.sharedSocket(family, 'raw');
+    const sender = this.sharedSocket(family, senderKind);
+    const srcPort = this.flowPort(family, flow, tcp ? 'tcp' : 'udp');
     const dstPort = request.port ?? (tcp ? DEFAULT_TCP_PORT : FLOW_DST_PORT);
     let src = this.sources.get(dst);
     if (!src) {
@@ -611,6 +612,12 @@ export class ProbeEngine {
   }
 }
 
+/** The message of a thrown value, or its text when it has none. */
+function errorText(err: unknown): string {
+  const message = typeof err === 'object' && err !== null && 'message' in err ? err.message : undefined;
+  return String(message ?? err);
+}
+
 /** Payload of zeros sized so the whole IP packet is `size` bytes (mtr's -s). */
 function probePayload(req: ProbeRequest): Uint8Array {
   const headers = (req.family === 4 ? IPV4_HEADER : IPV6_HEADER) + ICMP_OR_UDP_HEADER;
@@ -622,16 +629,26 @@ function probePayload(req: ProbeRequest): Uint8Array {
 class DeadlineHeap {
   private items: InFlight[] = [];
 
+  /** The entry at heap index `i`, which the caller knows to be in range. */
+  private at(i: number): InFlight {
+    const e = this.items[i];
+    if (e === undefined) throw new Error(`internal: the deadline heap has no entry ${i} (size ${this.items.length})`);
+    return e;
+  }
+
   push(e: InFlight): void {
     const a = this.items;
+    let i = a.length;
     a.push(e);
-    let i = a.length - 1;
+    // Sift up: parents later than `e` move down into the hole until `e`'s place is found.
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (a[p]!.deadlineNs <= a[i]!.deadlineNs) break;
-      [a[p], a[i]] = [a[i]!, a[p]!];
+      const parent = this.at(p);
+      if (parent.deadlineNs <= e.deadlineNs) break;
+      a[i] = parent;
       i = p;
     }
+    a[i] = e;
   }
 
   peek(): InFlight | undefined {
@@ -642,20 +659,34 @@ class DeadlineHeap {
     const a = this.items;
     const top = a[0];
     const last = a.pop();
-    if (a.length && last) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && a[l]!.deadlineNs < a[m]!.deadlineNs) m = l;
-        if (r < a.length && a[r]!.deadlineNs < a[m]!.deadlineNs) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i]!, a[m]!];
-        i = m;
+    if (a.length === 0 || last === undefined) return top;
+    // Sift down: `last` falls from the root, the earlier child moving up into
+    // the hole, until neither child is earlier than `last`.
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      let earliest = last;
+      if (l < a.length) {
+        const left = this.at(l);
+        if (left.deadlineNs < earliest.deadlineNs) {
+          m = l;
+          earliest = left;
+        }
       }
+      if (r < a.length) {
+        const right = this.at(r);
+        if (right.deadlineNs < earliest.deadlineNs) {
+          m = r;
+          earliest = right;
+        }
+      }
+      if (m === i) break;
+      a[i] = earliest;
+      i = m;
     }
+    a[i] = last;
     return top;
   }
 
