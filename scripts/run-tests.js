@@ -10,8 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-// Files run at once in the unit group. On the 2-core machine this was tuned
-// on, 4 was fastest (2: 12.5 s, 4: 11.2 s, 6: 11.9 s, against 17-22 s serial).
+// Files run at once in the unit group. Measured on an idle 2-core machine
+// (30 files): 1 at a time 13.7 s, 2: 8.9 s, 4: 8.6 s, 6: 8.6 s. Above 2 the
+// gain is small (files wait on child processes and sockets); 4 is as fast
+// as 6 and starts fewer processes next to the timing-sensitive tests.
 const UNIT_CONCURRENCY = 4;
 const PURE_LAB_FILES = ['test/lab/sim-path.test.ts'];
 
