@@ -14,7 +14,7 @@ export type Template<P = TextParams> = (p: P) => string;
 export type Texts<P = TextParams> = Record<Language, Template<P>>;
 
 export function isLanguage(value: unknown): value is Language {
-  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
+  return LANGUAGES.some((l) => l === value);
 }
 
 /** A `--lang` value, or a usage error naming the choices. */

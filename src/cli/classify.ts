@@ -14,7 +14,8 @@ export function classifyCommand(program: Command): void {
   const cmd = program
     .command('classify')
     .description(
-      'name the carrier line (CN2 GIA/GT, 163, 4837, 9929, CMI, ...) of a trace: mtr --json or -r, vpsline JSON, trippy or NextTrace JSON, traceroute text',
+      'name the carrier line (CN2 GIA/GT, 163, 4837, 9929, CMI, ...) of a trace: ' +
+        'mtr --json or -r, vpsline JSON, trippy or NextTrace JSON, traceroute text',
     )
     .argument('[file]', 'the trace, or - for standard input', '-')
     .option('--carriers <file>', 'extra or replacement carrier prefixes (JSON, like data/carriers.json)')

@@ -87,7 +87,8 @@ export function mtrCommand(program: Command): void {
     )
     .option(
       '--flows <count>',
-      'constant-flow UDP, or TCP with -T (Paris traceroute): this many flows at once, one report each; needs CAP_NET_RAW',
+      'constant-flow UDP, or TCP with -T (Paris traceroute): ' +
+        'this many flows at once, one report each; needs CAP_NET_RAW',
       intArg('flows'),
     )
     .option('--analyze', 'after the report, say what it means: loss vs rate limiting, latency rises, the destination')

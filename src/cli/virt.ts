@@ -17,7 +17,8 @@ export function virtCommand(program: Command): void {
   program
     .command('virt')
     .description(
-      'every virtualization layer (container, VM, provider) with its evidence, and what it means: modules, BBR, TUN, nested VMs, swap, steal, ballooning',
+      'every virtualization layer (container, VM, provider) with its evidence, and what it means: ' +
+        'modules, BBR, TUN, nested VMs, swap, steal, ballooning',
     )
     .option('--root <dir>', 'read a saved machine (a folder laid out like /) instead of this one')
     .option(

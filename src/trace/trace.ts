@@ -109,7 +109,10 @@ const DEFAULTS = {
 };
 
 export class Trace extends EventEmitter<TraceEvents> {
-  /** Resolves with the final report when the trace ends; rejects when it cannot run (bad target, no route, no permission). */
+  /**
+   * Resolves with the final report when the trace ends; rejects when it cannot run
+   * (bad target, no route, no permission).
+   */
   readonly done: Promise<TraceReport>;
   readonly target: string;
 
@@ -307,7 +310,8 @@ export class Trace extends EventEmitter<TraceEvents> {
       this.fail(
         new VpslineError(
           'EVPSLINE_NO_ROUTE',
-          `No route to ${this.address} from this machine (${result.error}). Check the routing table or use -4/-6 for the other address family.`,
+          `No route to ${this.address} from this machine (${result.error}). ` +
+            'Check the routing table or use -4/-6 for the other address family.',
         ),
       );
       return;
