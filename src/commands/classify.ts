@@ -1,6 +1,6 @@
 // `vpsline classify` as a library function: import a trace someone already
 // ran, fill in AS numbers if asked, classify it and print the verdict.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { errnoCode, VpslineError } from '../errors.js';
 import type { Language } from '../i18n.js';
 import { CarrierTable } from '../lookup/carriers.js';
@@ -21,22 +21,45 @@ export interface ClassifyRun {
   lang: Language;
 }
 
-function readInput(file: string): string {
+/** Traces are a few KB; anything this large is not one, and is refused before it is read. */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+function tooLarge(what: string): never {
+  throw new VpslineError(
+    'EVPSLINE_BAD_OPTION',
+    `${what} is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MB: that is not a trace.`,
+    2,
+  );
+}
+
+/** Standard input, read as a stream (it may be a slow pipe), up to the limit. */
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += buf.length;
+    if (size > MAX_INPUT_BYTES) tooLarge('standard input');
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readInput(file: string, io: CommandIO): Promise<string> {
   try {
-    return readFileSync(file === '-' ? 0 : file, 'utf8');
+    if (file === '-') return await readStream(io.stdin);
+    if (statSync(file).size > MAX_INPUT_BYTES) tooLarge(file);
+    return readFileSync(file, 'utf8');
   } catch (err) {
-    const code = errnoCode(err) ?? 'error';
-    throw new VpslineError(
-      'EVPSLINE_BAD_OPTION',
-      `Cannot read ${file === '-' ? 'standard input' : file} (${code}).`,
-      2,
-    );
+    if (err instanceof VpslineError) throw err;
+    const what = file === '-' ? 'standard input' : file;
+    throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot read ${what} (${errnoCode(err) ?? 'error'}).`, 2);
   }
 }
 
 export async function runClassify(run: ClassifyRun, io: CommandIO): Promise<void> {
   const table = CarrierTable.load(run.carriers);
-  const trace = importTrace(readInput(run.file));
+  const trace = importTrace(await readInput(run.file, io));
   const asNote = run.originAs ? await addOriginAs(trace.hops, table, run.originAs) : undefined;
   const c = classify(trace.hops, table);
   if (asNote) addNote(c, 'as-lookup-late', asNote);

@@ -1,8 +1,18 @@
 // The streams a command talks to: the process's own from the CLI, others in tests.
 export interface CommandIO {
-  stdin: NodeJS.ReadStream;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
+  readonly stdin: NodeJS.ReadStream;
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
 }
 
-export const processIO = (): CommandIO => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+/**
+ * The process's streams. stdin is reached only when a command reads it:
+ * touching process.stdin makes Node switch fd 0 to non-blocking mode.
+ */
+export const processIO = (): CommandIO => ({
+  get stdin() {
+    return process.stdin;
+  },
+  stdout: process.stdout,
+  stderr: process.stderr,
+});
