@@ -1,11 +1,12 @@
 // The test runner behind `npm test`, `npm run test:unit` and `npm run test:lab`.
-//   node scripts/run-tests.js [--unit | --lab] [filter...]
+//   node scripts/run-tests.js [--unit | --fuzz | --lab] [filter...]
 // Unit tests: every test/**/*.test.ts outside test/lab/, plus the pure
 // test/lab/sim-path.test.ts, several files at a time. Lab tests: the other
 // test/lab/*.test.ts, one file at a time (they measure timings and must not
-// compete). With neither flag: unit tests, then lab tests; the exit status is
-// non-zero if either group fails. A filter keeps the files whose path contains
-// it (npm test -- test/packet).
+// compete). Fuzz tests (test/native/*fuzz*): sanitizer fuzzing of the C receive
+// parser, which keeps both cores busy for about 20 s, so it runs alone. With no
+// flag: unit, fuzz, then lab tests; the exit status is non-zero if any fails.
+// A filter keeps the files whose path contains it (npm test -- test/packet).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -19,7 +20,7 @@ const PURE_LAB_FILES = ['test/lab/sim-path.test.ts'];
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
-const only = args.find((a) => a === '--unit' || a === '--lab');
+const only = args.find((a) => a === '--unit' || a === '--fuzz' || a === '--lab');
 const filters = args.filter((a) => a !== only);
 
 function find(dir) {
@@ -33,8 +34,10 @@ const files = find(join(root, 'test'))
   .sort()
   .filter((f) => !filters.length || filters.some((x) => f.includes(x)));
 const isLab = (f) => f.startsWith('test/lab/') && !PURE_LAB_FILES.includes(f);
+const isFuzz = (f) => /^test\/native\/.*fuzz.*\.test\.ts$/.test(f);
 const groups = [
-  { name: 'unit', files: files.filter((f) => !isLab(f)), concurrency: UNIT_CONCURRENCY },
+  { name: 'unit', files: files.filter((f) => !isLab(f) && !isFuzz(f)), concurrency: UNIT_CONCURRENCY },
+  { name: 'fuzz', files: files.filter(isFuzz), concurrency: 1 },
   { name: 'lab', files: files.filter(isLab), concurrency: 1 },
 ].filter((g) => !only || only === `--${g.name}`);
 
@@ -47,7 +50,9 @@ const notRoot = process.getuid?.() !== 0;
 const failed = [];
 for (const g of groups) {
   if (!g.files.length) continue;
-  const note = `NOTE: not root: the ${g.files.length} lab test files skip their network tests (namespaces need root; CI runs them as root).`;
+  const note =
+    `NOTE: not root: the ${g.files.length} lab test files skip their network tests ` +
+    '(namespaces need root; CI runs them as root).';
   const noteNeeded = g.name === 'lab' && notRoot;
   console.log(`\n== ${g.name} tests: ${g.files.length} files, ${g.concurrency} at a time ==`);
   if (noteNeeded) console.log(note);
@@ -60,5 +65,5 @@ for (const g of groups) {
   if (r.status !== 0) failed.push(g.name);
 }
 if (groups.length > 1)
-  console.log(`\n${failed.length ? `FAILED: ${failed.join(' and ')} tests` : 'all test groups passed'}`);
+  console.log(`\n${failed.length ? `FAILED: ${failed.join(', ')} tests` : 'all test groups passed'}`);
 process.exit(failed.length ? 1 : 0);
