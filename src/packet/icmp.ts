@@ -3,7 +3,7 @@
 import type { Family } from './address.js';
 import { byteAt, uint16At, uint32At } from './bytes.js';
 import { fold, internetChecksum, pseudoHeaderSum, sum16 } from './checksum.js';
-import { decodeIp, fail, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type Decoded } from './ip.js';
+import { decodeIp, drop, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, type Decoded } from './ip.js';
 import { decodeTcp, decodeUdp, type Endpoints } from './transport.js';
 
 export const ICMP4 = { echoReply: 0, unreachable: 3, echoRequest: 8, timeExceeded: 11, parameterProblem: 12 } as const;
@@ -176,7 +176,7 @@ function decodeMplsExtensions(buf: Uint8Array, start: number, end: number, stric
 
 /** Decode an ICMP or ICMPv6 message starting at `off` (no IP header before it). */
 export function decodeIcmp(buf: Uint8Array, off: number, family: Family): Decoded<IcmpMessage> {
-  if (buf.length - off < 8) return fail('truncated');
+  if (buf.length - off < 8) return drop('truncated');
   const type = byteAt(buf, off);
   const code = byteAt(buf, off + 1);
   const kind = icmpKind(family, type);
@@ -222,10 +222,10 @@ export function decodeQuotedTransport(
   protocol: QuotedTransport['protocol'],
   family: Family,
 ): Decoded<QuotedTransport> {
-  if (buf.length - off < 8) return fail('truncated');
+  if (buf.length - off < 8) return drop('truncated');
   if (protocol === 'icmp') {
     const type = byteAt(buf, off);
-    if (type !== (family === 4 ? ICMP4.echoRequest : ICMP6.echoRequest)) return fail('unsupported');
+    if (type !== (family === 4 ? ICMP4.echoRequest : ICMP6.echoRequest)) return drop('unsupported');
     return { ok: true, value: { protocol, icmpId: uint16At(buf, off + 4), icmpSeq: uint16At(buf, off + 6) } };
   }
   if (protocol === 'udp') {
@@ -249,8 +249,8 @@ export function decodeQuotedProbe(buf: Uint8Array, start: number, end: number): 
   const h = ip.value;
   const protocol = PROTOCOL_NAMES[h.protocol];
   if (!protocol || (h.family === 4 && h.protocol === IPPROTO_ICMPV6) || (h.family === 6 && h.protocol === IPPROTO_ICMP))
-    return fail('unsupported');
-  if (h.laterFragment) return fail('unsupported');
+    return drop('unsupported');
+  if (h.laterFragment) return drop('unsupported');
   const t = decodeQuotedTransport(view, h.payloadOffset, protocol, h.family);
   if (!t.ok) return t;
   // The transport fields carry `protocol`, so that it stays tied to them in the type.

@@ -13,7 +13,8 @@ export type DropReason = 'truncated' | 'malformed' | 'unsupported';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: DropReason };
 
-export const fail = (reason: DropReason): { ok: false; reason: DropReason } => ({ ok: false, reason });
+/** A decode result that drops the packet, with the reason it is counted under. */
+export const drop = (reason: DropReason): { ok: false; reason: DropReason } => ({ ok: false, reason });
 
 export interface IpHeader {
   family: Family;
@@ -39,14 +40,14 @@ export function ipVersion(buf: Uint8Array, off = 0): number {
 }
 
 export function decodeIPv4(buf: Uint8Array, off = 0): Decoded<IpHeader> {
-  if (buf.length - off < 20) return fail('truncated');
+  if (buf.length - off < 20) return drop('truncated');
   const vihl = byteAt(buf, off);
-  if (vihl >> 4 !== 4) return fail('malformed');
+  if (vihl >> 4 !== 4) return drop('malformed');
   const ihl = (vihl & 0x0f) * 4;
-  if (ihl < 20) return fail('malformed');
-  if (buf.length - off < ihl) return fail('truncated');
+  if (ihl < 20) return drop('malformed');
+  if (buf.length - off < ihl) return drop('truncated');
   const totalLength = uint16At(buf, off + 2);
-  if (totalLength < ihl) return fail('malformed');
+  if (totalLength < ihl) return drop('malformed');
   const fragOffset = uint16At(buf, off + 6) & 0x1fff;
   return {
     ok: true,
@@ -73,9 +74,9 @@ const EXT_DEST_OPTS = 60;
 const MAX_EXTENSION_HEADERS = 8;
 
 export function decodeIPv6(buf: Uint8Array, off = 0): Decoded<IpHeader> {
-  if (buf.length - off < 40) return fail('truncated');
+  if (buf.length - off < 40) return drop('truncated');
   const first = byteAt(buf, off);
-  if (first >> 4 !== 6) return fail('malformed');
+  if (first >> 4 !== 6) return drop('malformed');
   const payloadLength = uint16At(buf, off + 4);
   let next = byteAt(buf, off + 6);
   let pos = off + 40;
@@ -89,8 +90,8 @@ export function decodeIPv6(buf: Uint8Array, off = 0): Decoded<IpHeader> {
       next !== EXT_DEST_OPTS
     )
       break;
-    if (n >= MAX_EXTENSION_HEADERS) return fail('malformed');
-    if (buf.length - pos < 8) return fail('truncated');
+    if (n >= MAX_EXTENSION_HEADERS) return drop('malformed');
+    if (buf.length - pos < 8) return drop('truncated');
     const following = byteAt(buf, pos);
     let len: number;
     if (next === EXT_FRAGMENT) {
@@ -105,7 +106,7 @@ export function decodeIPv6(buf: Uint8Array, off = 0): Decoded<IpHeader> {
     pos += len;
     next = following;
   }
-  if (pos > buf.length) return fail('truncated');
+  if (pos > buf.length) return drop('truncated');
   return {
     ok: true,
     value: {
@@ -126,7 +127,7 @@ export function decodeIp(buf: Uint8Array, off = 0): Decoded<IpHeader> {
   const v = ipVersion(buf, off);
   if (v === 4) return decodeIPv4(buf, off);
   if (v === 6) return decodeIPv6(buf, off);
-  return buf.length - off < 1 ? fail('truncated') : fail('malformed');
+  return buf.length - off < 1 ? drop('truncated') : drop('malformed');
 }
 
 export interface IpEncodeOptions {

@@ -3,7 +3,7 @@
 import type { Family } from './address.js';
 import { uint16At } from './bytes.js';
 import { fold, onesSum, pseudoHeaderSum, sum16 } from './checksum.js';
-import { fail, IPPROTO_TCP, IPPROTO_UDP, type Decoded } from './ip.js';
+import { drop, IPPROTO_TCP, IPPROTO_UDP, type Decoded } from './ip.js';
 
 export interface UdpHeader {
   srcPort: number;
@@ -13,7 +13,7 @@ export interface UdpHeader {
 }
 
 export function decodeUdp(buf: Uint8Array, off = 0): Decoded<UdpHeader> {
-  if (buf.length - off < 8) return fail('truncated');
+  if (buf.length - off < 8) return drop('truncated');
   return {
     ok: true,
     value: {
@@ -84,7 +84,7 @@ export interface TcpHeader {
 }
 
 export function decodeTcp(buf: Uint8Array, off = 0): Decoded<TcpHeader> {
-  if (buf.length - off < 8) return fail('truncated');
+  if (buf.length - off < 8) return drop('truncated');
   const view = new DataView(buf.buffer, buf.byteOffset + off, buf.length - off);
   const header: TcpHeader = {
     srcPort: view.getUint16(0),

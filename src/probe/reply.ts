@@ -12,7 +12,7 @@ import {
   type MplsLabel,
   type UnreachableReason,
 } from '../packet/icmp.js';
-import { decodeIPv4, fail, IPPROTO_ICMP, IPPROTO_TCP, type Decoded } from '../packet/ip.js';
+import { decodeIPv4, drop, IPPROTO_ICMP, IPPROTO_TCP, type Decoded } from '../packet/ip.js';
 import { decodeTcp, TCP_ACK, TCP_RST, TCP_SYN } from '../packet/transport.js';
 import type { NativeMessage } from '../native.js';
 import type { SocketKindName } from '../native.js';
@@ -64,7 +64,7 @@ export function decodeMessage(sock: SocketContext, msg: NativeMessage): Decoded<
   if (sock.kind === 'raw-tcp') return decodeRawTcp(sock.family, msg);
   if (msg.errqueue) return decodeErrorQueue(sock, msg);
   if (sock.kind === 'ping') return decodePingReply(sock.family, msg);
-  return fail('unsupported');
+  return drop('unsupported');
 }
 
 function base(msg: NativeMessage): Pick<DecodedReply, 'rxNs' | 'kernelTime' | 'replyTtl'> {
@@ -84,12 +84,12 @@ interface RawPayload {
 /** Raw sockets: IPv4 delivers the IP header, IPv6 only what follows it (the sender is the message address). */
 function rawPayload(family: Family, msg: NativeMessage, protocol: number): Decoded<RawPayload> {
   const data = msg.data;
-  if (!data) return fail('malformed');
+  if (!data) return drop('malformed');
   if (family === 6)
-    return msg.addr ? { ok: true, value: { data, off: 0, from: msg.addr, replyTtl: msg.ttl } } : fail('malformed');
+    return msg.addr ? { ok: true, value: { data, off: 0, from: msg.addr, replyTtl: msg.ttl } } : drop('malformed');
   const ip = decodeIPv4(data, 0);
   if (!ip.ok) return ip;
-  if (ip.value.protocol !== protocol) return fail('unsupported');
+  if (ip.value.protocol !== protocol) return drop('unsupported');
   return { ok: true, value: { data, off: ip.value.payloadOffset, from: ip.value.src, replyTtl: ip.value.ttl } };
 }
 
@@ -108,7 +108,7 @@ function decodeRaw(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
       value: { ...common, kind: 'echo-reply', identity: { protocol: 'icmp', dst: from, key: m.seq, icmpId: m.id } },
     };
   }
-  if (m.kind !== 'time-exceeded' && m.kind !== 'unreachable') return fail('unsupported');
+  if (m.kind !== 'time-exceeded' && m.kind !== 'unreachable') return drop('unsupported');
   const q = decodeQuotedProbe(data, m.quotedOffset, m.quotedEnd);
   if (!q.ok) return q;
   const p = q.value;
@@ -140,9 +140,9 @@ function decodeRawTcp(family: Family, msg: NativeMessage): Decoded<DecodedReply>
   const t = decodeTcp(data, off);
   if (!t.ok) return t;
   const { flags, ack } = t.value;
-  if (flags === undefined || ack === undefined) return fail('truncated');
+  if (flags === undefined || ack === undefined) return drop('truncated');
   const open = (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
-  if (!open && !(flags & TCP_RST)) return fail('unsupported');
+  if (!open && !(flags & TCP_RST)) return drop('unsupported');
   const reply: DecodedReply = {
     ...base(msg),
     kind: open ? 'tcp-open' : 'tcp-refused',
@@ -160,10 +160,10 @@ function decodeRawTcp(family: Family, msg: NativeMessage): Decoded<DecodedReply>
 
 /** Ping sockets: the kernel hands over only the ICMP echo reply addressed to this socket. */
 function decodePingReply(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
-  if (!msg.data || !msg.addr) return fail('malformed');
+  if (!msg.data || !msg.addr) return drop('malformed');
   const icmp = decodeIcmp(msg.data, 0, family);
   if (!icmp.ok) return icmp;
-  if (icmp.value.kind !== 'echo-reply') return fail('unsupported');
+  if (icmp.value.kind !== 'echo-reply') return drop('unsupported');
   return {
     ok: true,
     value: {
@@ -184,15 +184,15 @@ function decodePingReply(family: Family, msg: NativeMessage): Decoded<DecodedRep
  */
 function decodeErrorQueue(sock: SocketContext, msg: NativeMessage): Decoded<DecodedReply> {
   const ee = msg.ee;
-  if (!ee || !msg.addr || !msg.data) return fail('malformed');
-  if (ee.origin !== SO_EE_ORIGIN_ICMP && ee.origin !== SO_EE_ORIGIN_ICMP6) return fail('unsupported');
-  if (!ee.offender) return fail('malformed');
+  if (!ee || !msg.addr || !msg.data) return drop('malformed');
+  if (ee.origin !== SO_EE_ORIGIN_ICMP && ee.origin !== SO_EE_ORIGIN_ICMP6) return drop('unsupported');
+  if (!ee.offender) return drop('malformed');
   const family: Family = ee.origin === SO_EE_ORIGIN_ICMP ? 4 : 6;
   const kind = icmpKind(family, ee.type);
-  if (kind !== 'time-exceeded' && kind !== 'unreachable') return fail('unsupported');
+  if (kind !== 'time-exceeded' && kind !== 'unreachable') return drop('unsupported');
   let identity: ReplyIdentity;
   if (sock.kind === 'udp') {
-    if (msg.port === undefined) return fail('malformed');
+    if (msg.port === undefined) return drop('malformed');
     identity = { protocol: 'udp', dst: msg.addr, key: msg.port };
   } else {
     const protocol = sock.kind === 'ping' ? 'icmp' : 'tcp';

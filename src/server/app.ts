@@ -141,7 +141,8 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     return503OnClosing: true,
   });
 
-  const fail = (
+  /** A 4xx/5xx answer with a one-line message, counted by reason. */
+  const refuse = (
     reply: FastifyReply,
     statusCode: number,
     message: string,
@@ -164,7 +165,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
         } catch {
           host = undefined;
         }
-        if (host !== req.headers.host) return fail(reply, 403, 'cross-site requests are not accepted', 'origin');
+        if (host !== req.headers.host) return refuse(reply, 403, 'cross-site requests are not accepted', 'origin');
       }
     }
   });
@@ -190,10 +191,10 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
         first?.keyword === 'additionalProperties'
           ? `unknown field "${String(first.params?.additionalProperty).slice(0, 40)}"`
           : err.message;
-      return fail(reply, 400, `bad request: ${message}`, 'invalid');
+      return refuse(reply, 400, `bad request: ${message}`, 'invalid');
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
-      return fail(
+      return refuse(
         reply,
         err.statusCode,
         err.message,
@@ -256,7 +257,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
         const given = auth ? digest(auth) : undefined;
         if (!given || !tokens.some((t) => timingSafeEqual(t, given))) {
           audit('refused: no token');
-          return fail(
+          return refuse(
             reply,
             401,
             tokens.length
@@ -272,12 +273,12 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       } catch (err) {
         if (!(err instanceof TargetError)) throw err;
         audit(`refused: ${err.message}`);
-        return fail(reply, err.statusCode, err.message, 'target');
+        return refuse(reply, err.statusCode, err.message, 'target');
       }
       const refusal = runner.admit(client, checked.address);
       if (refusal) {
         audit(`refused: ${refusal.message}`, checked.address);
-        return fail(
+        return refuse(
           reply,
           refusal.statusCode,
           refusal.message,
@@ -336,7 +337,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     const key = clientKey(visitorAddress(req));
     const full = streams.acquire(key);
     if (full)
-      return fail(
+      return refuse(
         reply,
         429,
         full === 'total' ? 'too many live viewers on this server' : 'too many live views open from your address',
@@ -416,14 +417,14 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     async (req, reply) => {
       const visitor = visitorAddress(req);
       const wait = uploads.take(clientKey(visitor));
-      if (wait) return fail(reply, 429, `upload budget used up; try again in ${wait} s`, 'rate', wait);
+      if (wait) return refuse(reply, 429, `upload budget used up; try again in ${wait} s`, 'rate', wait);
       if (req.body.traceId && !store.getTrace(req.body.traceId))
-        return fail(reply, 404, 'traceId names no trace on this server', 'invalid');
+        return refuse(reply, 404, 'traceId names no trace on this server', 'invalid');
       let imported: ReturnType<typeof importTrace>;
       try {
         imported = importTrace(req.body.text);
       } catch (err) {
-        if (isVpslineError(err)) return fail(reply, 400, err.message, 'invalid');
+        if (isVpslineError(err)) return refuse(reply, 400, err.message, 'invalid');
         throw err;
       }
       const classification = classify(imported.hops, table);
