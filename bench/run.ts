@@ -128,7 +128,8 @@ async function labBench(): Promise<void> {
       const dest = r.report.hops[r.report.hops.length - 1]!;
       row(
         'RTT bias against ping (50 probes, 20 ms path)',
-        `${((dest.stats.mean - pingAvg) * 1000).toFixed(0)} us (${dest.stats.mean.toFixed(3)} vs ${pingAvg.toFixed(3)} ms)`,
+        `${((dest.stats.mean - pingAvg) * 1000).toFixed(0)} us ` +
+          `(${dest.stats.mean.toFixed(3)} vs ${pingAvg.toFixed(3)} ms)`,
       );
     } else row('RTT bias against ping', 'skipped: ping not installed');
     const trace = { protocol: 'icmp' as const, icmpSocket: 'raw' as const, cycles: 40, interval: 0.05 };
@@ -176,7 +177,8 @@ async function labBench(): Promise<void> {
 }
 
 console.log(
-  `vpsline bench, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}, uid ${process.getuid?.()}`,
+  `vpsline bench, ${new Date().toISOString().slice(0, 10)}, ` +
+    `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}, uid ${process.getuid?.()}`,
 );
 console.log(`| ${'what'.padEnd(58)} | ${'figure'.padStart(22)} |`);
 console.log(`|${'-'.repeat(60)}|${'-'.repeat(24)}|`);

@@ -187,7 +187,8 @@ napi_value js_set_icmp_filter(napi_env env, napi_callback_info info) {
   GET_SOCK(s, argv[0]);
   if (s->kind != KIND_RAW) return throw_type(env, "setIcmpFilter: only raw sockets have ICMP filters");
   uint32_t n;
-  if (napi_get_array_length(env, argv[1], &n) != napi_ok) return throw_type(env, "setIcmpFilter: types must be an array");
+  if (napi_get_array_length(env, argv[1], &n) != napi_ok)
+    return throw_type(env, "setIcmpFilter: types must be an array");
   if (s->family == AF_INET) {
     uint32_t blocked = 0xffffffffu; /* Linux: a set bit blocks that type */
     for (uint32_t i = 0; i < n; i++) {

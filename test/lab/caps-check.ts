@@ -22,7 +22,8 @@ const probe = await engine.probe({ family: 4, protocol: 'icmp', dst: '127.0.0.1'
 const tasks = readdirSync('/proc/self/task');
 const status = (t: string): string => readFileSync(`/proc/self/task/${t}/status`, 'utf8');
 const withCaps = tasks.filter((t) => !/^CapEff:\s*0+$/m.test(status(t)));
-// Blocks every catchable signal: SigBlk has all bits but SIGKILL's and SIGSTOP's (which cannot be blocked) and a few the kernel ignores.
+// Blocks every catchable signal: SigBlk has all bits but SIGKILL's and SIGSTOP's
+// (which cannot be blocked) and a few the kernel ignores.
 const blocksAll = (t: string): boolean =>
   BigInt(`0x${/^SigBlk:\s*(\S+)$/m.exec(status(t))![1]}`) >= 0xfffffffe00000000n;
 process.stdout.write(

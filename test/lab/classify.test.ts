@@ -136,7 +136,8 @@ describe('classify traces made by real tools', { skip }, () => {
   test('vpsline mtr --json | vpsline classify, through a shell pipe', async () => {
     const out = await produce(path.sim.ns, 'sh', [
       '-c',
-      `"${process.execPath}" "${vpsline}" mtr --json -c 2 -i 0.1 198.18.200.1 | "${process.execPath}" "${vpsline}" classify --carriers "${carriers}"`,
+      `"${process.execPath}" "${vpsline}" mtr --json -c 2 -i 0.1 198.18.200.1 | ` +
+        `"${process.execPath}" "${vpsline}" classify --carriers "${carriers}"`,
     ]);
     assert.match(out, /^Line: +CN2 GIA \(cn2-gia\)/m);
     assert.match(out, /^Landing: +China Unicom 4837 \(169\) \(cu-4837\)$/m);

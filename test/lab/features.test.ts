@@ -112,7 +112,8 @@ describe('TOS / traffic class and TCP to an open port', { skip }, () => {
     [4, { protocol: 'udp' }, 65534],
     [6, { protocol: 'tcp' }, 65534],
   ] as const) {
-    test(`-Q 184 reaches the wire: IPv${family} ${trace.protocol}${'icmpSocket' in trace ? `/${trace.icmpSocket}` : ''}`, async () => {
+    const socket = 'icmpSocket' in trace ? `/${trace.icmpSocket}` : '';
+    test(`-Q 184 reaches the wire: IPv${family} ${trace.protocol}${socket}`, async () => {
       const before = (await path.sim.stats()).tosSeen.get(184) ?? 0;
       const target = family === 4 ? '198.18.210.1' : '2001:2:0:210::1';
       const r = await runAgent(

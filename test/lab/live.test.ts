@@ -49,7 +49,9 @@ describe('live view in a terminal', { skip }, () => {
   });
 
   function open(name: string, args: string): void {
-    const cmd = `ip netns exec ${chain.client.name} ${process.execPath} ${projectRoot}/bin/vpsline.js mtr ${args}; echo EXIT=$?; sleep 60`;
+    const cmd =
+      `ip netns exec ${chain.client.name} ${process.execPath} ${projectRoot}/bin/vpsline.js mtr ${args}; ` +
+      'echo EXIT=$?; sleep 60';
     tmux('new-session', '-d', '-s', name, '-x', '100', '-y', '30', cmd);
   }
 

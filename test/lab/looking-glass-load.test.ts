@@ -103,7 +103,9 @@ describe('looking glass under load', { skip }, () => {
     assert.ok(r.alone.avg >= 20 && r.alone.avg < 21, `a trace alone reads ${r.alone.avg} ms on a 20 ms link`);
     const quiet = { avg: median(r.baseline.map((x) => x.avg)), best: median(r.baseline.map((x) => x.best)) };
     const loaded = { avg: median(r.loaded.map((x) => x.avg)), best: median(r.loaded.map((x) => x.best)) };
-    const figures = `alone ${r.alone.avg}/${r.alone.best} ms, 50 unwatched ${quiet.avg}/${quiet.best} ms, 50 watched by 200 ${loaded.avg}/${loaded.best} ms (median Avg/Best)`;
+    const figures =
+      `alone ${r.alone.avg}/${r.alone.best} ms, 50 unwatched ${quiet.avg}/${quiet.best} ms, ` +
+      `50 watched by 200 ${loaded.avg}/${loaded.best} ms (median Avg/Best)`;
     console.log(figures);
     assert.ok(
       Math.abs(loaded.avg - quiet.avg) <= 0.05,

@@ -36,7 +36,8 @@ describe('looking glass in a browser', { skip }, () => {
 
   before(async () => {
     chain = buildRouterChain(lab, 2);
-    // Names for the server's reverse DNS: one of them is markup. Only loopback as a nameserver: no query leaves the lab.
+    // Names for the server's reverse DNS: one of them is markup. Only loopback as a
+    // nameserver: no query leaves the lab.
     chain.server.useNameserver('127.0.0.1');
     chain.server.useHosts([`198.18.2.1 ${XSS_NAME}`, '198.18.3.1 r2.lab.example']);
     const dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-lab-'));

@@ -47,7 +47,8 @@ describe('vpsline mtr beside real mtr on one path', { skip }, () => {
     [6, '2001:2:0:250::1', []],
     [4, '198.18.250.1', ['-u']],
   ] as const) {
-    test(`IPv${family}${flags.length ? ` ${flags.join(' ')}` : ''}: same hops, loss within 10 points, Avg within 0.3 ms`, async (t) => {
+    const name = `IPv${family}${flags.length ? ` ${flags.join(' ')}` : ''}`;
+    test(`${name}: same hops, loss within 10 points, Avg within 0.3 ms`, async (t) => {
       const args = ['-rwn', '-c', '10', '-i', '0.2', ...flags, target];
       const theirs = parseReport(await run(path.sim.ns, 'mtr', args));
       const ours = parseReport(
@@ -63,7 +64,8 @@ describe('vpsline mtr beside real mtr on one path', { skip }, () => {
         const m = theirs[i]!;
         assert.equal(o.sent, 10);
         assert.ok(Math.abs(o.loss - m.loss) <= 10, `hop ${o.ttl}: loss ${o.loss} vs mtr ${m.loss}`);
-        // Both reports print tenths of a millisecond: compare in tenths (12.4 - 12.1 is 0.30000000000000071 in floating point).
+        // Both reports print tenths of a millisecond: compare in tenths
+        // (12.4 - 12.1 is 0.30000000000000071 in floating point).
         if (o.ttl >= 3)
           assert.ok(Math.round(Math.abs(o.avg - m.avg) * 10) <= 3, `hop ${o.ttl}: Avg ${o.avg} vs mtr ${m.avg}`);
       });

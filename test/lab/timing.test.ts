@@ -46,7 +46,8 @@ describe('RTT accuracy on a simulated 20 ms link', { skip }, () => {
       assert.ok(hop2.stats.best >= 20, `hop 2 Best ${hop2.stats.best.toFixed(3)} ms is below the link's delay`);
       const rtts = behindTheLink(r.probes);
       t.diagnostic(
-        `hop 2 Avg ${hop2.stats.mean.toFixed(4)} ms, Best ${hop2.stats.best.toFixed(4)}, Wrst ${hop2.stats.worst.toFixed(4)}, StDev ${hop2.stats.stdev.toFixed(4)}`,
+        `hop 2 Avg ${hop2.stats.mean.toFixed(4)} ms, Best ${hop2.stats.best.toFixed(4)}, ` +
+          `Wrst ${hop2.stats.worst.toFixed(4)}, StDev ${hop2.stats.stdev.toFixed(4)}`,
       );
       assert.ok(
         rtts.every((x) => Math.abs(x - 20) <= 0.5),
@@ -71,7 +72,8 @@ describe('RTT accuracy on a simulated 20 ms link', { skip }, () => {
     assert.equal(busy.report.hops[1]!.lost, 0);
     // Report figures for the record (visible with --test-reporter=spec).
     t.diagnostic(
-      `idle median ${a.toFixed(4)} ms, busy median ${b.toFixed(4)} ms, loop ${(busy.loopUtilization * 100).toFixed(0)} % busy`,
+      `idle median ${a.toFixed(4)} ms, busy median ${b.toFixed(4)} ms, ` +
+        `loop ${(busy.loopUtilization * 100).toFixed(0)} % busy`,
     );
   });
 });

@@ -129,7 +129,8 @@ const mutants: Mutant[] = [
   {
     name: 'timestamp range check (UBSan: signed overflow)',
     remove:
-      '  if (ts[0].tv_sec < 0 || ts[0].tv_sec >= INT64_MAX / NS_PER_S || ts[0].tv_nsec < 0 || ts[0].tv_nsec >= NS_PER_S)\n    return;\n',
+      '  if (ts[0].tv_sec < 0 || ts[0].tv_sec >= INT64_MAX / NS_PER_S ' +
+      '|| ts[0].tv_nsec < 0 || ts[0].tv_nsec >= NS_PER_S)\n    return;\n',
     sanitizer: /runtime error: signed integer overflow/,
   },
 ];

@@ -8,13 +8,21 @@ import { Worker } from 'node:worker_threads';
 
 const worker = `
   const { parentPort } = require('node:worker_threads');
-  import(${JSON.stringify(new URL('../../dist/probe/engine.js', import.meta.url).href)}).then(async ({ ProbeEngine }) => {
+  const engineUrl = ${JSON.stringify(new URL('../../dist/probe/engine.js', import.meta.url).href)};
+  import(engineUrl).then(async ({ ProbeEngine }) => {
     const engine = new ProbeEngine();
     engine.prepare(4, 'udp');
     await engine.ready();
     const results = [];
-    for (let i = 0; i < 20; i++) results.push(await engine.probe({ family: 4, protocol: 'udp', dst: '127.0.0.1', ttl: 64, timeoutMs: 1000 }));
-    parentPort.postMessage({ replies: results.filter((r) => r.status === 'reply').length, kernel: results.every((r) => r.reply && r.reply.kernelTime), counters: engine.counters });
+    for (let i = 0; i < 20; i++) {
+      const probe = { family: 4, protocol: 'udp', dst: '127.0.0.1', ttl: 64, timeoutMs: 1000 };
+      results.push(await engine.probe(probe));
+    }
+    parentPort.postMessage({
+      replies: results.filter((r) => r.status === 'reply').length,
+      kernel: results.every((r) => r.reply && r.reply.kernelTime),
+      counters: engine.counters,
+    });
     engine.close();
   });
 `;

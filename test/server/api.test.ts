@@ -152,7 +152,8 @@ describe('looking glass API', () => {
       const r = await post('/api/v1/reports', payload, {}, '2001:db8:9::1');
       assert.equal(r.statusCode, status, `${JSON.stringify(payload).slice(0, 50)}: ${r.body}`);
     }
-    // Budget of 3 per hour per /64: two more from the same /64 (another address) pass, the next is refused with Retry-After.
+    // Budget of 3 per hour per /64: two more from the same /64 (another address) pass,
+    // the next is refused with Retry-After.
     assert.equal((await post('/api/v1/reports', { text: MTR_REPORT }, {}, '2001:db8:5:6::2')).statusCode, 201);
     assert.equal((await post('/api/v1/reports', { text: MTR_REPORT }, {}, '2001:db8:5:6:ffff::9')).statusCode, 201);
     const limited = await post('/api/v1/reports', { text: MTR_REPORT }, {}, '2001:db8:5:6::3');

@@ -85,7 +85,8 @@ describe('virt on this machine', () => {
       assert.equal(report.container.type, null, `systemd says ${container}, we say ${report.container.type}`);
       assert.ok(
         report.evidence.some((e) => e.weight === 'rejected' && e.means === container),
-        `systemd says ${container}: the report must show that marker as rejected evidence (${JSON.stringify(report.container.evidence)})`,
+        `systemd says ${container}: the report must show that marker as rejected evidence ` +
+          `(${JSON.stringify(report.container.evidence)})`,
       );
     }
   });
