@@ -18,6 +18,22 @@ function row(name: string, value: string): void {
   console.log(`| ${name.padEnd(58)} | ${value.padStart(22)} |`);
 }
 
+/** `vpsline --version` and `--help`: how long the CLI takes to start (commands load only when chosen). */
+function startupBench(): void {
+  const bin = new URL('../bin/vpsline.js', import.meta.url).pathname;
+  for (const args of [['--version'], ['mtr', '--help']]) {
+    const times: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const t0 = performance.now();
+      execFileSync(process.execPath, [bin, ...args], { stdio: 'ignore' });
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)] ?? Number.NaN;
+    row(`vpsline ${args.join(' ')}, wall time (median of 21)`, `${median.toFixed(0)} ms`);
+  }
+}
+
 function decodeBench(): void {
   const registry = new ProbeRegistry<RegisteredProbe>();
   for (let key = 0; key < 1000; key++) registry.add({ protocol: 'icmp', dst: '198.18.9.9', key, socket: 1 });
@@ -182,6 +198,7 @@ console.log(
 );
 console.log(`| ${'what'.padEnd(58)} | ${'figure'.padStart(22)} |`);
 console.log(`|${'-'.repeat(60)}|${'-'.repeat(24)}|`);
+startupBench();
 decodeBench();
 for (const family of [4, 6] as const) {
   await loopbackBench('icmp', family, 50_000, 100);
