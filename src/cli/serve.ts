@@ -1,19 +1,9 @@
 // `vpsline serve`: the looking glass. Options only; src/commands/serve.ts runs it.
 import type { Command } from 'commander';
+import type { ServeRun } from '../commands/serve.js';
 
-interface ServeFlags {
-  listen: string;
-  db: string;
-  config?: string;
-  tokenFile?: string;
-  trustProxy: string[];
-  allow: string[];
-  publicHost?: string;
-  carriers?: string;
-  dns: boolean;
-  log?: boolean;
-  keepCapabilities?: boolean;
-}
+/** What commander hands over: the run's settings, with the switches possibly absent. */
+type ServeFlags = Omit<ServeRun, 'log' | 'keepCapabilities'> & { log?: boolean; keepCapabilities?: boolean };
 
 const collect = (v: string, list: string[]): string[] => [...list, v];
 
