@@ -3,11 +3,11 @@
 // Unit tests: every test/**/*.test.ts outside test/lab/, plus the pure
 // test/lab/sim-path.test.ts, several files at a time. Lab tests: the other
 // test/lab/*.test.ts, one file at a time (they measure timings and must not
-// compete). Fuzz tests (test/native/*fuzz*): sanitizer fuzzing of the C receive
-// parser, which keeps both cores busy for about 20 s, so it runs alone. With no
-// flag: unit, fuzz, then lab tests; the exit status is non-zero if any fails.
+// compete). Fuzz tests (test/native/*fuzz*): 20 s of sanitizer fuzzing of the
+// C receive parser, run beside the unit group. With no flag: unit and fuzz,
+// then lab tests; the exit status is non-zero if any group fails.
 // A filter keeps the files whose path contains it (npm test -- test/packet).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -48,19 +48,47 @@ if (!groups.some((g) => g.files.length)) {
 
 const notRoot = process.getuid?.() !== 0;
 const failed = [];
+
+function header(g) {
+  return `\n== ${g.name} tests: ${g.files.length} files, ${g.concurrency} at a time ==\n`;
+}
+
+function nodeTest(g) {
+  return ['--import', 'tsx', '--test', `--test-concurrency=${g.concurrency}`, ...g.files];
+}
+
+/** A group run in the background with its output kept, to print whole when it ends. */
+function background(g) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, nodeTest(g), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => out.push(d));
+    child.on('close', (code) => resolve({ code, output: Buffer.concat(out) }));
+  });
+}
+
+// The fuzz group is one process on one core while the unit group waits on
+// child processes and sockets: they run side by side, and its output is
+// printed after the unit group's.
+const fuzz = groups.find((g) => g.name === 'fuzz' && g.files.length);
+const fuzzRun = fuzz && groups.some((g) => g.name === 'unit' && g.files.length) ? background(fuzz) : undefined;
 for (const g of groups) {
   if (!g.files.length) continue;
+  if (g === fuzz && fuzzRun) {
+    const r = await fuzzRun;
+    process.stdout.write(header(g));
+    process.stdout.write(r.output);
+    if (r.code !== 0) failed.push(g.name);
+    continue;
+  }
   const note =
     `NOTE: not root: the ${g.files.length} lab test files skip their network tests ` +
     '(namespaces need root; CI runs them as root).';
   const noteNeeded = g.name === 'lab' && notRoot;
-  console.log(`\n== ${g.name} tests: ${g.files.length} files, ${g.concurrency} at a time ==`);
+  process.stdout.write(header(g));
   if (noteNeeded) console.log(note);
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--test', `--test-concurrency=${g.concurrency}`, ...g.files],
-    { cwd: root, stdio: 'inherit' },
-  );
+  const r = spawnSync(process.execPath, nodeTest(g), { cwd: root, stdio: 'inherit' });
   if (noteNeeded) console.log(note);
   if (r.status !== 0) failed.push(g.name);
 }
