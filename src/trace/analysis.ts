@@ -5,9 +5,13 @@
 // - path loss starts at the first hop from which every answering hop up to
 //   the destination loses too;
 // - a latency rise is a long link or congestion when every later hop keeps it
-//   (judged on each hop's path floor: the lowest Best at or after it); a hop
-//   slower than the hops after it is a router slow to answer, not a slow path;
-// - the destination either answered, said unreachable, or stayed silent.
+//   (judged on each hop's path floor: the lowest Best at or after it) and it
+//   is larger than the spread (StDev) of the hops compared; a hop slower than
+//   the hops after it is a router slow to answer, not a slow path;
+// - jitter: StDev that is high from one hop on and stays high to the end is
+//   an unsteady link into that hop (a 40 +- 30 ms link is jitter, not a rise);
+// - the destination either answered, said unreachable, or stayed silent
+//   (also when nothing answered at all).
 import type { Language, TextParams, Texts } from '../i18n.js';
 import type { HopSnapshot } from './hop.js';
 
@@ -18,6 +22,7 @@ export type FindingCode =
   | 'path-loss'
   | 'latency-jump'
   | 'slow-responder'
+  | 'jitter'
   | 'destination-silent'
   | 'destination-unreachable';
 
@@ -39,11 +44,24 @@ export interface AnalysisInput {
   destinationTtl: number | null;
   protocol: string;
   target: string;
+  /** The largest TTL probed (mtr -m): a path still answering there was cut short, not silent. */
+  maxTtl?: number;
 }
 
 /** A latency rise smaller than this (or than this share of the RTT before it) is noise. */
 const JUMP_MIN_MS = 5;
 const JUMP_MIN_SHARE = 0.25;
+/**
+ * A rise (or a slow responder's excess) must also exceed this many StDevs of
+ * the hops compared: the lowest of a few samples of a jittery link is a draw,
+ * and two draws differ by about the spread without any rise in the path.
+ */
+const NOISE_K = 2;
+/** Jitter worth a finding: StDev at least this, and this share of the path floor there. */
+const JITTER_MIN_MS = 5;
+const JITTER_MIN_SHARE = 0.1;
+/** StDev of fewer samples says nothing. */
+const JITTER_MIN_SAMPLES = 3;
 
 /** Loss worth talking about: at least two probes, or a fifth of them. */
 function lossy(h: HopSnapshot): boolean {
@@ -75,11 +93,15 @@ const MESSAGES: Record<FindingCode, Texts> = {
   },
   'path-loss': {
     en: (p) =>
-      `Loss starts at hop ${p.ttl} (${p.address}, ${p.loss}%) and lasts to the destination (${p.destLoss}%)` +
+      `Loss starts at hop ${p.ttl} (${p.address}, ${p.loss}%) and lasts to ` +
+      (p.last !== undefined
+        ? `hop ${p.last}, the last that answered (${p.lastLoss}%)`
+        : `the destination (${p.destLoss}%)`) +
       (p.prev ? `; hop ${p.prev} before it is clean` : '') +
       ': packets are lost on the path from there on.',
     zh: (p) =>
-      `从第 ${p.ttl} 跳（${p.address}，${p.loss}%）开始出现丢包，并一直持续到目标（${p.destLoss}%）` +
+      `从第 ${p.ttl} 跳（${p.address}，${p.loss}%）开始出现丢包，并一直持续到` +
+      (p.last !== undefined ? `最后有回应的第 ${p.last} 跳（${p.lastLoss}%）` : `目标（${p.destLoss}%）`) +
       (p.prev ? `；其前的第 ${p.prev} 跳正常` : '') +
       '：从这里开始线路确有丢包。',
   },
@@ -100,12 +122,39 @@ const MESSAGES: Record<FindingCode, Texts> = {
       `第 ${p.ttl} 跳（${p.address}）的回应比其后的第 ${p.next} 跳慢 ${p.extra} ms：` +
       '该路由器生成 ICMP 回复较慢，线路本身并未变慢。',
   },
+  jitter: {
+    en: (p) =>
+      `Latency varies by ±${p.stdev} ms (StDev) at hop ${p.ttl} (${p.address})` +
+      (p.end !== p.ttl ? ` and stays that unsteady up to hop ${p.end} (±${p.endStdev} ms)` : '') +
+      (p.prev ? `; hop ${p.prev} before it varies by ±${p.prevStdev} ms` : '') +
+      `: the link into hop ${p.ttl} is congested or unsteady (jitter); single RTTs through it say little.`,
+    zh: (p) =>
+      `第 ${p.ttl} 跳（${p.address}）延迟抖动大（标准差 ±${p.stdev} ms）` +
+      (p.end !== p.ttl ? `，并一直持续到第 ${p.end} 跳（±${p.endStdev} ms）` : '') +
+      (p.prev ? `；其前的第 ${p.prev} 跳为 ±${p.prevStdev} ms` : '') +
+      `：进入第 ${p.ttl} 跳的链路拥塞或不稳定（抖动），单次延迟参考价值不大。`,
+  },
   'destination-silent': {
     en: (p) =>
-      `The destination ${p.target} did not answer (it may drop ${p.protocol} probes); ` +
-      `the last hop that answered is hop ${p.last} (${p.address}).`,
+      p.last === undefined
+        ? `The destination ${p.target} did not answer, and neither did any hop on the way ` +
+          `(${p.protocol} probes may be blocked near this machine).`
+        : p.maxTtl !== undefined
+          ? `The destination ${p.target} did not answer within ${p.maxTtl} hops: hop ${p.last} (${p.address}) ` +
+            'still answers, so the path is longer (raise -m).'
+          : `The destination ${p.target} did not answer (it may drop ${p.protocol} probes); ` +
+            `the last hop that answered is hop ${p.last} (${p.address})` +
+            (p.lastLoss !== undefined
+              ? `, with ${p.lastLoss}% loss that no later hop can confirm or rule out as loss on the path.`
+              : '.'),
     zh: (p) =>
-      `目标 ${p.target} 没有回应（可能丢弃了 ${p.protocol} 探测包）；最后有回应的是第 ${p.last} 跳（${p.address}）。`,
+      p.last === undefined
+        ? `目标 ${p.target} 没有回应，沿途也没有任何一跳回应（${p.protocol} 探测包可能在本机附近被拦截）。`
+        : p.maxTtl !== undefined
+          ? `目标 ${p.target} 在 ${p.maxTtl} 跳以内没有回应：第 ${p.last} 跳（${p.address}）仍有回应，` +
+            '线路更长（请增大 -m）。'
+          : `目标 ${p.target} 没有回应（可能丢弃了 ${p.protocol} 探测包）；最后有回应的是第 ${p.last} 跳（${p.address}）` +
+            (p.lastLoss !== undefined ? `，其 ${p.lastLoss}% 丢包无法由后续跳确认是否为线路丢包。` : '。'),
   },
   'destination-unreachable': {
     en: (p) => `Hop ${p.ttl} (${p.address}) answered that the destination is unreachable (${p.reason}).`,
@@ -120,19 +169,35 @@ const SEVERITY: Record<FindingCode, Severity> = {
   'path-loss': 'problem',
   'latency-jump': 'warning',
   'slow-responder': 'info',
+  jitter: 'warning',
   'destination-silent': 'warning',
   'destination-unreachable': 'problem',
 };
 
 const fmt = (v: number): number => Math.round(v * 10) / 10;
 
+/** A hop's spread; 0 (unknown) below two samples. */
+const spread = (h: HopSnapshot): number => (h.stats.received > 1 ? h.stats.stdev : 0);
+
 /** Findings for a trace report. */
 export function analyzeReport(
-  report: { hops: HopSnapshot[]; destinationTtl: number | null; mode: { protocol: string }; target: string },
+  report: {
+    hops: HopSnapshot[];
+    destinationTtl: number | null;
+    mode: { protocol: string };
+    target: string;
+    settings?: { maxTtl: number };
+  },
   lang: Language = 'en',
 ): Finding[] {
   return analyze(
-    { hops: report.hops, destinationTtl: report.destinationTtl, protocol: report.mode.protocol, target: report.target },
+    {
+      hops: report.hops,
+      destinationTtl: report.destinationTtl,
+      protocol: report.mode.protocol,
+      target: report.target,
+      ...(report.settings ? { maxTtl: report.settings.maxTtl } : {}),
+    },
     lang,
   );
 }
@@ -144,6 +209,8 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
     out.push({ code, severity: SEVERITY[code], hops, params, message: MESSAGES[code][lang](params) });
   };
   const hops = input.hops.filter((h) => settled(h) > 0);
+  // Nothing settled yet (a live view's first moments): no evidence either way.
+  if (hops.length === 0) return out;
   const answering = hops.filter((h) => h.received > 0);
   const dest = input.destinationTtl !== null ? hops.find((h) => h.ttl === input.destinationTtl) : undefined;
   const after = (h: HopSnapshot): HopSnapshot[] => answering.filter((x) => x.ttl > h.ttl);
@@ -185,13 +252,13 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
   // pathLossAt is one of the answering hops, so lastAnswer is set whenever it is.
   if (pathLossAt !== undefined && lastAnswer !== undefined) {
     const start = pathLossAt;
-    const end = dest ?? lastAnswer;
     const prev = [...answering].reverse().find((x) => x.ttl < start.ttl && !lossy(x));
     add('path-loss', [...(prev ? [prev.ttl] : []), ...answering.filter((x) => x.ttl >= start.ttl).map((x) => x.ttl)], {
       ttl: start.ttl,
       address: start.address ?? '???',
       loss: fmt(start.lossPercent),
-      destLoss: fmt(end.lossPercent),
+      // A silent destination: the loss is known up to the last hop that answered.
+      ...(dest ? { destLoss: fmt(dest.lossPercent) } : { last: lastAnswer.ttl, lastLoss: fmt(lastAnswer.lossPercent) }),
       ...(prev ? { prev: prev.ttl } : {}),
     });
   }
@@ -205,7 +272,8 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
     const next = rest.reduce((low, x) => (x.stats.best < low.stats.best ? x : low), first);
     const floorAfter = next.stats.best;
     const extra = h.stats.best - floorAfter;
-    if (extra >= JUMP_MIN_MS && extra >= JUMP_MIN_SHARE * floorAfter) {
+    // A jittery later hop's Best is a draw, not a floor (h's own spread is its slowness).
+    if (extra >= JUMP_MIN_MS && extra >= JUMP_MIN_SHARE * floorAfter && extra >= NOISE_K * spread(next)) {
       add('slow-responder', [h.ttl, next.ttl], {
         ttl: h.ttl,
         address: h.address ?? '???',
@@ -217,12 +285,18 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
   // The path floor at a hop: the lowest Best at or after it. A hop cannot be
   // farther than the hops behind it, so anything above that is its own
   // slowness; a step in the floor is a rise that lasts to the end.
-  const floors = timed.map((hop, i) => ({ hop, floor: Math.min(...timed.slice(i).map((x) => x.stats.best)) }));
+  const floors = timed.map((hop, i) => {
+    // The first hop with the lowest Best at or after i: whose samples the floor is.
+    const from = timed.slice(i).reduce((low, x) => (x.stats.best < low.stats.best ? x : low), hop);
+    return { hop, floor: from.stats.best, from };
+  });
   for (const [i, at] of floors.entries()) {
     const before = floors[i - 1];
     if (before === undefined) continue;
     const rise = at.floor - before.floor;
     if (rise < JUMP_MIN_MS || rise < JUMP_MIN_SHARE * Math.max(before.floor, 1)) continue;
+    // Jitter alone moves the lowest of a few samples by about the spread.
+    if (rise < NOISE_K * Math.max(spread(before.from), spread(at.from))) continue;
     add('latency-jump', [before.hop.ttl, ...timed.slice(i).map((x) => x.ttl)], {
       ttl: at.hop.ttl,
       address: at.hop.address ?? '???',
@@ -233,7 +307,32 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
     });
   }
 
-  // 3. The destination.
+  // 3. Jitter: the first hop from which every timed hop to the end is unsteady.
+  const unsteady = (h: HopSnapshot, floor: number): boolean =>
+    h.stats.received >= JITTER_MIN_SAMPLES &&
+    h.stats.stdev >= JITTER_MIN_MS &&
+    h.stats.stdev >= JITTER_MIN_SHARE * floor;
+  let from = floors.length;
+  while (from > 0) {
+    const f = floors[from - 1];
+    if (f === undefined || !unsteady(f.hop, f.floor)) break;
+    from--;
+  }
+  const start = timed[from];
+  const end = timed.at(-1);
+  if (start !== undefined && end !== undefined) {
+    const prev = timed[from - 1];
+    add('jitter', [...(prev ? [prev.ttl] : []), ...timed.slice(from).map((x) => x.ttl)], {
+      ttl: start.ttl,
+      address: start.address ?? '???',
+      stdev: fmt(start.stats.stdev),
+      end: end.ttl,
+      endStdev: fmt(end.stats.stdev),
+      ...(prev ? { prev: prev.ttl, prevStdev: fmt(prev.stats.stdev) } : {}),
+    });
+  }
+
+  // 4. The destination.
   const last = hops.at(-1);
   if (last?.unreachable) {
     add('destination-unreachable', [last.ttl], {
@@ -242,12 +341,16 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
       reason: last.unreachable,
     });
   } else if (input.destinationTtl === null) {
-    add('destination-silent', lastAnswer ? [lastAnswer.ttl] : [], {
-      target: input.target,
-      protocol: input.protocol.toUpperCase(),
-      last: lastAnswer?.ttl ?? 0,
-      address: lastAnswer?.address ?? '???',
-    });
+    // Evidence: the last hop that answered and the silent hops probed after it.
+    const silentAfter = hops.filter((h) => h.ttl > (lastAnswer?.ttl ?? -1)).map((h) => h.ttl);
+    const params: TextParams = { target: input.target, protocol: input.protocol.toUpperCase() };
+    if (lastAnswer) {
+      params.last = lastAnswer.ttl;
+      params.address = lastAnswer.address ?? '???';
+      if (lastAnswer.ttl === input.maxTtl) params.maxTtl = input.maxTtl;
+      else if (lossy(lastAnswer)) params.lastLoss = fmt(lastAnswer.lossPercent);
+    }
+    add('destination-silent', [...(lastAnswer ? [lastAnswer.ttl] : []), ...silentAfter], params);
   }
   if (!out.some((f) => f.severity !== 'info'))
     add(

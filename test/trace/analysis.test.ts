@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { analyze, type FindingCode } from '../../src/trace/analysis.js';
 import type { HopSnapshot } from '../../src/trace/hop.js';
+import { LatencyAccumulator } from '../../src/trace/stats.js';
 
 /** A hop: address (null = never answered), loss %, Best, Avg; 20 probes. */
 function h(ttl: number, address: string | null, loss: number, best: number, avg = best + 0.5): HopSnapshot {
@@ -34,6 +35,34 @@ function h(ttl: number, address: string | null, loss: number, best: number, avg 
     untimed: 0,
   };
 }
+
+/** A hop whose statistics come from these RTT samples (the real accumulator), none lost. */
+function timed(ttl: number, address: string, samples: number[]): HopSnapshot {
+  const acc = new LatencyAccumulator();
+  for (const x of samples) acc.add(x);
+  const stats = acc.snapshot();
+  const n = samples.length;
+  return {
+    ttl,
+    address,
+    responders: [{ address, received: n, stats }],
+    sent: n,
+    received: n,
+    lost: 0,
+    inFlight: 0,
+    lossPercent: 0,
+    stats,
+    untimed: 0,
+  };
+}
+
+/** n RTTs spread evenly over mean +- half, in alternating order (a jittery link). */
+function jittery(mean: number, half: number, n = 10): number[] {
+  const even = Array.from({ length: n }, (_, i) => mean - half + (2 * half * i) / (n - 1));
+  return even.map((_, i) => even[i % 2 ? n - 1 - (i >> 1) : i >> 1] ?? mean);
+}
+
+const steady = (ms: number): number[] => jittery(ms, 0.05);
 
 function codes(hops: HopSnapshot[], destinationTtl: number | null = hops.length): FindingCode[] {
   return analyze({ hops, destinationTtl, protocol: 'icmp', target: '198.18.9.9' }).map((f) => f.code);
@@ -149,9 +178,168 @@ describe('analysis', () => {
         f.map((x) => x.code),
         ['destination-silent'],
       );
-      assert.deepEqual(f[0]!.hops, [3]);
+      assert.deepEqual(f[0]!.hops, [3, ...tail.map((x) => x.ttl)]);
       assert.match(f[0]!.message, /198\.18\.9\.9 did not answer .*the last hop that answered is hop 3 \(c\)/);
+      // The loss the table shows is named, with why nothing more can be said.
+      assert.match(f[0]!.message, /with 30% loss that no later hop can confirm or rule out as loss on the path/);
     }
+  });
+
+  test('only the destination silent: every router answers, the report says the target did not', () => {
+    const f = analyze({
+      hops: [h(1, 'a', 0, 1), h(2, 'b', 0, 2), h(3, 'c', 0, 3), h(4, null, 100, 0)],
+      destinationTtl: null,
+      protocol: 'icmp',
+      target: '198.18.9.9',
+    });
+    assert.deepEqual(
+      f.map((x) => x.code),
+      ['destination-silent'],
+    );
+    assert.deepEqual(f[0]!.hops, [3, 4]);
+    assert.equal(f[0]!.severity, 'warning');
+    assert.match(
+      f[0]!.message,
+      /did not answer \(it may drop ICMP probes\); the last hop that answered is hop 3 \(c\)\.$/,
+    );
+  });
+
+  test('nothing answers at all: the destination did not, nor did any hop (no "hop 0")', () => {
+    for (const hops of [[h(1, null, 100, 0)], [h(3, null, 100, 0), h(4, null, 100, 0), h(5, null, 100, 0)]]) {
+      const f = analyze({ hops, destinationTtl: null, protocol: 'udp', target: '198.18.9.9' });
+      assert.deepEqual(
+        f.map((x) => x.code),
+        ['destination-silent'],
+      );
+      assert.deepEqual(
+        f[0]!.hops,
+        hops.map((x) => x.ttl),
+      );
+      assert.equal(
+        f[0]!.message,
+        'The destination 198.18.9.9 did not answer, and neither did any hop on the way ' +
+          '(UDP probes may be blocked near this machine).',
+      );
+      assert.doesNotMatch(f[0]!.message, /hop 0|\?\?\?/);
+      const zh = analyze({ hops, destinationTtl: null, protocol: 'udp', target: '198.18.9.9' }, 'zh');
+      assert.equal(
+        zh[0]!.message,
+        '目标 198.18.9.9 没有回应，沿途也没有任何一跳回应（UDP 探测包可能在本机附近被拦截）。',
+      );
+    }
+  });
+
+  test('nothing settled yet (a live view before the first answer): no findings', () => {
+    const hop = h(1, null, 0, 0);
+    hop.received = 0;
+    hop.lost = 0;
+    hop.inFlight = 20;
+    hop.lossPercent = 0;
+    assert.deepEqual(analyze({ hops: [hop], destinationTtl: null, protocol: 'icmp', target: 't' }), []);
+  });
+
+  test('path loss before a silent destination lasts to the last hop that answered, not "the destination"', () => {
+    const f = analyze({
+      hops: [h(1, 'a', 0, 1), h(2, 'b', 0, 2), h(3, 'c', 30, 3), h(4, 'd', 30, 4), h(5, null, 100, 0)],
+      destinationTtl: null,
+      protocol: 'icmp',
+      target: 't',
+    });
+    assert.deepEqual(
+      f.map((x) => x.code),
+      ['path-loss', 'destination-silent'],
+    );
+    assert.match(f[0]!.message, /Loss starts at hop 3 \(c, 30%\) and lasts to hop 4, the last that answered \(30%\)/);
+    assert.deepEqual(f[0]!.hops, [2, 3, 4]);
+    assert.deepEqual(f[1]!.hops, [4, 5]);
+  });
+
+  test('a path still answering at the largest TTL was cut short (-m), said as such', () => {
+    const hops = [h(1, 'a', 0, 1), h(2, 'b', 0, 2), h(3, 'c', 0, 3)];
+    const f = analyze({ hops, destinationTtl: null, protocol: 'icmp', target: 't', maxTtl: 3 });
+    assert.deepEqual(
+      f.map((x) => x.code),
+      ['destination-silent'],
+    );
+    assert.equal(
+      f[0]!.message,
+      'The destination t did not answer within 3 hops: hop 3 (c) still answers, so the path is longer (raise -m).',
+    );
+  });
+
+  describe('jitter', () => {
+    // Hops 1-2 steady at 1 ms; from hop 3 on, a 40 +- 30 ms link.
+    const link = (mean: number, half: number): HopSnapshot[] => [
+      timed(1, 'a', steady(1)),
+      timed(2, 'b', steady(1.2)),
+      timed(3, 'c', jittery(mean, half)),
+      timed(4, 'd', jittery(mean + 0.5, half)),
+      timed(5, 'e', jittery(mean + 1, half)),
+    ];
+    const run = (hops: HopSnapshot[], lang: 'en' | 'zh' = 'en') =>
+      analyze({ hops, destinationTtl: hops.at(-1)?.ttl ?? null, protocol: 'icmp', target: 't' }, lang);
+
+    test('a 40 +- 30 ms link is jitter from the hop it reaches, not "latency rises by 11 ms"', () => {
+      const hops = link(40, 30);
+      // The floor does step by more than the old thresholds (5 ms and a quarter): only the spread rules it out.
+      const rise = hops[2]!.stats.best - hops[1]!.stats.best;
+      assert.ok(rise >= 5 && rise >= 0.25 * hops[1]!.stats.best, `rise ${rise}`);
+      const f = run(hops);
+      assert.deepEqual(
+        f.map((x) => x.code),
+        ['jitter'],
+      );
+      assert.deepEqual(f[0]!.hops, [2, 3, 4, 5]);
+      assert.equal(f[0]!.severity, 'warning');
+      assert.equal(f[0]!.params.ttl, 3);
+      assert.equal(f[0]!.params.prev, 2);
+      assert.equal(
+        f[0]!.message,
+        'Latency varies by ±20.2 ms (StDev) at hop 3 (c) and stays that unsteady up to hop 5 (±20.2 ms); ' +
+          'hop 2 before it varies by ±0 ms: the link into hop 3 is congested or unsteady (jitter); ' +
+          'single RTTs through it say little.',
+      );
+    });
+
+    test('a long link with jitter on top is both a rise and jitter', () => {
+      const c = run(link(150, 30)).map((x) => x.code);
+      assert.deepEqual(c, ['latency-jump', 'jitter']);
+    });
+
+    test('a long steady link is a rise and no jitter', () => {
+      const f = run(link(150, 2));
+      assert.deepEqual(
+        f.map((x) => x.code),
+        ['latency-jump'],
+      );
+      assert.equal(f[0]!.params.ttl, 3);
+    });
+
+    test('one unsteady router in the middle (its own ICMP replies) is not jitter on the path', () => {
+      const hops = [
+        timed(1, 'a', steady(1)),
+        timed(2, 'b', jittery(30, 25)),
+        timed(3, 'c', steady(3)),
+        timed(4, 'd', steady(4)),
+      ];
+      assert.ok(!run(hops).some((x) => x.code === 'jitter'));
+    });
+
+    test('jitter alone does not make a hop a slow responder', () => {
+      // Hop 3's Best is a high draw of the jittery link; hop 4's a low one.
+      const hops = [timed(1, 'a', steady(1)), timed(2, 'b', [12, 40, 70, 25, 55]), timed(3, 'c', [5, 60, 30, 45, 70])];
+      const c = run(hops).map((x) => x.code);
+      assert.ok(!c.includes('slow-responder'), c.join());
+      assert.ok(c.includes('jitter'), c.join());
+    });
+
+    test('in Simplified Chinese', () => {
+      const f = run(link(40, 30), 'zh');
+      assert.match(
+        f[0]!.message,
+        /^第 3 跳（c）延迟抖动大（标准差 ±20\.2 ms），并一直持续到第 5 跳（±20\.2 ms）；其前的第 2 跳为 ±0 ms：进入第 3 跳的链路拥塞或不稳定/,
+      );
+    });
   });
 
   test('in Simplified Chinese', () => {
