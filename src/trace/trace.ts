@@ -132,6 +132,8 @@ export class Trace extends EventEmitter<TraceEvents> {
   private paused = false;
   private ended = false;
   private timer: NodeJS.Timeout | undefined;
+  /** First round: the TTL just sent, and what sends the next one once it is settled. */
+  private advance: { ttl: number; next: () => void } | undefined;
   private resolveDone!: (r: TraceReport) => void;
   private rejectDone!: (e: Error) => void;
 
@@ -254,25 +256,45 @@ export class Trace extends EventEmitter<TraceEvents> {
     }
     this.round++;
     this.emit('round', this.round);
-    const intervalMs = this.opts.interval * 1000;
-    if (this.round === 1) {
-      // First round: every TTL at once, so the whole path shows within one round trip.
-      for (let ttl = this.opts.firstTtl; ttl <= this.opts.maxTtl; ttl++) this.sendProbe(ttl);
-      this.timer = setTimeout(() => this.runRound(), intervalMs);
-      return;
-    }
-    // Later rounds: spread the TTLs evenly over the interval (gentler on ICMP rate limits).
-    const limit = this.probeLimit();
-    const ttls: number[] = [];
-    for (let ttl = this.opts.firstTtl; ttl <= limit; ttl++) ttls.push(ttl);
-    const gap = intervalMs / Math.max(1, ttls.length);
     const round = this.round;
-    let i = 0;
+    const intervalMs = this.opts.interval * 1000;
+    const startedMs = performance.now();
+    // The first round finds the path TTL by TTL, like mtr: the next TTL goes out when the
+    // previous one is settled, or after a tenth of the interval (mtr's pace before it knows
+    // the path), and none goes out past the destination once it has answered. Later rounds
+    // spread the known TTLs evenly over the interval (gentler on ICMP rate limits).
+    const discovering = round === 1;
+    const gap = discovering ? intervalMs / 10 : intervalMs / Math.max(1, this.probeLimit() - this.opts.firstTtl + 1);
+    const lastTtl = discovering ? this.opts.maxTtl : this.probeLimit();
+    let ttl = this.opts.firstTtl;
+    const more = (): boolean => ttl <= Math.min(lastTtl, this.probeLimit());
+    const endRound = (): void => {
+      if (round >= this.opts.cycles) {
+        // The last round is out: the report ends as soon as its probes are settled.
+        this.stopping = true;
+        this.maybeEnd();
+        return;
+      }
+      this.timer = setTimeout(() => this.runRound(), Math.max(0, startedMs + intervalMs - performance.now()));
+    };
     const tick = (): void => {
+      this.timer = undefined;
+      this.advance = undefined;
       if (this.stopping || round !== this.round) return;
-      const ttl = ttls[i++];
-      if (ttl !== undefined && ttl <= this.probeLimit()) this.sendProbe(ttl);
-      this.timer = setTimeout(i < ttls.length ? tick : () => this.runRound(), gap);
+      if (!more()) {
+        endRound();
+        return;
+      }
+      const sent = ttl++;
+      this.sendProbe(sent);
+      if (this.ended) return;
+      // While discovering, whether another TTL is needed is known once this one is settled.
+      if (!discovering && !more()) {
+        endRound();
+        return;
+      }
+      if (discovering) this.advance = { ttl: sent, next: tick };
+      this.timer = setTimeout(tick, gap);
     };
     tick();
   }
@@ -330,6 +352,14 @@ export class Trace extends EventEmitter<TraceEvents> {
     }
     this.emit('probe', { ttl, round, result });
     if (ttl <= this.displayLimit()) this.emit('hop', hop.snapshot());
+    const advance = this.advance;
+    if (advance && advance.ttl === ttl && round === this.round && this.timer) {
+      // Discovery: this TTL is settled, so the next one need not wait for the pace timer.
+      // (Sent from a timer of its own, not from inside the engine's callback.)
+      clearTimeout(this.timer);
+      this.advance = undefined;
+      this.timer = setTimeout(advance.next, 0);
+    }
     this.maybeEnd();
   }
 
