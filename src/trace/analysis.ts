@@ -233,8 +233,13 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
       pathLossAt ??= h;
       continue;
     }
-    const next = later.find((x) => x.lossPercent < h.lossPercent / 2) ?? first;
-    if (!pathLossAt)
+    // The evidence: a later hop with much less loss, else the one that breaks
+    // the path-loss rule with less loss; none (a later hop with few probes
+    // but a higher share) leaves the loss unexplained, so nothing is said.
+    const next =
+      later.find((x) => x.lossPercent < h.lossPercent / 2) ??
+      later.find((x) => !lossy(x) && x.lossPercent < h.lossPercent);
+    if (next && !pathLossAt)
       add('icmp-rate-limited', [h.ttl, next.ttl], {
         ttl: h.ttl,
         address: h.address ?? '???',

@@ -58,6 +58,15 @@ export class LatencyAccumulator {
     this.worst = Math.max(this.worst, rttMs);
   }
 
+  /**
+   * exp(mean of logs), kept within [Best, Avg] where it belongs (AM-GM): the
+   * rounding of a long sum of logs put it above Avg, or below Best for
+   * equal samples, by up to 1e-12 relative.
+   */
+  private geometricMean(): number {
+    return Math.min(this.mean, Math.max(this.best, Math.exp(this.logSum / this.n)));
+  }
+
   get count(): number {
     return this.n;
   }
@@ -71,7 +80,7 @@ export class LatencyAccumulator {
       worst: n ? this.worst : 0,
       mean: n ? this.mean : 0,
       stdev: n > 1 ? Math.sqrt(this.m2 / (n - 1)) : 0,
-      gmean: n && !this.zeroSeen ? Math.exp(this.logSum / n) : 0,
+      gmean: n && !this.zeroSeen ? this.geometricMean() : 0,
       jitter: this.jitter,
       jitterMean: n > 1 ? this.jitterSum / (n - 1) : 0,
       jitterMax: this.jitterMax,

@@ -50,3 +50,12 @@ test('sub-0.1 ms differences survive (mtr truncates its mean to whole microsecon
   for (const s of [0.0411, 0.0412, 0.0413]) acc.add(s);
   close(acc.snapshot().mean, 0.0412, 1e-12);
 });
+
+test('Gmean stays within [Best, Avg] (AM-GM) despite the rounding of a long sum of logs', () => {
+  for (const x of [0.004, 123.456, 6.56114643438522e-287]) {
+    const acc = new LatencyAccumulator();
+    for (let i = 0; i < 300; i++) acc.add(x);
+    // exp(mean of logs) alone gives 0.004000000000000076 and 123.45599999999857.
+    assert.equal(acc.snapshot().gmean, x);
+  }
+});
