@@ -88,6 +88,32 @@ describe('analysis', () => {
     assert.match(f[0]!.message, /Hop 2 \(b\) shows 60% loss, but hop 3 after it shows 0%/);
   });
 
+  test('rate limiting is only claimed with a later hop that shows less loss', () => {
+    /** A hop with `sent` probes of which `lost` were lost. */
+    const n = (ttl: number, sent: number, lost: number): HopSnapshot => {
+      const x = h(ttl, `r${ttl}`, 0, ttl);
+      return { ...x, sent, received: sent - lost, lost, lossPercent: (100 * lost) / sent };
+    };
+    // Found by the property test: hop 3 (as lossy as hop 2) was cited as the evidence.
+    const f = analyze({
+      hops: [n(1, 9, 0), n(2, 9, 2), n(3, 9, 2), n(4, 9, 1)],
+      destinationTtl: 4,
+      protocol: 'icmp',
+      target: 't',
+    });
+    assert.deepEqual(f[0]?.code, 'icmp-rate-limited');
+    assert.deepEqual(f[0]?.hops, [2, 4]);
+    assert.match(f[0]?.message ?? '', /shows 22\.2% loss, but hop 4 after it shows 11\.1%/);
+    // 5% at hop 2 (2 of 40), 10% at the destination (1 of 10): no later hop with less loss, nothing claimed.
+    const g = analyze({
+      hops: [n(1, 40, 0), n(2, 40, 2), n(3, 10, 1)],
+      destinationTtl: 3,
+      protocol: 'icmp',
+      target: 't',
+    });
+    assert.ok(!g.some((x) => x.code === 'icmp-rate-limited'), g.map((x) => x.message).join('\n'));
+  });
+
   test('a hop that never answers, while later hops do, disallows ping', () => {
     const f = analyze({
       hops: [h(1, 'a', 0, 1), h(2, null, 100, 0), h(3, 'c', 0, 3)],
