@@ -17,6 +17,22 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+/*
+ * TCP probe sockets: how often the kernel has sent the SYN again
+ * (tcpi_total_retrans; it counts the SYN's retransmissions and, unlike
+ * tcpi_retransmits, is not reset when the SYN-ACK arrives or the socket
+ * closes).  An answer read after a retransmission may answer either SYN and
+ * would be timed from the first: the engine counts such a probe as lost.
+ * -1 when TCP_INFO cannot be read.
+ */
+static int64_t tcp_retransmits(int fd) {
+  struct tcp_info info;
+  socklen_t len = sizeof info;
+  memset(&info, 0, sizeof info);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return -1;
+  return info.tcpi_total_retrans;
+}
+
 /* Messages read per wake-up and per queue, so one busy socket cannot starve the loop. */
 #define MAX_BATCH 512
 #define RX_DATA 4096
@@ -89,6 +105,8 @@ static int read_one(napi_env env, probe_sock *s, int errqueue, napi_value *out) 
   }
   if (!meta.has_rx_time) set_double(env, obj, "rxNs", rel_ns(realtime_ns()));
   set_bool(env, obj, "kernelTime", meta.has_rx_time);
+  /* An ICMP error read after the SYN was resent may quote either SYN. */
+  if (s->kind == KIND_TCP) set_int(env, obj, "retransmits", tcp_retransmits(s->fd));
   *out = obj;
   return 1;
 }
@@ -128,18 +146,33 @@ static uint32_t tcp_result(napi_env env, probe_sock *s, napi_value arr, uint32_t
     memset(&info, 0, sizeof info);
     if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &ilen) != 0) return idx;
     if (info.tcpi_state == TCP_SYN_SENT) return idx; /* still connecting: a spurious wake-up */
-    if (info.tcpi_state == TCP_ESTABLISHED) {
+    /* CLOSE_WAIT: the connection was made and the server has already closed
+     * it (a server that closes at once can get its FIN here before we look). */
+    if (info.tcpi_state == TCP_ESTABLISHED || info.tcpi_state == TCP_CLOSE_WAIT) {
       set_str(env, obj, "tcp", "open");
+      /* The kernel's own SYN -> SYN-ACK time, in µs from its send stamp of the
+       * SYN when that was sent once (from TCP timestamps, in ms steps, when it
+       * was resent: such probes are dropped as lost). */
       set_int(env, obj, "tcpRttUs", info.tcpi_rtt);
     } else {
       /* Closed with the error already taken (by connect itself, say). */
       set_str(env, obj, "tcp", "error");
       set_int(env, obj, "errno", 0);
     }
+  } else if (err == ECONNRESET) {
+    /* Reset after the connection was made (a RST before it is ECONNREFUSED):
+     * the port is open. */
+    struct tcp_info info;
+    socklen_t ilen = sizeof info;
+    memset(&info, 0, sizeof info);
+    getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &ilen);
+    set_str(env, obj, "tcp", "open");
+    set_int(env, obj, "tcpRttUs", info.tcpi_rtt);
   } else {
     set_str(env, obj, "tcp", err == ECONNREFUSED ? "refused" : "error");
     set_int(env, obj, "errno", err);
   }
+  set_int(env, obj, "retransmits", tcp_retransmits(s->fd));
   set_double(env, obj, "rxNs", rel_ns(realtime_ns()));
   set_bool(env, obj, "kernelTime", 0);
   s->tcp_done = 1;

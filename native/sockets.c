@@ -76,6 +76,27 @@ napi_value js_open(napi_env env, napi_callback_info info) {
       return throw_errno(env, e, "setsockopt(SO_ATTACH_FILTER)");
     }
   }
+  if (kind == KIND_RAW_TCP) {
+    /* A raw TCP socket gets a copy of every TCP segment the host receives;
+     * only SYN-ACKs and RSTs can answer a probe, so the kernel drops the rest.
+     * IPv4 raw sockets see the IP header first, IPv6 ones the TCP header. */
+    struct sock_filter keep_answers[] = {
+        BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0), /* X = IPv4 header length (IPv6: 0, below) */
+        BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13), /* A = TCP flags */
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x04, 2, 0), /* RST: keep */
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x12, 0, 1), /* SYN and ACK: keep */
+        BPF_STMT(BPF_RET | BPF_K, 0xffff),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    if (v6) keep_answers[0] = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_IMM, 0);
+    struct sock_fprog prog = {sizeof keep_answers / sizeof keep_answers[0], keep_answers};
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {
+      int e = errno;
+      close(fd);
+      return throw_errno(env, e, "setsockopt(SO_ATTACH_FILTER)");
+    }
+  }
   int tsflags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
   setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &tsflags, sizeof tsflags);
   setsockopt(fd, SOL_SOCKET, SO_SELECT_ERR_QUEUE, &one, sizeof one);

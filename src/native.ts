@@ -38,6 +38,12 @@ export interface NativeMessage {
   tcp?: 'open' | 'refused' | 'error';
   tcpRttUs?: number;
   errno?: number;
+  /**
+   * TCP probe sockets only (connect results and error-queue messages): how
+   * often the kernel has sent the SYN again so far (tcpi_total_retrans); -1
+   * when unknown.
+   */
+  retransmits?: number;
 }
 
 export interface NativeProbe {

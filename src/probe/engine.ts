@@ -76,6 +76,13 @@ interface InFlight extends RegisteredProbe {
   clockStepped: boolean;
   /** Set when the probe was sent on its own socket (TCP). */
   ownSocket: boolean;
+  /**
+   * TCP probes on their own socket: the latest SYN-ACK and the latest RST for
+   * its ports seen on the raw TCP socket (for their kernel receive stamps),
+   * and that key. Both can come: a server may reset a connection it accepted.
+   */
+  rawAnswers?: { 'tcp-open'?: DecodedReply; 'tcp-refused'?: DecodedReply };
+  connectKey?: string;
   done: (r: ProbeResult) => void;
 }
 
@@ -166,7 +173,7 @@ export class ProbeEngine {
       // Probe sockets come and go; a long-lived stamping socket keeps the
       // kernel's receive stamping switched on between them.
       this.sharedSocket(family, 'udp');
-      return { protocol: 'tcp', socket: 'tcp', fallbacks: [] };
+      return { protocol: 'tcp', socket: 'tcp', fallbacks: this.openTcpStamping(family) };
     }
     const fallbacks: string[] = [];
     const forced = icmpSocket ?? this.icmpPreference;
@@ -184,6 +191,31 @@ export class ProbeEngine {
     if (protocol === 'icmp') throw new VpslineError('EVPSLINE_PERMISSION', fallbacks.join(' '));
     this.sharedSocket(family, 'udp');
     return { protocol: 'udp', socket: 'udp', fallbacks };
+  }
+
+  /**
+   * TCP probes are connect() calls, and a connect result carries no receive
+   * stamp. With CAP_NET_RAW a raw TCP socket (filtered in the kernel to
+   * SYN-ACKs and RSTs) gets a kernel-stamped copy of each answer, matched to
+   * its probe by ports and address. Without it, an open port is timed by the
+   * kernel's own measurement of that one SYN (tcpi_rtt: its send stamp to the
+   * SYN-ACK's processing, in µs) and a refusal when it is read (kernelTime
+   * false); the returned fallback says so.
+   */
+  private openTcpStamping(family: Family): string[] {
+    if (this.shared.has(`${family}/raw-tcp`)) return [];
+    try {
+      const sock = this.sharedSocket(family, 'raw-tcp');
+      this.addon.setReceiveBuffer(sock.handle, RAW_RECEIVE_BUFFER);
+      return [];
+    } catch (err) {
+      const cause = err instanceof VpslineError ? err.cause : undefined;
+      if (!isNativeError(cause) || (cause.code !== 'EPERM' && cause.code !== 'EACCES')) throw err;
+      return [
+        `Cannot open a raw TCP socket for IPv${family} (${cause.code}; needs CAP_NET_RAW): ` +
+          "SYN-ACKs are timed by the kernel's SYN -> SYN-ACK measurement, RSTs when read (no kernel stamp).",
+      ];
+    }
   }
 
   /**
@@ -450,12 +482,17 @@ export class ProbeEngine {
     const wirePort = this.addon.localAddress(handle).port;
     entry = this.register(request, done, { protocol: 'tcp', key: handle, socket: handle }, true);
     entry.wirePort = wirePort;
+    if (this.shared.has(`${request.family}/raw-tcp`)) {
+      entry.connectKey = connectKey(request.dst, wirePort, request.port ?? DEFAULT_TCP_PORT);
+      this.connectProbes.set(entry.connectKey, entry);
+    }
     const key = wirePort;
     let result: { txNs: number; errno: number };
     try {
       result = this.addon.connect(handle, request.dst, request.port ?? DEFAULT_TCP_PORT, request.ttl, request.tos ?? 0);
     } catch (err) {
       this.registry.delete(entry);
+      if (entry.connectKey) this.connectProbes.delete(entry.connectKey);
       this.addon.close(handle);
       this.counters.sendErrors++;
       const message = isNativeError(err) ? err.code : String(err);
@@ -469,11 +506,19 @@ export class ProbeEngine {
     if (result.errno === ECONNREFUSED) {
       // Loopback answers inside connect() itself: the RST has already come back.
       const rxNs = this.now();
-      this.onTcpMessages(entry, [{ tcp: 'refused', errno: result.errno, rxNs, kernelTime: false }]);
+      this.onTcpMessages(entry, [{ tcp: 'refused', errno: result.errno, rxNs, kernelTime: false, retransmits: 0 }]);
     }
     return key;
   }
 
+  /*
+   * One SYN, one sample. The kernel sends a SYN again after its initial RTO
+   * (1 s; TCP_SYNCNT cannot be 0 on Linux, so there is always one retry), and
+   * an answer to it would be timed from the first SYN, or the answer read then
+   * may be to either: every message of a probe socket says how often the SYN
+   * was resent so far, and a probe answered after a resend (or when that is
+   * unknown) counts as lost.
+   */
   private onTcpMessages(entry: InFlight, msgs: NativeMessage[]): void {
     for (const msg of msgs) {
       if (!this.registry.has(entry)) {
@@ -481,23 +526,36 @@ export class ProbeEngine {
         this.counters.late++;
         continue;
       }
+      this.counters.received++;
       if (!msg.tcp) {
         // An error-queue message of this probe's own socket: check that it quotes our port.
-        this.counters.received++;
         const decoded = decodeMessage({ kind: 'tcp', family: entry.request.family }, msg);
         if (!decoded.ok) this.counters[decoded.reason]++;
         else if (decoded.value.identity.key !== entry.wirePort) this.counters.foreign++;
+        else if ((msg.retransmits ?? 0) !== 0) this.resent(entry);
         else this.accept(entry, decoded.value);
         continue;
       }
-      this.counters.received++;
       if (msg.tcp === 'error') continue; // the error-queue entry (if any) carries the details
-      // An open port: the kernel measured SYN -> SYN-ACK itself (tcpi_rtt, µs).
-      // A refusal (RST) has no kernel stamp: it is timed when read.
+      if ((msg.retransmits ?? 0) !== 0) {
+        this.resent(entry);
+        continue;
+      }
+      const kind = msg.tcp === 'open' ? 'tcp-open' : 'tcp-refused';
+      const identity = { protocol: 'tcp' as const, dst: entry.request.dst, key: entry.wirePort ?? entry.key };
+      const stamped = this.rawAnswerOf(entry, kind);
+      if (stamped) {
+        // The raw socket's copy of the very segment that ended the connect: its kernel receive stamp.
+        this.accept(entry, { ...stamped, identity });
+        continue;
+      }
+      // No raw socket (no CAP_NET_RAW) or its copy was lost: an open port is
+      // timed by the kernel itself (tcpi_rtt, µs, from its send stamp of this
+      // one SYN); a refusal (RST) has no kernel stamp and is timed when read.
       const rttMs = msg.tcp === 'open' && msg.tcpRttUs ? msg.tcpRttUs / 1000 : undefined;
       const reply: DecodedReply = {
-        identity: { protocol: 'tcp', dst: entry.request.dst, key: entry.wirePort ?? entry.key },
-        kind: msg.tcp === 'open' ? 'tcp-open' : 'tcp-refused',
+        identity,
+        kind,
         from: entry.request.dst,
         rxNs: msg.rxNs,
         kernelTime: rttMs !== undefined,
@@ -506,11 +564,54 @@ export class ProbeEngine {
     }
   }
 
+  /** TCP probes whose raw TCP answer is awaited, by destination and both ports. */
+  private readonly connectProbes = new Map<string, InFlight>();
+
+  /**
+   * A SYN-ACK or RST on the raw TCP socket for a connect() probe: keep it
+   * (its stamp) until the probe's socket says how the connect ended. The raw
+   * copy is queued before TCP handles the segment, so it is read first or
+   * found by draining the raw socket then. Later copies replace earlier
+   * ones: a stale answer to an earlier probe that had the same port leaves
+   * this connect pending, so the copy read last is the one that ended it.
+   */
+  private noteConnectAnswer(sock: SharedSocket, msg: NativeMessage): boolean {
+    const decoded = decodeMessage(sock, msg);
+    if (!decoded.ok) return false;
+    const { identity } = decoded.value;
+    if (!identity.flow) return false;
+    const entry = this.connectProbes.get(connectKey(identity.dst, identity.flow.srcPort, identity.flow.dstPort));
+    if (!entry || decoded.value.rxNs < entry.txNs) return false;
+    this.counters.received++;
+    const { kind } = decoded.value;
+    if (kind === 'tcp-open' || kind === 'tcp-refused') {
+      entry.rawAnswers ??= {};
+      entry.rawAnswers[kind] = decoded.value;
+    }
+    return true;
+  }
+
+  /** The kernel-stamped raw copy of the answer that ended `entry`'s connect, if the raw socket has it. */
+  private rawAnswerOf(entry: InFlight, kind: 'tcp-open' | 'tcp-refused'): DecodedReply | undefined {
+    if (!entry.connectKey) return undefined;
+    const raw = this.shared.get(`${entry.request.family}/raw-tcp`);
+    if (raw) this.onMessages(raw, this.addon.drain(raw.handle));
+    const answer = entry.rawAnswers?.[kind];
+    return answer && answer.kind === kind && answer.kernelTime ? answer : undefined;
+  }
+
+  /** The SYN was sent again before the answer came: lost, like mtr's lost probes. */
+  private resent(entry: InFlight): void {
+    this.counters.resent++;
+    this.finish(entry, { status: 'timeout' });
+  }
+
   // ---- receiving ----
 
   private onMessages(sock: SharedSocket, msgs: NativeMessage[]): void {
     this.checkClock();
     for (const msg of msgs) {
+      if (sock.kind === 'raw-tcp' && this.noteConnectAnswer(sock, msg)) continue;
       const m = this.registry.match(sock, msg);
       if (m) this.accept(m.probe, m.reply);
     }
@@ -534,6 +635,8 @@ export class ProbeEngine {
   private finish(entry: InFlight, outcome: Partial<ProbeResult> & { status: ProbeStatus }): void {
     if (!this.registry.delete(entry)) return;
     if (entry.ownSocket) this.addon.close(entry.socket);
+    if (entry.connectKey && this.connectProbes.get(entry.connectKey) === entry)
+      this.connectProbes.delete(entry.connectKey);
     const result: ProbeResult = {
       request: entry.request,
       txNs: entry.txNs,
@@ -616,6 +719,11 @@ export class ProbeEngine {
 function errorText(err: unknown): string {
   const message = typeof err === 'object' && err !== null && 'message' in err ? err.message : undefined;
   return String(message ?? err);
+}
+
+/** Identity of a connect() probe's answer on the raw TCP socket. */
+function connectKey(dst: string, localPort: number, remotePort: number): string {
+  return `${dst}|${localPort}|${remotePort}`;
 }
 
 /** Payload of zeros sized so the whole IP packet is `size` bytes (mtr's -s). */

@@ -17,6 +17,11 @@ export interface EngineCounters {
   foreign: number;
   /** Replies that came after the probe had timed out (by kernel time) or was already settled. */
   late: number;
+  /**
+   * TCP probes answered only after the kernel had sent their SYN again: the
+   * answer may be to either SYN, so the probe counts as lost.
+   */
+  resent: number;
   truncated: number;
   malformed: number;
   unsupported: number;
@@ -62,6 +67,7 @@ export class ProbeRegistry<P extends RegisteredProbe> {
     matched: 0,
     foreign: 0,
     late: 0,
+    resent: 0,
     truncated: 0,
     malformed: 0,
     unsupported: 0,
