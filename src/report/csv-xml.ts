@@ -1,10 +1,11 @@
 // mtr's CSV (`-C`) and XML (`-x`) outputs.
-// CSV follows mtr 0.96: the same columns as 0.95, without 0.95's trailing
-// comma and with the spacer column left empty (0.95 printed Drop there).
-// XML follows 0.95's layout (values padded as printf pads them) but escapes
+// CSV is mtr 0.95's, as its rows say (MTR.0.95): the header ends in a comma,
+// the spacer column (" ", in the default fields) holds the Drop count. XML
+// follows 0.95's layout (values padded as printf pads them) but escapes
 // attribute values, which 0.95 did not.
+// Both checked against test/golden/mtr/.
 import type { TraceReport } from '../trace/trace.js';
-import { asLabel, fieldsFor, hostLabel, printfValue, type NameOptions } from './fields.js';
+import { asLabel, fieldsFor, hostLabel, mtrValue, printfValue, type NameOptions } from './fields.js';
 
 export interface TableOptions extends NameOptions {
   fields?: string;
@@ -22,21 +23,22 @@ export function renderCsv(report: TraceReport, opts: TableOptions = {}): string 
   const fields = fieldsFor(opts.fields);
   const asn = opts.asOf ? ['Asn'] : [];
   const header = ['Mtr_Version', 'Start_Time', 'Status', 'Host', 'Hop', 'Ip', ...asn, ...fields.map((f) => f.header)];
-  const lines = [header.join(',')];
+  // mtr 0.95 ends the header, not the rows, with a comma.
+  const lines = [`${header.join(',')},`];
   // mtr stamps CSV rows with the end of the run, in whole seconds.
   const time = String(Math.floor(report.endedAt.getTime() / 1000));
   for (const h of report.hops) {
+    const values = fields.map((f) =>
+      // 0.95 prints the Drop count in the spacer's column.
+      f.kind === 'spacer' ? String(h.lost) : f.kind === 'count' ? String(f.value(h)) : mtrValue(f, h).toFixed(2),
+    );
+    const as = opts.asOf ? [asLabel(h.address, opts)] : [];
     const names = [hostLabel(h.address, opts)];
     if (opts.wide) for (const r of h.responders) if (r.address !== h.address) names.push(hostLabel(r.address, opts));
-    for (const name of names) {
-      const values = fields.map((f) =>
-        f.kind === 'spacer' ? '' : f.kind === 'count' ? String(f.value(h)) : f.value(h).toFixed(2),
-      );
-      const as = opts.asOf ? [asLabel(h.address, opts)] : [];
+    for (const name of names)
       lines.push(
         [MTR_VERSION, time, 'OK', csvCell(report.target), String(h.ttl), csvCell(name), ...as, ...values].join(','),
       );
-    }
   }
   return lines.join('\n');
 }

@@ -41,9 +41,28 @@ export function fieldsFor(letters: string = DEFAULT_FIELDS): Field[] {
   return [...letters].map((c) => BY_LETTER.get(c)).filter((f): f is Field => f !== undefined);
 }
 
+/**
+ * A field's value as mtr holds it: RTTs in whole microseconds (mtr keeps
+ * ints and divides by 1000 to print), loss in thousandths of a percent cut
+ * toward zero (net_loss), counts as they are. Every format prints from this,
+ * so `%.1f`, `%.2f` and JSON's five digits round what mtr would round.
+ */
+export function mtrValue(f: Field, h: HopSnapshot): number {
+  const v = f.value(h);
+  switch (f.kind) {
+    case 'percent':
+      // The epsilon keeps 30 % (29.999999999999996 in floating point) from becoming 29.999.
+      return Math.trunc(v * 1000 + 1e-6) / 1000;
+    case 'ms':
+      return Math.trunc(v * 1000 + 1e-6) / 1000;
+    default:
+      return v;
+  }
+}
+
 /** The printf text mtr's report and XML use: `" %4.1f%%"`, `" %5d"`, `" %5.1f"`, `" %4.1f"`. */
 export function printfValue(f: Field, h: HopSnapshot): string {
-  const v = f.value(h);
+  const v = mtrValue(f, h);
   switch (f.kind) {
     case 'spacer':
       return ' ';

@@ -6,7 +6,7 @@ import type { HopSnapshot } from '../trace/hop.js';
 import type { Language } from '../i18n.js';
 import { analyzeReport } from '../trace/analysis.js';
 import type { TraceReport } from '../trace/trace.js';
-import { asLabel, fieldsFor, hostLabel, type NameOptions } from './fields.js';
+import { asLabel, fieldsFor, hostLabel, mtrValue, type NameOptions } from './fields.js';
 
 export const JSON_EXTENSION_VERSION = 1;
 
@@ -21,6 +21,21 @@ function real(v: number): number {
   return v === 0 ? 0 : Number(v.toPrecision(5));
 }
 
+/**
+ * A real as jansson writes it with JSON_REAL_PRECISION(5): C's `%.5g`, then
+ * `.0` when that looks like an integer (`0.0`, `100.0`, `13.729`, `1.05`).
+ */
+export function janssonReal(v: number): string {
+  if (!Number.isFinite(v)) return 'null';
+  let s = v.toPrecision(5);
+  const exp = /e([+-])(\d+)$/.exec(s);
+  let mantissa = exp ? s.slice(0, exp.index) : s;
+  if (mantissa.includes('.')) mantissa = mantissa.replace(/0+$/, '').replace(/\.$/, '');
+  // jansson drops the exponent's + and leading zeros (1e+05 -> 1e5).
+  s = exp ? `${mantissa}e${exp[1] === '-' ? '-' : ''}${Number(exp[2])}` : mantissa;
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}
+
 function round3(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
@@ -32,7 +47,7 @@ function hub(h: HopSnapshot, opts: JsonOptions): Record<string, unknown> {
   if (opts.asOf) out.ASN = asLabel(h.address, opts);
   for (const f of fieldsFor(opts.fields)) {
     if (f.kind === 'spacer') continue;
-    out[f.header] = f.kind === 'count' ? f.value(h) : real(f.value(h));
+    out[f.header] = f.kind === 'count' ? f.value(h) : real(mtrValue(f, h));
   }
   const ext: Record<string, unknown> = {
     ttl: h.ttl,
@@ -94,6 +109,27 @@ export function jsonReport(report: TraceReport, opts: JsonOptions = {}): Record<
   };
 }
 
+/**
+ * mtr's JSON text: four-space indents like jansson's JSON_INDENT(4), and the
+ * statistics of each hub written as jansson writes reals (`0.0`, not `0`),
+ * so the text, not only the values, is mtr's. The extension is plain JSON.
+ */
 export function renderJson(report: TraceReport, opts: JsonOptions = {}): string {
-  return JSON.stringify(jsonReport(report, opts), null, 4);
+  const doc = jsonReport(report, opts);
+  const reals = new Set(
+    fieldsFor(opts.fields)
+      .filter((f) => f.kind === 'percent' || f.kind === 'ms')
+      .map((f) => f.header),
+  );
+  // Reals are carried through JSON.stringify as marked strings, then unquoted.
+  const mark = '\u0001real:';
+  const isHub = (o: unknown): boolean => typeof o === 'object' && o !== null && 'count' in o && 'host' in o;
+  const text = JSON.stringify(
+    doc,
+    function (this: unknown, key: string, value: unknown) {
+      return typeof value === 'number' && reals.has(key) && isHub(this) ? `${mark}${janssonReal(value)}` : value;
+    },
+    4,
+  );
+  return text.replace(/"\\u0001real:([^"]*)"/g, '$1');
 }

@@ -43,38 +43,56 @@ export function mtrTimestamp(d: Date): string {
   return `${date}T${time}${sign}${p(Math.trunc(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
 }
 
-/** The lines mtr prints for `-r` / `-rw` (without a trailing newline). */
+/** mtr 0.95 -e: one label line, under the ECMP lines of a hop. */
+function mplsLines(labels: readonly { label: number; tc: number; s: number; ttl: number }[] | undefined): string[] {
+  return (labels ?? []).map((l) => `       [MPLS: Lbl ${l.label} TC ${l.tc} S ${l.s} TTL ${l.ttl}]`);
+}
+
+/**
+ * The lines mtr prints for `-r` / `-rw` (without a trailing newline).
+ * Geometry of mtr 0.95 (checked against test/golden/mtr/): the host column
+ * is 33 characters in a narrow report (row prefix, AS and name together are
+ * cut there, as mtr writes the statistics over them); a wide one pads names
+ * to the longest hop name or the local host name, one more with -z. ECMP
+ * lines pad the name to that width again; with -z an `AS name` line
+ * follows each. -e labels appear only among a hop's ECMP lines: mtr prints
+ * the first responder's labels before its second responder, and each other
+ * responder's after its line, and nothing for hops with one responder.
+ */
 export function renderReport(report: TraceReport, opts: ReportOptions = {}): string {
   const fields = fieldsFor(opts.fields);
   const rows = report.hops.map((h) => ({ hop: h, name: label(h.address, opts) }));
-  const extras = (h: HopSnapshot): string[] =>
-    h.responders.filter((r) => r.address !== h.address).map((r) => label(r.address, opts));
-  let hostWidth: number;
-  let nameWidth: number;
+  const others = (h: HopSnapshot): HopSnapshot['responders'] => h.responders.filter((r) => r.address !== h.address);
+  const asColumn = (address: string | null): string => asLabel(address, opts).padEnd(9);
+  let width: number;
+  let header: number;
   if (opts.wide) {
-    const names = rows.flatMap((r) => [r.name, ...extras(r.hop)]);
-    nameWidth = Math.max(report.source.length, ...names.map((n) => n.length));
-    hostWidth = nameWidth;
+    width = Math.max(report.source.length, ...rows.map((r) => r.name.length));
+    header = width;
+    if (opts.asOf) {
+      width++;
+      header = width + 8;
+    }
   } else {
-    nameWidth = NARROW_NAME;
-    hostWidth = NARROW_HOST;
+    width = NARROW_HOST + 6;
+    header = NARROW_HOST;
   }
-  const cut = (s: string, w: number): string => (opts.wide ? s.padEnd(w) : s.slice(0, w).padEnd(w));
-  // mtr -z rows: " %2d. AS%-12s<name>", ten columns more than "  1.|-- ".
-  const asColumns = opts.asOf ? 10 : 0;
-  if (!opts.wide) nameWidth -= asColumns;
-  else hostWidth += asColumns;
-  const prefix = (h: HopSnapshot): string =>
-    opts.asOf
-      ? ` ${String(h.ttl).padStart(2)}. ${asLabel(h.address, opts).padEnd(14)}`
-      : `${String(h.ttl).padStart(3)}.|-- `;
   const lines = [`Start: ${mtrTimestamp(report.startedAt)}`];
-  lines.push(`HOST: ${cut(report.source, hostWidth)}${renderFields(fields, (f) => f.header)}`);
+  lines.push(`HOST: ${report.source.padEnd(header)}${renderFields(fields, (f) => f.header)}`);
   for (const { hop, name } of rows) {
-    lines.push(`${prefix(hop)}${cut(name, nameWidth)}${renderFields(fields, (f) => printfValue(f, hop))}`);
-    if (opts.mpls)
-      for (const l of hop.mpls ?? []) lines.push(`       [MPLS: Lbl ${l.label} TC ${l.tc} S ${l.s} TTL ${l.ttl}]`);
-    for (const extra of extras(hop)) lines.push(`${' '.repeat(8 + asColumns)}${cut(extra, nameWidth)}`);
+    let head = opts.asOf
+      ? ` ${String(hop.ttl).padStart(2)}. ${asColumn(hop.address)}${name.padEnd(opts.wide ? width : NARROW_NAME)}`
+      : `${String(hop.ttl).padStart(3)}.|-- ${name.padEnd(opts.wide ? width : NARROW_NAME)}`;
+    if (!opts.wide) head = head.slice(0, width);
+    lines.push(`${head}${renderFields(fields, (f) => printfValue(f, hop))}`);
+    const extra = others(hop);
+    if (opts.mpls && extra.length) lines.push(...mplsLines(hop.mpls));
+    for (const r of extra) {
+      const extraName = label(r.address, opts);
+      lines.push(`        ${extraName.padEnd(width)}`);
+      if (opts.asOf) lines.push(`     ${asColumn(r.address)}${extraName}`);
+      if (opts.mpls) lines.push(...mplsLines(r.mpls));
+    }
   }
   return lines.join('\n');
 }

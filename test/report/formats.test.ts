@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { renderCsv, renderXml } from '../../src/report/csv-xml.js';
-import { jsonReport } from '../../src/report/json.js';
+import { janssonReal, jsonReport, renderJson } from '../../src/report/json.js';
 import { renderReport } from '../../src/report/mtr-report.js';
 import { hop, sampleReport } from './sample-report.js';
 
@@ -67,7 +67,8 @@ describe('--json', () => {
       hop(2, null, 100, 10, 0, 0, 0, 0, 0),
     ]);
     const doc = jsonReport(r) as { report: { hubs: Record<string, unknown>[] } };
-    assert.equal(doc.report.hubs[0]!.Last, 0.076123);
+    // mtr holds whole microseconds (0.0761234 ms is 76 µs), then prints five digits.
+    assert.equal(doc.report.hubs[0]!.Last, 0.076);
     assert.equal(doc.report.hubs[0]!.Avg, 15.22);
     assert.equal(doc.report.hubs[0]!.Wrst, 20.201);
     assert.equal(doc.report.hubs[1]!.host, '???');
@@ -101,10 +102,10 @@ describe('--json', () => {
 });
 
 describe('--csv and --xml', () => {
-  test("CSV: mtr's columns (0.96 form: no trailing comma, empty spacer column)", () => {
+  test("CSV: mtr 0.95's columns (a trailing comma in the header, Drop in the spacer column)", () => {
     const lines = renderCsv(sampleReport()).split('\n');
-    assert.equal(lines[0], 'Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt, ,Last,Avg,Best,Wrst,StDev');
-    assert.equal(lines[2], 'MTR.0.95,1795840752,OK,198.18.4.2,2,198.18.2.2,30.00,10,,0.10,0.10,0.10,0.10,0.00');
+    assert.equal(lines[0], 'Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt, ,Last,Avg,Best,Wrst,StDev,');
+    assert.equal(lines[2], 'MTR.0.95,1795840752,OK,198.18.4.2,2,198.18.2.2,30.00,10,3,0.10,0.10,0.10,0.10,0.00');
     assert.equal(lines.length, 5);
   });
 
@@ -136,12 +137,34 @@ describe('--csv and --xml', () => {
     assert.ok(evil.includes('HOST="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"'));
   });
 
-  test('-e prints MPLS label lines under the hop', () => {
-    const h = hop(1, '198.18.1.1', 0, 10, 0.1, 0.1, 0.1, 0.1, 0);
-    h.mpls = [{ label: 24005, tc: 0, s: 1, ttl: 1 }];
-    assert.equal(
-      renderReport(sampleReport([h]), { wide: true, mpls: true }).split('\n')[3],
-      '       [MPLS: Lbl 24005 TC 0 S 1 TTL 1]',
+  test('-e prints MPLS labels among ECMP lines only, like mtr 0.95', () => {
+    const labels = [{ label: 24005, tc: 0, s: 1, ttl: 1 }];
+    const single = hop(1, '198.18.1.1', 0, 10, 0.1, 0.1, 0.1, 0.1, 0);
+    single.mpls = labels;
+    assert.equal(renderReport(sampleReport([single]), { wide: true, mpls: true }).split('\n').length, 3);
+    const ecmp = hop(1, '198.18.1.1', 0, 10, 0.1, 0.1, 0.1, 0.1, 0, ['198.18.1.2']);
+    ecmp.mpls = labels;
+    for (const r of ecmp.responders) r.mpls = labels;
+    assert.deepEqual(
+      renderReport(sampleReport([ecmp]), { wide: true, mpls: true })
+        .split('\n')
+        .slice(3),
+      ['       [MPLS: Lbl 24005 TC 0 S 1 TTL 1]', '        198.18.1.2', '       [MPLS: Lbl 24005 TC 0 S 1 TTL 1]'],
     );
+  });
+
+  test("JSON text: reals as jansson writes them with mtr's precision", () => {
+    const r = sampleReport([
+      hop(1, '198.18.1.1', 0, 3, 0.0761234, 123.45678, 0, 2000, 1),
+      hop(2, null, 100, 3, 0, 0, 0, 0, 0),
+    ]);
+    r.hops[0]!.lost = 1;
+    r.hops[0]!.lossPercent = 100 / 3;
+    const text = renderJson(r);
+    assert.match(text, /"Loss%": 33\.333,\n\s+"Snt": 3,\n\s+"Last": 0\.076,\n\s+"Avg": 123\.46,\n\s+"Best": 0\.0,/);
+    assert.match(text, /"Wrst": 2000\.0,\n\s+"StDev": 1\.0,\n/);
+    assert.match(text, /"Loss%": 100\.0,/);
+    assert.equal(janssonReal(123456.7), '1.2346e5');
+    assert.equal(janssonReal(1.05), '1.05');
   });
 });

@@ -44,6 +44,7 @@ test('extra ECMP responders are listed under their hop', () => {
   const r = report([hop(2, '198.18.5.2', 0, 10, 0.1, 0.1, 0.0, 0.1, 0, ['198.18.2.2'])]);
   assert.deepEqual(renderReport(r, { wide: true }).split('\n').slice(2), [
     '  2.|-- 198.18.5.2  0.0%    10    0.1   0.1   0.0   0.1   0.0',
+    // Padded to the host column, here as wide as the name (test/golden/mtr/rw-v4.txt).
     '        198.18.2.2',
   ]);
 });

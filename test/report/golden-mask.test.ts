@@ -1,0 +1,92 @@
+// The golden comparison's masking (test/golden/mask.ts) hides the start time
+// and RTTs within 0.1 ms, and nothing else: each real difference below must
+// survive it.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { GOLDEN_DIR } from '../golden/cases.js';
+import { maskGolden } from '../golden/mask.js';
+
+const same = (golden: string, ours: string): boolean => {
+  const m = maskGolden(golden, ours);
+  return m.golden === m.ours;
+};
+const file = (name: string): string => readFileSync(`${GOLDEN_DIR}${name}.txt`, 'utf8');
+
+/** The golden text with one substring replaced (which must be there). */
+function edit(text: string, from: string | RegExp, to: string): string {
+  const out = text.replace(from, to);
+  assert.notEqual(out, text, `${from} is not in the text`);
+  return out;
+}
+
+describe('golden masking', () => {
+  const report = file('rw-v4');
+  const narrow = file('r-v4');
+  const csv = file('csv-v4');
+  const xml = file('xml-v4');
+  const json = file('json-v4');
+
+  test('identical outputs, another start time, RTTs 0.1 ms off: equal', () => {
+    for (const t of [report, narrow, csv, xml, json]) assert.ok(same(t, t));
+    assert.ok(same(report, edit(report, /^Start: .*$/m, 'Start: 2030-01-01T00:00:00+0800')));
+    assert.ok(same(csv, csv.replace(/^(MTR\.0\.95,)\d+/gm, '$11999999999')));
+  });
+
+  test('narrow cases', () => {
+    // RTT up or down by a tenth, padding kept right-aligned: equal.
+    const up = report.replace(
+      /^( {2}6\.\|-- target\S* +\S+ +\d+ +)(\d+)\.(\d)/m,
+      (_m, p: string, a: string, b: string) => {
+        const v = (Number(`${a}.${b}`) + 0.1).toFixed(1);
+        return p + v;
+      },
+    );
+    assert.notEqual(up, report);
+    assert.ok(same(report, up));
+    // Two tenths: a difference.
+    const far = report.replace(
+      /^( {2}6\.\|-- target\S* +\S+ +\d+ +)(\d+\.\d)/m,
+      (_m, p: string, a: string) => p + (Number(a) + 0.2).toFixed(1),
+    );
+    assert.ok(!same(report, far));
+  });
+
+  test('real differences stay visible', () => {
+    const cases: [string, string][] = [
+      // A shifted column: one more space before the statistics of one row.
+      [report, edit(report, '  1.|-- gw.lab.example ', '  1.|-- gw.lab.example  ')],
+      // The same, in the RTT columns only (a value one column right).
+      [report, edit(report, /( {2}5\.\|-- .*?)( {3})(\d+\.\d)$/m, '$1  $3 ')],
+      // A missing hop.
+      [report, report.replace(/^ {2}5\.\|--.*\n/m, '')],
+      // A missing ECMP line.
+      [report, edit(report, /^ {8}198\.18\.131\.1.*\n/m, '')],
+      // A wrong loss percent (and wrong by less than a tenth in JSON).
+      [
+        report,
+        edit(
+          report,
+          '  4.|-- ???                                  100.0',
+          '  4.|-- ???                                   90.0',
+        ),
+      ],
+      [json, edit(json, '"Loss%": 100.0', '"Loss%": 99.99')],
+      [csv, edit(csv, ',100.00,', ',99.99,')],
+      [xml, edit(xml, '<Loss> 100.0%</Loss>', '<Loss>  99.9%</Loss>')],
+      // JSON precision and form: 0.0 written as 0.
+      [json, edit(json, '"Loss%": 0.0,', '"Loss%": 0,')],
+      // A wrong count, a wrong name, the Drop column, CSV's trailing comma.
+      [report, edit(report, /( 1\.\|-- gw\.lab\.example +0\.0% +)10/, '$1 9')],
+      [narrow, edit(narrow, 'ae-12.mpls-core-1.tunnel.', 'ae-12.mpls-core-1.tunnel ')],
+      [csv, edit(csv, ',10,10,0.00', ',10,,0.00')],
+      [csv, edit(csv, 'StDev,\n', 'StDev\n')],
+      // Another hostname, another version.
+      [report, edit(report, 'HOST: vm ', 'HOST: vn ')],
+      [csv, csv.replace(/^MTR\.0\.95/m, 'MTR.0.96')],
+      // An extra line at the end.
+      [json, `${json}\n`],
+    ];
+    for (const [golden, ours] of cases) assert.ok(!same(golden, ours), `not caught:\n${ours}`);
+  });
+});
