@@ -6,7 +6,7 @@ import type { HopSnapshot } from '../../src/trace/hop.js';
 import type { TraceReport } from '../../src/trace/trace.js';
 
 /** What each finding claims about the hops it cites, checked against them. */
-export function checkFindings(r: TraceReport, findings: Finding[]): void {
+export function checkFindings(r: Pick<TraceReport, 'hops' | 'destinationTtl' | 'target'>, findings: Finding[]): void {
   const byTtl = new Map(r.hops.map((h) => [h.ttl, h]));
   const hop = (ttl: unknown): HopSnapshot => {
     const h = typeof ttl === 'number' ? byTtl.get(ttl) : undefined;
