@@ -35,7 +35,16 @@ interface MtrFlags {
   analyze?: boolean;
   aslookup?: boolean;
   flows?: number;
-  carriers?: boolean | string;
+  carriers?: boolean;
+  carriersFile?: string;
+  curses?: boolean;
+  gracetime?: number;
+  ipinfo?: number;
+  address?: string;
+  interface?: string;
+  mark?: string;
+  localport?: string;
+  split?: boolean;
   lang: Language;
   keepCapabilities?: boolean;
 }
@@ -81,9 +90,10 @@ export function mtrCommand(program: Command): void {
     .option('-l, --raw', 'raw event stream, like mtr (0-based hops)')
     .option('-e, --mpls', 'show MPLS labels in the report')
     .option('-z, --aslookup', 'show the origin AS of each hop (Team Cymru DNS, asynchronous)')
+    .option('--carriers', 'tag each hop with its carrier ([CN2], [163], ...) from the built-in table')
     .option(
-      '--carriers [file]',
-      'tag each hop with its carrier ([CN2], [163], ...) from the built-in table, plus FILE if given',
+      '--carriers-file <file>',
+      'with --carriers: extra or replacement carrier prefixes (JSON, like data/carriers.json; implies --carriers)',
     )
     .option(
       '--flows <count>',
@@ -91,6 +101,19 @@ export function mtrCommand(program: Command): void {
         'this many flows at once, one report each; needs CAP_NET_RAW',
       intArg('flows'),
     )
+    .option('-t, --curses', 'the live view, even when the output is not a terminal')
+    .option(
+      '-G, --gracetime <seconds>',
+      "longest wait for the last round's answers (mtr: 5 s; vpsline ends when all are in)",
+      numberArg('grace time'),
+    )
+    .option('-y, --ipinfo <n>', 'IP information per hop: 0 = origin AS (like -z); 1-4 are not supported', intArg('n'))
+    // mtr options vpsline does not have: accepted, so the answer is why rather than "unknown option".
+    .addOption(new Option('-a, --address <address>', 'not supported: source address').hideHelp())
+    .addOption(new Option('-I, --interface <name>', 'not supported: network interface').hideHelp())
+    .addOption(new Option('-M, --mark <mark>', 'not supported: packet mark').hideHelp())
+    .addOption(new Option('-L, --localport <port>', 'not supported: UDP source port').hideHelp())
+    .addOption(new Option('-p, --split', 'not supported: split output').hideHelp())
     .option('--analyze', 'after the report, say what it means: loss vs rate limiting, latency rises, the destination')
     .addOption(new Option('--lang <lang>', 'language of the analysis').choices(['en', 'zh']).default('en'))
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
@@ -109,16 +132,48 @@ function output(f: MtrFlags): MtrOutput {
   if (f.csv) return 'csv';
   if (f.xml) return 'xml';
   if (f.raw) return 'raw';
-  // Without -r or an output format, on a terminal: the live view.
-  if (f.flows === undefined && !f.report && !f.reportWide && process.stdout.isTTY && process.stdin.isTTY) return 'live';
+  // Without -r or an output format, on a terminal (or with -t anyway): the live view.
+  const terminal = f.curses || (process.stdout.isTTY && process.stdin.isTTY);
+  if (f.flows === undefined && !f.report && !f.reportWide && terminal) return 'live';
   return 'report';
 }
+
+/** Why each mtr option vpsline lacks is missing: one line each, exit 2. */
+const UNSUPPORTED: [flag: keyof MtrFlags, option: string, why: string][] = [
+  [
+    'address',
+    '-a/--address',
+    "probe sockets are shared by every trace in the process and take the kernel's source address " +
+      '(choose it with a route: ip route add <target> src <address>)',
+  ],
+  [
+    'interface',
+    '-I/--interface',
+    'probe sockets are shared by every trace in the process and follow the routing table ' +
+      '(choose the interface with a route: ip route add <target> dev <name>)',
+  ],
+  [
+    'mark',
+    '-M/--mark',
+    'setting a packet mark (SO_MARK) needs CAP_NET_ADMIN, and vpsline keeps no capability but CAP_NET_RAW',
+  ],
+  [
+    'localport',
+    '-L/--localport',
+    "UDP probes share one socket whose port is not the probe's identity; --flows gives fixed source ports per flow",
+  ],
+  ['split', '-p/--split', "the split format feeds mtr's own split-user front ends; use -l (raw events) or -j"],
+];
 
 /** The flags, checked for combinations mtr refuses too, as a run description. */
 export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean): MtrRun {
   const bad = (message: string): never => {
     throw new VpslineError('EVPSLINE_BAD_OPTION', message, 2);
   };
+  for (const [flag, option, why] of UNSUPPORTED)
+    if (f[flag] !== undefined) bad(`${option} is not supported by vpsline: ${why}.`);
+  if (f.ipinfo !== undefined && f.ipinfo !== 0)
+    bad(`-y ${f.ipinfo} is not supported by vpsline: only -y 0 (origin AS number, the same as -z).`);
   if (f.inet && f.inet6) bad('-4 and -6 cannot be used together.');
   if (f.udp && f.tcp) bad('-u and -T cannot be used together.');
   if ((f.udp || f.tcp) && (f.icmp || f.icmpSocket)) bad('--icmp/--icmp-socket cannot be combined with -u or -T.');
@@ -133,6 +188,8 @@ export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean): MtrRun 
     if (f.csv || f.xml || f.raw) bad('--flows prints one report per flow, or a JSON array with --json.');
   }
   const out = output(f);
+  // --carriers-file implies the tags; the file's entries add to or replace the built-in ones.
+  const carriers: MtrRun['carriers'] = f.carriersFile ?? (f.carriers ? true : undefined);
   const family = f.inet ? 4 : f.inet6 ? 6 : undefined;
   const trace: TraceOptions = {
     protocol: f.udp ? 'udp' : f.tcp ? 'tcp' : f.icmp || f.icmpSocket ? 'icmp' : 'auto',
@@ -145,6 +202,7 @@ export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean): MtrRun 
     tos: f.tos,
     timeout: f.timeout,
     maxUnknown: f.maxUnknown,
+    ...(f.gracetime !== undefined ? { graceTime: f.gracetime } : {}),
     ...(family ? { family } : {}),
     ...(f.port !== undefined ? { port: f.port } : {}),
     ...(f.icmpSocket ? { icmpSocket: f.icmpSocket } : {}),
@@ -159,8 +217,8 @@ export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean): MtrRun 
     showBoth: !!f.showIps,
     ...(f.order !== undefined ? { order: f.order } : {}),
     dns: f.dns,
-    asLookup: !!f.aslookup,
-    ...(f.carriers ? { carriers: f.carriers } : {}),
+    asLookup: !!f.aslookup || f.ipinfo === 0,
+    ...(carriers !== undefined ? { carriers } : {}),
     analyze: !!f.analyze,
     lang: f.lang,
     keepCapabilities: !!f.keepCapabilities,

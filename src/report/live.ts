@@ -2,7 +2,7 @@
 // plain ANSI sequences on the alternate screen. Keys: p pause, r reset,
 // d display mode (statistics, jitter, latency strip chart), n names, q quit.
 // The terminal is restored on quit, Ctrl-C, SIGTERM/SIGHUP and process exit.
-import { hostname } from 'node:os';
+import { constants, hostname } from 'node:os';
 import type { HopSnapshot } from '../trace/hop.js';
 import type { Trace } from '../trace/trace.js';
 import { fieldsFor, hostLabel, printfValue, type NameOptions } from './fields.js';
@@ -103,6 +103,8 @@ export interface LiveViewOptions extends NameOptions {
   onNamesToggled?: (on: boolean) => void;
 }
 
+/** Signals that end the view (Ctrl-C in raw mode is a key, not SIGINT; `kill -INT` is the signal). */
+const SIGNALS = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
 const ENTER = '\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J';
 const LEAVE = '\x1b[?25h\x1b[?1049l';
 
@@ -123,9 +125,10 @@ export class LiveView {
     this.draw(true);
   };
   private readonly restoreOnExit = (): void => this.restore();
-  private readonly onSignal = (): void => {
+  /** SIGTERM, SIGHUP, SIGINT: give the terminal back, then exit as the signal would (128 + its number). */
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.restore();
-    process.exit(130);
+    process.exit(128 + (constants.signals[signal] ?? 15));
   };
 
   constructor(
@@ -156,8 +159,7 @@ export class LiveView {
     input.on('data', this.onKey);
     output.on('resize', this.onResize);
     process.on('exit', this.restoreOnExit);
-    process.on('SIGTERM', this.onSignal);
-    process.on('SIGHUP', this.onSignal);
+    for (const signal of SIGNALS) process.on(signal, this.onSignal);
     this.draw(true);
     // Redraw at most ten times a second, and every second for the clock.
     let ticks = 0;
@@ -234,8 +236,7 @@ export class LiveView {
     const { input, output } = this.opts;
     input.off('data', this.onKey);
     output.off('resize', this.onResize);
-    process.off('SIGTERM', this.onSignal);
-    process.off('SIGHUP', this.onSignal);
+    for (const signal of SIGNALS) process.off(signal, this.onSignal);
     if (input.isTTY) input.setRawMode(false);
     input.pause();
     output.write(LEAVE);

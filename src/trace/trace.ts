@@ -29,6 +29,8 @@ export interface TraceOptions {
   timeout?: number;
   /** Unknown hops after the last known one before a round stops (mtr -U). */
   maxUnknown?: number;
+  /** Seconds the last round's probes may take (mtr -G); at most `timeout`. */
+  graceTime?: number;
   /** UDP destination port (fixed) or TCP destination port. */
   port?: number;
   /**
@@ -116,8 +118,10 @@ export class Trace extends EventEmitter<TraceEvents> {
   readonly done: Promise<TraceReport>;
   readonly target: string;
 
-  private readonly opts: Required<Omit<TraceOptions, 'engine' | 'family' | 'port' | 'icmpSocket' | 'flow'>> &
-    Pick<TraceOptions, 'family' | 'port' | 'icmpSocket' | 'flow'>;
+  private readonly opts: Required<
+    Omit<TraceOptions, 'engine' | 'family' | 'port' | 'icmpSocket' | 'flow' | 'graceTime'>
+  > &
+    Pick<TraceOptions, 'family' | 'port' | 'icmpSocket' | 'flow' | 'graceTime'>;
   private readonly engine: ProbeEngine;
   private readonly hops = new Map<number, HopState>();
   private address = '';
@@ -312,7 +316,7 @@ export class Trace extends EventEmitter<TraceEvents> {
       ttl,
       tos: this.opts.tos,
       size: this.opts.packetSize,
-      timeoutMs: this.opts.timeout * 1000,
+      timeoutMs: this.probeTimeout(round) * 1000,
       ...(this.opts.port !== undefined ? { port: this.opts.port } : {}),
       ...(this.opts.flow !== undefined ? { flow: this.opts.flow } : {}),
     };
@@ -323,6 +327,12 @@ export class Trace extends EventEmitter<TraceEvents> {
       this.outstanding--;
       this.fail(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /** Seconds a probe of `round` may take: the last round's wait is capped by the grace time. */
+  private probeTimeout(round: number): number {
+    const { timeout, graceTime, cycles } = this.opts;
+    return graceTime !== undefined && round >= cycles ? Math.min(timeout, graceTime) : timeout;
   }
 
   private onResult(ttl: number, round: number, sentFrom: HopState, result: ProbeResult): void {
@@ -450,6 +460,7 @@ function withDefaults(o: TraceOptions): Trace['opts'] {
     ...(o.port !== undefined ? { port: o.port } : {}),
     ...(o.icmpSocket !== undefined ? { icmpSocket: o.icmpSocket } : {}),
     ...(o.flow !== undefined ? { flow: o.flow } : {}),
+    ...(o.graceTime !== undefined ? { graceTime: o.graceTime } : {}),
   };
 }
 
@@ -473,6 +484,8 @@ function validate(o: Trace['opts']): void {
   if (!(o.timeout > 0 && o.timeout <= 60))
     bad(`probe timeout (-Z) must be between 0 and 60 seconds (got ${o.timeout}).`);
   int(o.maxUnknown, 1, 255, 'max unknown hops (-U)');
+  if (o.graceTime !== undefined && !(o.graceTime > 0 && o.graceTime <= 60))
+    bad(`grace time (-G) must be between 0 and 60 seconds (got ${o.graceTime}).`);
   if (o.port !== undefined) int(o.port, 1, 65535, 'port (-P)');
   if (o.flow !== undefined) {
     int(o.flow, 0, 1023, 'flow');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../../lab/checkout.js';
 import { Lab, labSkipReason, type Netns } from '../../lab/netns.js';
@@ -136,9 +136,7 @@ describe('vpsline mtr manners', { skip }, () => {
   });
 });
 
-describe('the live view on a silent destination behind a lossy hop', {
-  skip: skip ?? toolSkipReason('tmux', 'tmux'),
-}, () => {
+describe('a silent destination behind a lossy hop', { skip }, () => {
   const socket = `vl${randomBytes(4).toString('hex')}`;
   const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
   const scenario = parseScenario(
@@ -153,17 +151,24 @@ describe('the live view on a silent destination behind a lossy hop', {
     ].join('\n'),
   );
   const lab = new Lab();
+  let sim: Simulator | undefined;
+  before(async () => {
+    sim = await Simulator.start(lab, scenario);
+  });
   after(async () => {
     try {
       tmux('kill-server');
     } catch {}
     await lab.close();
   });
+  const ns = (): Netns => {
+    assert.ok(sim, 'the simulator is running');
+    return sim.ns;
+  };
 
-  test('with -c it finishes by itself with exit 0', async () => {
-    const sim = await Simulator.start(lab, scenario);
+  test('the live view with -c finishes by itself with exit 0', { skip: toolSkipReason('tmux', 'tmux') }, async () => {
     const cmd =
-      `ip netns exec ${sim.ns.name} ${process.execPath} ${projectRoot}/bin/vpsline.js mtr -n -c 3 -i 0.1 -Z 0.5 ` +
+      `ip netns exec ${ns().name} ${process.execPath} ${projectRoot}/bin/vpsline.js mtr -n -c 3 -i 0.1 -Z 0.5 ` +
       '198.18.205.1; echo EXIT=$?; sleep 60';
     tmux('new-session', '-d', '-s', 'silent', '-x', '100', '-y', '30', cmd);
     let lines: string[] = [];
@@ -172,5 +177,19 @@ describe('the live view on a silent destination behind a lossy hop', {
       lines = tmux('capture-pane', '-p', '-t', 'silent').split('\n');
     }
     assert.ok(lines.includes('EXIT=0'), `the live view did not end with exit 0:\n${lines.join('\n')}`);
+  });
+
+  test("-G caps the wait for the last round's answers (-Z stays 2 s)", async (t) => {
+    const args = ['-rn', '-c', '1', '-i', '0.1', '198.18.205.1'];
+    const plain = await vpsline(ns(), args);
+    const grace = await vpsline(ns(), ['-G', '0.3', ...args]);
+    t.diagnostic(`without -G: ${plain.exitMs.toFixed(0)} ms; -G 0.3: ${grace.exitMs.toFixed(0)} ms`);
+    for (const r of [plain, grace]) {
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /^ {2}1\.\|-- 198\.18\.196\.1 /m);
+    }
+    // The silent TTLs are given up after 2 s without -G, after 0.3 s with it.
+    assert.ok(plain.exitMs >= 2000, `without -G: ${plain.exitMs} ms`);
+    assert.ok(grace.exitMs < plain.exitMs - 1000, `-G 0.3: ${grace.exitMs} ms`);
   });
 });
