@@ -108,7 +108,7 @@ describe('vpsline backtrace on lab targets', { skip }, () => {
             process.execPath,
             `${projectRoot}/bin/vpsline.js`,
             'mtr',
-            '--carriers',
+            '--carriers-file',
             carriers,
             '-c',
             '2',
