@@ -1,7 +1,8 @@
 // The simulator's own process (started by Simulator.start inside the lab
 // namespace): runs tunpump and answers its packets with PathSimulator. Kept
 // apart from the test runner so nothing there (GC, other work) can make a
-// simulated link late. Reports its counters over the IPC channel.
+// simulated link late. Reports its counters, and each probe's arrival and
+// its answer's real emission (the truth for RTT tests), over the IPC channel.
 // Usage: node --import tsx main.ts <tunpump> '<Scenario JSON>' <seed>
 import { spawn } from 'node:child_process';
 import { addressBytes, type Family } from '../../src/packet/address.js';
@@ -9,7 +10,7 @@ import { encodeEcho } from '../../src/packet/icmp.js';
 import { encodeIp, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../../src/packet/ip.js';
 import { encodeUdp } from '../../src/packet/transport.js';
 import { CLIENT_V4, CLIENT_V6 } from './addresses.js';
-import { PathSimulator } from './path.js';
+import { PathSimulator, type ProbeTruth, probeIdentity } from './path.js';
 import type { Scenario } from './scenario.js';
 
 /**
@@ -40,6 +41,13 @@ function warmUp(scenario: Scenario): void {
   }
 }
 
+/** Probes kept for truth() queries; beyond it the oldest are dropped. */
+const MAX_TRUTH = 200_000;
+/** Bit 31 of a frame's length: tagged frame (tunpump.c). */
+const TAGGED = 0x80000000;
+/** Bit 30: an arrival stamped by the kernel, with the pump's read time after it. */
+const KERNEL = 0x40000000;
+
 function main(): void {
   const [pumpPath, scenarioJson, seedText] = process.argv.slice(2);
   const scenario = JSON.parse(scenarioJson!) as Scenario;
@@ -49,31 +57,79 @@ function main(): void {
   pump.once('exit', () => process.exit(1));
   let buffered: Buffer = Buffer.alloc(0);
   let baseNs: bigint | undefined;
-  // Frames from tunpump: [u32 len][u64 monotonic ns][packet]; a zero-length one means ready.
+  // Every probe in arrival order; `dropped` of them have been let go (MAX_TRUTH).
+  const truth: ProbeTruth[] = [];
+  let dropped = 0;
+  // Answers in the pump, by tag, until it reports when they left.
+  const awaiting = new Map<number, ProbeTruth>();
+  let nextTag = 0;
+  const sinceBase = (ns: bigint): number => Number(ns - (baseNs ?? ns));
+  // Frames from tunpump: [u32 len][u64 monotonic ns][packet], or [u32 len|KERNEL][u64 kernel ns][u64 read ns]
+  // [packet]; a zero-length one means ready; a tagged one, [u32 12|TAGGED][u64 ns before write][u32 tag]
+  // [u64 ns after], an answer that left.
   pump.stdout!.on('data', (chunk: Buffer) => {
     buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
     let off = 0;
     while (buffered.length - off >= 12) {
-      const len = buffered.readUInt32LE(off);
-      if (buffered.length - off < 12 + len) break;
+      const word = buffered.readUInt32LE(off);
+      const len = word & ~(TAGGED | KERNEL);
+      const head = word & KERNEL ? 20 : 12;
+      if (buffered.length - off < head + len) break;
       const at = buffered.readBigUInt64LE(off + 4);
       baseNs ??= at;
-      if (len === 0) process.send?.({ type: 'ready' });
+      if (word & TAGGED) {
+        const tag = buffered.readUInt32LE(off + 12);
+        const t = awaiting.get(tag);
+        awaiting.delete(tag);
+        if (t) {
+          t.emittedNs = sinceBase(at);
+          t.writtenNs = sinceBase(buffered.readBigUInt64LE(off + 16));
+        }
+      } else if (len === 0) process.send?.({ type: 'ready', zeroNs: String(baseNs) });
       else {
-        for (const e of path.handle(buffered.subarray(off + 12, off + 12 + len), Number(at - baseNs))) {
-          const frame = Buffer.alloc(12 + e.packet.length);
-          frame.writeUInt32LE(e.packet.length, 0);
+        const packet = buffered.subarray(off + head, off + head + len);
+        const arrivalNs = sinceBase(at);
+        const id = probeIdentity(packet);
+        const readNs = word & KERNEL ? sinceBase(buffered.readBigUInt64LE(off + 12)) : arrivalNs;
+        const record: ProbeTruth | undefined = id && { ...id, arrivalNs, readNs, kernelStamped: (word & KERNEL) !== 0 };
+        if (record) {
+          truth.push(record);
+          if (truth.length > MAX_TRUTH) {
+            truth.shift();
+            dropped++;
+          }
+        }
+        for (const e of path.handle(packet, arrivalNs)) {
+          const frame = Buffer.alloc(16 + e.packet.length);
+          frame.writeUInt32LE((e.packet.length | TAGGED) >>> 0, 0);
           frame.writeBigUInt64LE(baseNs + BigInt(Math.round(e.atNs)), 4);
-          e.packet.copy(frame, 12);
+          const tag = nextTag;
+          nextTag = (nextTag + 1) >>> 0;
+          frame.writeUInt32LE(tag, 12);
+          e.packet.copy(frame, 16);
+          if (record) {
+            record.dueNs = Math.round(e.atNs);
+            const from = probeIdentity(e.packet)?.src;
+            if (from) record.answeredBy = from;
+            awaiting.set(tag, record);
+          }
           pump.stdin!.write(frame);
         }
       }
-      off += 12 + len;
+      off += head + len;
     }
     buffered = buffered.subarray(off);
   });
-  process.on('message', (m: { type: string }) => {
+  process.on('message', (m: { type: string; from?: number; id?: number }) => {
     if (m.type === 'stats') process.send?.({ type: 'stats', counters: path.counters, tosSeen: [...path.tosSeen] });
+    // Probes from index `from` on (counted since the start, dropped ones included).
+    if (m.type === 'truth')
+      process.send?.({
+        type: 'truth',
+        id: m.id,
+        total: dropped + truth.length,
+        probes: truth.slice(Math.max(0, (m.from ?? 0) - dropped)),
+      });
   });
   process.on('disconnect', () => {
     pump.kill('SIGKILL');

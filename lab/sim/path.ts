@@ -265,3 +265,103 @@ function flowHash(h: IpHeader, packet: Uint8Array): number {
   for (let i = 0; i < key.length; i++) x = Math.imul(x ^ key.charCodeAt(i), 16777619);
   return x >>> 0;
 }
+
+/** What a tracer matches its answers by, as the probe crossed the simulated path. */
+export interface ProbeIdentity {
+  family: Family;
+  protocol: 'icmp' | 'udp' | 'tcp' | 'other';
+  src: string;
+  dst: string;
+  /** TTL / hop limit as the probe arrived: the hop it was meant for. */
+  ttl: number;
+  /** ICMP echo request identifier and sequence (ping sockets: the id the kernel chose). */
+  icmpId?: number;
+  icmpSeq?: number;
+  srcPort?: number;
+  dstPort?: number;
+  tcpSeq?: number;
+}
+
+/**
+ * One probe as the lab saw it, on the pump's CLOCK_MONOTONIC in ns since the
+ * simulator started. The true RTT of the probe is `emittedNs - arrivalNs`
+ * plus the TUN device's few µs each way; a tracer's RTT can be compared with
+ * that sample by sample.
+ */
+export interface ProbeTruth extends ProbeIdentity {
+  /**
+   * When the kernel handed the probe to the TUN device (a packet socket's
+   * stamp), or when the pump read it if that stamp is missing.
+   */
+  arrivalNs: number;
+  /** When the pump read the probe (later than arrivalNs by its wake-up). */
+  readNs?: number;
+  /** arrivalNs is the kernel's stamp. */
+  kernelStamped?: boolean;
+  /** Who answered, if anyone did. */
+  answeredBy?: string;
+  /** When the path meant the answer to leave (arrival + the scenario's delays). */
+  dueNs?: number;
+  /** Right before the pump's write() of the answer into the TUN device. */
+  emittedNs?: number;
+  /** Right after that write() returned (the kernel has queued, usually delivered, the answer). */
+  writtenNs?: number;
+}
+
+/** The true RTT of an answered probe, in ms, or undefined if no answer has left (yet). */
+export function truthRttMs(t: ProbeTruth): number | undefined {
+  return t.emittedNs === undefined ? undefined : (t.emittedNs - t.arrivalNs) / 1e6;
+}
+
+/** The identity of a packet the client sent, or undefined if it is not IP. */
+export function probeIdentity(packet: Uint8Array): ProbeIdentity | undefined {
+  const ip = decodeIp(packet, 0);
+  if (!ip.ok) return undefined;
+  const h = ip.value;
+  const id: ProbeIdentity = { family: h.family, protocol: 'other', src: h.src, dst: h.dst, ttl: h.ttl };
+  if (h.protocol === (h.family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)) {
+    id.protocol = 'icmp';
+    const icmp = decodeIcmp(packet, h.payloadOffset, h.family);
+    if (icmp.ok && icmp.value.kind === 'echo-request') {
+      if (icmp.value.id !== undefined) id.icmpId = icmp.value.id;
+      if (icmp.value.seq !== undefined) id.icmpSeq = icmp.value.seq;
+    }
+  } else if (h.protocol === IPPROTO_UDP) {
+    id.protocol = 'udp';
+    const u = decodeUdp(packet, h.payloadOffset);
+    if (u.ok) {
+      id.srcPort = u.value.srcPort;
+      id.dstPort = u.value.dstPort;
+    }
+  } else if (h.protocol === IPPROTO_TCP) {
+    id.protocol = 'tcp';
+    const t = decodeTcp(packet, h.payloadOffset);
+    if (t.ok) {
+      id.srcPort = t.value.srcPort;
+      id.dstPort = t.value.dstPort;
+      id.tcpSeq = t.value.seq;
+    }
+  }
+  return id;
+}
+
+/**
+ * The probe a tracer's sample belongs to: same protocol and TTL, and the
+ * identity the tracer keys its probes by (ICMP: the echo sequence; UDP: the
+ * destination port; TCP: the source port). Undefined if none or several match.
+ */
+export function findTruth(
+  truth: readonly ProbeTruth[],
+  probe: { protocol: ProbeIdentity['protocol']; ttl: number; key: number; dst?: string },
+): ProbeTruth | undefined {
+  const keyOf = (t: ProbeTruth): number | undefined =>
+    t.protocol === 'icmp' ? t.icmpSeq : t.protocol === 'udp' ? t.dstPort : t.srcPort;
+  const found = truth.filter(
+    (t) =>
+      t.protocol === probe.protocol &&
+      t.ttl === probe.ttl &&
+      keyOf(t) === probe.key &&
+      (probe.dst === undefined || t.dst === probe.dst),
+  );
+  return found.length === 1 ? found[0] : undefined;
+}

@@ -7,10 +7,11 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import type { Lab, Netns } from '../netns.js';
 import { CLIENT_V4, CLIENT_V6 } from './addresses.js';
-import type { SimCounters } from './path.js';
+import type { ProbeTruth, SimCounters } from './path.js';
 import type { Scenario } from './scenario.js';
 
 export { CLIENT_V4, CLIENT_V6 } from './addresses.js';
+export { findTruth, type ProbeIdentity, type ProbeTruth, truthRttMs } from './path.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const source = `${root}lab/sim/tunpump.c`;
@@ -32,9 +33,13 @@ export interface SimStats {
 }
 
 export class Simulator {
+  private truthQueries = 0;
+
   private constructor(
     readonly ns: Netns,
     private readonly child: ChildProcess,
+    /** CLOCK_MONOTONIC (ns) of the truth's time 0, to line its stamps up with other clocks. */
+    readonly monotonicZeroNs: bigint,
   ) {}
 
   /** Start the simulated path in a new namespace of `lab`. */
@@ -49,9 +54,12 @@ export class Simulator {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       },
     );
-    await new Promise<void>((resolve, reject) => {
+    const zeroNs = await new Promise<bigint>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`the simulator exited with ${code}`)));
-      child.on('message', (m: { type: string }) => m.type === 'ready' && resolve());
+      child.on(
+        'message',
+        (m: { type: string; zeroNs?: string }) => m.type === 'ready' && resolve(BigInt(m.zeroNs ?? 0)),
+      );
     });
     ns.ip('link', 'set', 'sim0', 'up');
     ns.ip('addr', 'add', `${CLIENT_V4}/24`, 'dev', 'sim0');
@@ -61,7 +69,7 @@ export class Simulator {
     ns.sysctl('net.ipv4.ping_group_range', '0 2147483647');
     ns.sysctl('net.ipv4.conf.all.rp_filter', '0');
     ns.sysctl('net.ipv4.conf.sim0.rp_filter', '0');
-    return new Simulator(ns, child);
+    return new Simulator(ns, child, zeroNs);
   }
 
   /** What the simulator has seen and done so far. */
@@ -74,6 +82,34 @@ export class Simulator {
       };
       this.child.on('message', onMessage);
       this.child.send({ type: 'stats' });
+    });
+  }
+
+  /**
+   * Every probe the path has seen from index `from` on (0: since the start),
+   * in arrival order, with its arrival and its answer's real emission: the
+   * truth a tracer's RTTs are checked against. Ask after the tracer is done,
+   * so that every answer has left.
+   */
+  async truth(from = 0): Promise<ProbeTruth[]> {
+    return (await this.queryTruth(from)).probes;
+  }
+
+  /** How many probes the path has seen so far: `truth(mark)` later returns only the ones after it. */
+  async truthMark(): Promise<number> {
+    return (await this.queryTruth(Number.MAX_SAFE_INTEGER)).total;
+  }
+
+  private queryTruth(from: number): Promise<{ total: number; probes: ProbeTruth[] }> {
+    const id = ++this.truthQueries;
+    return new Promise((resolve) => {
+      const onMessage = (m: { type: string; id?: number; total: number; probes: ProbeTruth[] }): void => {
+        if (m.type !== 'truth' || m.id !== id) return;
+        this.child.off('message', onMessage);
+        resolve({ total: m.total, probes: m.probes });
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'truth', from, id });
     });
   }
 }

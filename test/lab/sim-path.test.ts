@@ -5,7 +5,7 @@ import { decodeIcmp, decodeQuotedProbe } from '../../src/packet/icmp.js';
 import { decodeIp } from '../../src/packet/ip.js';
 import { decodeTcp, TCP_ACK, TCP_RST, TCP_SYN } from '../../src/packet/transport.js';
 import { echoProbe, tcpProbe, udpProbe } from '../../lab/packets.js';
-import { PathSimulator } from '../../lab/sim/path.js';
+import { findTruth, PathSimulator, type ProbeTruth, probeIdentity, truthRttMs } from '../../lab/sim/path.js';
 import { loadNamedScenario, parseScenario } from '../../lab/sim/scenario.js';
 
 const features = loadNamedScenario('features');
@@ -147,5 +147,46 @@ paths:
     assert.ok(Math.abs(mean - 10) < 0.05, `mean ${mean}`);
     const sd = Math.sqrt(delays.reduce((a, b) => a + (b - mean) ** 2, 0) / delays.length);
     assert.ok(Math.abs(sd - 2 / Math.sqrt(3)) < 0.05, `uniform sd ${sd}`);
+  });
+});
+
+describe('probe identities and the truth', () => {
+  test('a probe is known by what a tracer keys it by: ICMP id and sequence, UDP and TCP ports', () => {
+    assert.deepEqual(probeIdentity(echoProbe(6, '2001:2:0:200::1', 77, 33001, 3)), {
+      family: 6,
+      protocol: 'icmp',
+      src: '2001:2::2',
+      dst: '2001:2:0:200::1',
+      ttl: 3,
+      icmpId: 77,
+      icmpSeq: 33001,
+    });
+    const udp = probeIdentity(udpProbe(4, '198.18.200.1', 40000, 33440, 5));
+    assert.deepEqual([udp?.protocol, udp?.ttl, udp?.srcPort, udp?.dstPort], ['udp', 5, 40000, 33440]);
+    const tcp = probeIdentity(tcpProbe(4, '198.18.200.1', 50001, 443));
+    assert.deepEqual([tcp?.protocol, tcp?.srcPort, tcp?.dstPort], ['tcp', 50001, 443]);
+    assert.equal(probeIdentity(Buffer.from([0x45])), undefined);
+  });
+
+  test('findTruth matches protocol, TTL and key, and refuses an ambiguous match', () => {
+    const at = (ttl: number, seq: number, arrivalNs: number): ProbeTruth => ({
+      family: 4,
+      protocol: 'icmp',
+      src: '198.18.0.2',
+      dst: '198.18.200.1',
+      ttl,
+      icmpId: 1,
+      icmpSeq: seq,
+      arrivalNs,
+      emittedNs: arrivalNs + 20e6,
+    });
+    const truth = [at(1, 10, 0), at(2, 11, 1e6), at(2, 12, 2e6)];
+    assert.equal(findTruth(truth, { protocol: 'icmp', ttl: 2, key: 12 }), truth[2]);
+    assert.equal(findTruth(truth, { protocol: 'icmp', ttl: 1, key: 12 }), undefined);
+    assert.equal(findTruth(truth, { protocol: 'udp', ttl: 2, key: 12 }), undefined);
+    assert.equal(findTruth([...truth, at(2, 12, 3e6)], { protocol: 'icmp', ttl: 2, key: 12 }), undefined);
+    assert.equal(truthRttMs(truth[1] ?? at(0, 0, 0)), 20);
+    const { emittedNs: _, ...unanswered } = at(1, 1, 0);
+    assert.equal(truthRttMs(unanswered), undefined);
   });
 });

@@ -1,79 +1,154 @@
-// RTT accuracy on the simulated path: a 20 ms hop must measure 20 ms, and a
-// busy event loop must not move the measurement (kernel receive stamps and
-// native send stamps, not JavaScript clocks).
+// RTT accuracy on the simulated path, sample by sample against the truth:
+// the simulator stamps when each probe reached it and when its answer really
+// left (tunpump), so every RTT vpsline reports is checked against what the
+// path really took, not against the nominal 20 ms (a busy host makes the
+// simulator itself late, which is no error of vpsline's). A CPU hog runs
+// beside the whole suite: the checks must hold on a loaded machine.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import type { AgentProbe } from '../../lab/agent-types.js';
+import { after, before, describe, test } from 'node:test';
+import type { AgentProbe, AgentResult } from '../../lab/agent-types.js';
+import { type CpuHog, startCpuHog } from '../../lab/cpu-hog.js';
 import { labSkipReason } from '../../lab/netns.js';
 import { runAgent } from '../../lab/run-agent.js';
-import { useSimulatedPath } from './suite.js';
+import { findTruth, type ProbeTruth, truthRttMs } from '../../lab/sim/simulator.js';
+import { type SimulatedPath, useSimulatedPath } from './suite.js';
 
 const skip = labSkipReason();
 const TARGET = { 4: '198.18.200.1', 6: '2001:2:0:200::1' } as const;
+/**
+ * How far vpsline's RTT may be from the truth, in ms. vpsline's RTT is the
+ * kernel's receive stamp minus a send stamp read just before sendmsg; the
+ * truth starts when the kernel hands the probe to the TUN device and ends
+ * right before the pump's write() of the answer, in which the kernel stamps
+ * it. So vpsline reads high by its own sendmsg path (median ~20 us beside the
+ * hog) and never low. 95 % of the samples must be within BODY_BOUND_MS;
+ * every sample within SAMPLE_BOUND_MS, which leaves room for the rare probe
+ * whose sender is preempted between its send stamp and sendmsg under a CPU
+ * hog (measured: up to ~0.3 ms, about one sample in 300).
+ */
+const BODY_BOUND_MS = 0.1;
+const SAMPLE_BOUND_MS = 0.5;
+/** The truth's clocks and vpsline's may disagree by this little (µs-level reads of two clocks). */
+const LOW_SLACK_MS = 0.005;
 
-/** RTTs of the hops behind the 20 ms link (TTL 2 and up). */
-function behindTheLink(probes: AgentProbe[]): number[] {
-  return probes.filter((p) => p.ttl >= 2 && p.ttl <= 5 && p.rttMs !== null).map((p) => p.rttMs!);
+interface Compared {
+  ttl: number;
+  key: number;
+  rttMs: number;
+  truthMs: number;
+  errorMs: number;
+}
+
+/** Each answered probe of `r` beside its truth; fails on a probe the simulator never answered. */
+function compare(r: AgentResult, truth: readonly ProbeTruth[], protocol: 'icmp' | 'udp'): Compared[] {
+  const answered = r.probes.filter((p): p is AgentProbe & { rttMs: number } => p.rttMs !== null);
+  return answered.map((p) => {
+    const t = findTruth(truth, { protocol, ttl: p.ttl, key: p.key });
+    const truthMs = t && truthRttMs(t);
+    assert.ok(truthMs !== undefined, `TTL ${p.ttl} key ${p.key}: an RTT of ${p.rttMs} ms for no answer the path sent`);
+    return { ttl: p.ttl, key: p.key, rttMs: p.rttMs, truthMs, errorMs: p.rttMs - truthMs };
+  });
+}
+
+/** The checks on vpsline's samples against the truth (see BODY_BOUND_MS). */
+function assertClose(c: Compared[]): void {
+  const show = (x: Compared): string => `TTL ${x.ttl}: ${x.rttMs.toFixed(4)} ms, truth ${x.truthMs.toFixed(4)} ms`;
+  assert.deepEqual(c.filter((x) => x.errorMs < -LOW_SLACK_MS).map(show), [], 'samples below the truth');
+  assert.deepEqual(
+    c.filter((x) => x.errorMs > SAMPLE_BOUND_MS).map(show),
+    [],
+    `samples more than ${SAMPLE_BOUND_MS} ms from the truth`,
+  );
+  const p95 = percentile(
+    c.map((x) => x.errorMs),
+    0.95,
+  );
+  assert.ok(p95 <= BODY_BOUND_MS, `95 % of the samples within ${(p95 * 1000).toFixed(1)} us of the truth`);
+}
+
+function percentile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? NaN;
 }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
 }
 
-describe('RTT accuracy on a simulated 20 ms link', { skip }, () => {
+function describeErrors(c: Compared[]): string {
+  const abs = c.map((x) => Math.abs(x.errorMs));
+  const us = (ms: number): string => `${(ms * 1000).toFixed(1)} us`;
+  const truth = c.filter((x) => x.ttl >= 2).map((x) => x.truthMs);
+  return (
+    `${c.length} samples: |vpsline - truth| median ${us(median(abs))}, ` +
+    `95th percentile ${us(percentile(abs, 0.95))}, max ${us(Math.max(...abs))}, ` +
+    `least (signed) ${us(Math.min(...c.map((x) => x.errorMs)))}; ` +
+    `the path's own RTT behind the 20 ms link ${Math.min(...truth).toFixed(3)}-${Math.max(...truth).toFixed(3)} ms`
+  );
+}
+
+/** Run the agent and compare its samples with the truth of exactly its own probes. */
+async function measured(
+  path: SimulatedPath,
+  job: Parameters<typeof runAgent>[2],
+  protocol: 'icmp' | 'udp',
+  uid?: number,
+): Promise<{ r: AgentResult; compared: Compared[] }> {
+  const mark = await path.sim.truthMark();
+  const r = await runAgent(path.lab, path.sim.ns, job, uid === undefined ? {} : { uid });
+  return { r, compared: compare(r, await path.sim.truth(mark), protocol) };
+}
+
+describe('RTT accuracy on a simulated 20 ms link, beside a CPU hog', { skip }, () => {
   const path = useSimulatedPath('twenty-ms');
+  let hog: CpuHog | undefined;
+  before(() => {
+    hog = startCpuHog();
+  });
+  after(() => hog?.stop());
 
   const cases = [
     { name: 'raw ICMP, IPv4', family: 4, trace: { protocol: 'icmp', icmpSocket: 'raw' } },
     { name: 'raw ICMP, IPv6', family: 6, trace: { protocol: 'icmp', icmpSocket: 'raw' } },
     { name: 'ping socket, IPv4 (uid 65534)', family: 4, trace: { protocol: 'icmp', icmpSocket: 'ping' }, uid: 65534 },
+    { name: 'ping socket, IPv6 (uid 65534)', family: 6, trace: { protocol: 'icmp', icmpSocket: 'ping' }, uid: 65534 },
+    { name: 'UDP, IPv4 (uid 65534)', family: 4, trace: { protocol: 'udp' }, uid: 65534 },
     { name: 'UDP, IPv6 (uid 65534)', family: 6, trace: { protocol: 'udp' }, uid: 65534 },
   ] as const;
   for (const c of cases) {
-    test(`${c.name}: 20 ms measures 20 ms +- 0.5 ms`, async (t) => {
-      const r = await runAgent(
-        path.lab,
-        path.sim.ns,
-        { target: TARGET[c.family], trace: { ...c.trace, cycles: 10, interval: 0.05 } },
-        'uid' in c ? { uid: c.uid } : {},
-      );
-      const hop2 = r.report.hops[1]!;
-      assert.equal(hop2.received, 10);
-      assert.ok(Math.abs(hop2.stats.mean - 20) <= 0.5, `hop 2 Avg ${hop2.stats.mean.toFixed(3)} ms`);
-      // The simulator answers exactly 20 ms after it sees the probe, so nothing can be faster.
-      assert.ok(hop2.stats.best >= 20, `hop 2 Best ${hop2.stats.best.toFixed(3)} ms is below the link's delay`);
-      const rtts = behindTheLink(r.probes);
-      t.diagnostic(
-        `hop 2 Avg ${hop2.stats.mean.toFixed(4)} ms, Best ${hop2.stats.best.toFixed(4)}, ` +
-          `Wrst ${hop2.stats.worst.toFixed(4)}, StDev ${hop2.stats.stdev.toFixed(4)}`,
-      );
-      assert.ok(
-        rtts.every((x) => Math.abs(x - 20) <= 0.5),
-        `samples outside 20 +- 0.5 ms: ${rtts.filter((x) => Math.abs(x - 20) > 0.5).join(', ')}`,
-      );
+    test(`${c.name}: RTTs sample by sample against the path's true ones`, async (t) => {
+      const job = { target: TARGET[c.family], trace: { ...c.trace, cycles: 10, interval: 0.05 } };
+      const { r, compared } = await measured(path, job, c.trace.protocol, 'uid' in c ? c.uid : undefined);
+      t.diagnostic(describeErrors(compared));
+      const hop2 = r.report.hops[1];
+      assert.equal(hop2?.received, 10);
+      // Every hop answers every probe (the first round also probes beyond the destination).
+      assert.ok(compared.length >= 50, `only ${compared.length} samples`);
+      assertClose(compared);
+      // The path never answers early, so a sample below the link's delay would be vpsline's error.
+      const behind = compared.filter((x) => x.ttl >= 2);
+      assert.ok(behind.every((x) => x.rttMs >= 20 && x.truthMs >= 20));
     });
   }
 
-  test('a busy event loop (~80 %) moves measured RTTs by less than 50 us', async (t) => {
+  test('a busy event loop (~80 %) moves the error against the truth by less than 50 us', async (t) => {
     const trace = { protocol: 'icmp' as const, cycles: 40, interval: 0.05 };
-    const idle = await runAgent(path.lab, path.sim.ns, { target: TARGET[4], trace });
-    const busy = await runAgent(path.lab, path.sim.ns, { target: TARGET[4], trace, busy: { busyMs: 5, periodMs: 6 } });
-    assert.ok(busy.loopUtilization >= 0.7, `the loop was only ${(busy.loopUtilization * 100).toFixed(0)} % busy`);
-    const a = median(behindTheLink(idle.probes));
-    const b = median(behindTheLink(busy.probes));
+    const idle = await measured(path, { target: TARGET[4], trace }, 'icmp');
+    const busy = await measured(path, { target: TARGET[4], trace, busy: { busyMs: 5, periodMs: 6 } }, 'icmp');
+    assert.ok(busy.r.loopUtilization >= 0.7, `the loop was only ${(busy.r.loopUtilization * 100).toFixed(0)} % busy`);
+    const a = median(idle.compared.map((x) => x.errorMs));
+    const b = median(busy.compared.map((x) => x.errorMs));
     const shift = Math.abs(a - b);
-    assert.ok(
-      shift < 0.05,
-      `median RTT idle ${a.toFixed(4)} ms, busy ${b.toFixed(4)} ms: moved ${(shift * 1000).toFixed(1)} us`,
-    );
-    // Every reply still came back inside the timeout, judged by kernel time.
-    assert.equal(busy.report.hops[1]!.lost, 0);
     // Report figures for the record (visible with --test-reporter=spec).
     t.diagnostic(
-      `idle median ${a.toFixed(4)} ms, busy median ${b.toFixed(4)} ms, ` +
-        `loop ${(busy.loopUtilization * 100).toFixed(0)} % busy`,
+      `median error idle ${(a * 1000).toFixed(1)} us, busy ${(b * 1000).toFixed(1)} us, ` +
+        `loop ${(busy.r.loopUtilization * 100).toFixed(0)} % busy; busy: ${describeErrors(busy.compared)}`,
     );
+    assert.ok(shift < 0.05, `the median error moved by ${(shift * 1000).toFixed(1)} us`);
+    assertClose(busy.compared);
+    // Every reply still came back inside the timeout, judged by kernel time.
+    assert.equal(busy.r.report.hops[1]?.lost, 0);
   });
 });
