@@ -33,6 +33,16 @@ describe('analysis over generated reports', () => {
     );
   });
 
+  test('English and Chinese say the same findings on the same hops with the same figures', () => {
+    fc.assert(
+      fc.property(report(), (r) => {
+        const strip = (lang: 'en' | 'zh') => analyzeReport(r, lang).map(({ message: _m, ...rest }) => rest);
+        assert.deepEqual(strip('zh'), strip('en'));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   test('a destination that did not answer is always said, and one that did never is', () => {
     fc.assert(
       fc.property(report(), (r) => {
