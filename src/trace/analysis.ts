@@ -372,7 +372,8 @@ export function analyze(input: AnalysisInput, lang: Language = 'en'): Finding[] 
     }
     add('destination-silent', [...(lastAnswer ? [lastAnswer.ttl] : []), ...silentAfter], params);
   }
-  if (!out.some((f) => f.severity !== 'info'))
+  // Clean needs a hop that answered to vouch for it (not a reset trace's silent first moments).
+  if (answering.length > 0 && !out.some((f) => f.severity !== 'info'))
     add(
       'clean',
       answering.map((h) => h.ttl),
