@@ -93,7 +93,7 @@ export function mtrCommand(program: Command): void {
     .option('--carriers', 'tag each hop with its carrier ([CN2], [163], ...) from the built-in table')
     .option(
       '--carriers-file <file>',
-      'with --carriers: extra or replacement carrier prefixes (JSON, like data/carriers.json; implies --carriers)',
+      'carrier tags with extra or replacement prefixes from FILE (JSON, like data/carriers.json)',
     )
     .option(
       '--flows <count>',
@@ -104,7 +104,7 @@ export function mtrCommand(program: Command): void {
     .option('-t, --curses', 'the live view, even when the output is not a terminal')
     .option(
       '-G, --gracetime <seconds>',
-      "longest wait for the last round's answers (mtr: 5 s; vpsline ends when all are in)",
+      "wait at most this long for the last round's answers (ends sooner when all are in)",
       numberArg('grace time'),
     )
     .option('-y, --ipinfo <n>', 'IP information per hop: 0 = origin AS (like -z); 1-4 are not supported', intArg('n'))

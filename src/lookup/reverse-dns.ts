@@ -37,11 +37,6 @@ export class ReverseDns extends BoundedLookup<string> {
     return this.known(address);
   }
 
-  /** Drop the queries still out (their names are no longer wanted). */
-  cancel(): void {
-    this.resolver.cancel();
-  }
-
   protected async lookup(address: string): Promise<string | null> {
     // c-ares' reverse() asks DNS only; getnameinfo (and mtr) read the hosts file first.
     const listed = this.hostsTable().get(address.toLowerCase());
