@@ -79,7 +79,7 @@ class EchoCounter {
 describe('vpsline mtr manners', { skip }, () => {
   const path = useSimulatedPath('twenty-ms');
 
-  test('one echo request per round reaches the destination (real mtr: one more), none beyond it', async (t) => {
+  test('one echo request per round reaches the destination, none beyond it after round 1 (real mtr: 11 for 10 rounds)', async (t) => {
     const counter = new EchoCounter(path.sim.ns);
     const args = ['-rn', '-c', '10', '-i', '0.5', TARGET];
     const ours = await vpsline(path.sim.ns, args);
@@ -91,11 +91,12 @@ describe('vpsline mtr manners', { skip }, () => {
     t.diagnostic(`vpsline: ${JSON.stringify(o)}  mtr: ${JSON.stringify(m)}`);
     // Both found the path: five hops, the destination last.
     for (const r of [ours.stdout, theirs.stdout]) assert.match(r, new RegExp(` ${DEST_TTL}\\.\\|-- ${TARGET} `));
-    // The round-1 pace (interval/10 = 50 ms) is longer than the path's 20 ms,
-    // so each round's destination probe is answered before a later TTL is due.
+    // Every round sends the destination's TTL once. The round-1 pace (interval/10 = 50 ms)
+    // is longer than the path's 20 ms, so TTL 6 goes out only if that answer is late
+    // (a loaded machine): at most once, in round 1; later rounds stop at the destination.
     assert.equal(o.atDestination, 10);
-    assert.equal(o.beyond, 0);
-    assert.equal(o.all, 10 * DEST_TTL);
+    assert.ok(o.beyond <= 1, `${o.beyond} probes beyond the destination`);
+    assert.equal(o.all, 10 * DEST_TTL + o.beyond);
     assert.ok(o.atDestination + o.beyond <= m.atDestination + m.beyond, 'no more than mtr sends');
   });
 
