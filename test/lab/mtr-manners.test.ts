@@ -79,7 +79,7 @@ class EchoCounter {
 describe('vpsline mtr manners', { skip }, () => {
   const path = useSimulatedPath('twenty-ms');
 
-  test('one echo request per round reaches the destination, none beyond it after round 1 (real mtr: 11 for 10 rounds)', async (t) => {
+  test('one echo request per round reaches the destination, none past it after round 1 (mtr: 11 in 10)', async (t) => {
     const counter = new EchoCounter(path.sim.ns);
     const args = ['-rn', '-c', '10', '-i', '0.5', TARGET];
     const ours = await vpsline(path.sim.ns, args);
