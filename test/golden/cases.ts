@@ -40,10 +40,16 @@ function cymru6(address: string, asn: number, prefix: string): Record<string, st
 export const GOLDEN_DNS: Omit<DnsConfig, 'listen'> = {
   ptr: {
     [ptr4('198.18.130.1')]: 'gw.lab.example',
-    [ptr4('198.18.131.2')]: 'ecmp-b.lab.example',
+    // Both ECMP routers have one name, so that with names on, which of them
+    // answered last (a coin toss per run, see test/lab/golden.test.ts) does
+    // not change the text.
+    [ptr4('198.18.131.1')]: 'ecmp.lab.example',
+    [ptr4('198.18.131.2')]: 'ecmp.lab.example',
     [ptr4('198.18.132.1')]: 'ae-12.mpls-core-1.tunnel.lab.example',
     [ptr4('198.18.230.1')]: 'target.lab.example',
     [ptr6('2001:2:0:130::1')]: 'gw.lab.example',
+    [ptr6('2001:2:0:131::1')]: 'ecmp.lab.example',
+    [ptr6('2001:2:0:131::2')]: 'ecmp.lab.example',
     [ptr6('2001:2:0:132::1')]: 'ae-12.mpls-core-1.tunnel.lab.example',
     [ptr6('2001:2:0:230::1')]: 'target.lab.example',
   },
@@ -67,6 +73,8 @@ export interface GoldenCase {
   target: string;
   /** What the case shows. */
   about: string;
+  /** A known difference of vpsline's command line (not its renderers): the lab test runs it as a todo. */
+  labTodo?: string;
 }
 
 const RUN = ['-c', '10', '-i', '0.2'];
@@ -82,7 +90,14 @@ export const GOLDEN_CASES: GoldenCase[] = [
   { name: 're-v4', args: ['-re', ...RUN], target: V4, about: 'narrow report with MPLS labels' },
   { name: 'rwe-v4', args: ['-rwe', ...RUN], target: V4, about: 'wide report with MPLS labels' },
   { name: 'csv-v4', args: ['-C', ...RUN], target: V4, about: 'CSV' },
-  { name: 'csvw-v4', args: ['-Cw', ...RUN], target: V4, about: 'CSV, wide (ECMP rows?)' },
+  {
+    name: 'csvw-v4',
+    args: ['-Cw', ...RUN],
+    target: V4,
+    about: 'the last display flag wins: a wide report',
+    labTodo:
+      'src/cli: mtr lets the last of -r -w -C -x -j choose the output (-Cw is a wide report); vpsline prints CSV',
+  },
   { name: 'csvz-v4', args: ['-Cz', ...RUN], target: V4, about: 'CSV with AS numbers' },
   { name: 'xml-v4', args: ['-x', ...RUN], target: V4, about: 'XML' },
   { name: 'json-v4', args: ['-j', ...RUN], target: V4, about: 'JSON' },

@@ -58,6 +58,8 @@ describe('golden masking', () => {
       [report, edit(report, '  1.|-- gw.lab.example ', '  1.|-- gw.lab.example  ')],
       // The same, in the RTT columns only (a value one column right).
       [report, edit(report, /( {2}5\.\|-- .*?)( {3})(\d+\.\d)$/m, '$1  $3 ')],
+      // One RTT one column right, the next one column closer (line length unchanged).
+      [report, edit(report, /^( {2}1\.\|-- \S+ +\S+ +\d+)( +)(\d+\.\d) (?= )/m, '$1$2 $3')],
       // A missing hop.
       [report, report.replace(/^ {2}5\.\|--.*\n/m, '')],
       // A missing ECMP line.
