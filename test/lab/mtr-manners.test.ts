@@ -52,14 +52,17 @@ function runIn(ns: Netns, cmd: string, args: string[]): Promise<Run> {
 const vpsline = (ns: Netns, args: string[]): Promise<Run> =>
   runIn(ns, process.execPath, [`${projectRoot}/bin/vpsline.js`, 'mtr', ...args]);
 
-/** Echo requests to TARGET that leave the namespace, split by whether their TTL reaches the destination. */
-class EchoCounter {
+/** Probes to TARGET that leave the namespace, split by whether their TTL reaches the destination. */
+class ProbeCounter {
   private readonly chain = `VL${randomBytes(3).toString('hex').toUpperCase()}`;
-  constructor(private readonly ns: Netns) {
+  constructor(
+    private readonly ns: Netns,
+    probes: readonly string[],
+  ) {
     const ipt = (...a: string[]): string => ns.exec('iptables', ['-w', ...a]);
     ipt('-N', this.chain);
-    ipt('-A', 'OUTPUT', '-d', TARGET, '-p', 'icmp', '--icmp-type', 'echo-request', '-j', this.chain);
-    // Rule 1: TTL exactly the destination's; rule 2: beyond it; rule 3: every echo request.
+    ipt('-A', 'OUTPUT', '-d', TARGET, ...probes, '-j', this.chain);
+    // Rule 1: TTL exactly the destination's; rule 2: beyond it; rule 3: every probe.
     ipt('-A', this.chain, '-m', 'ttl', '--ttl-eq', String(DEST_TTL));
     ipt('-A', this.chain, '-m', 'ttl', '--ttl-gt', String(DEST_TTL));
     ipt('-A', this.chain);
@@ -79,26 +82,31 @@ class EchoCounter {
 describe('vpsline mtr manners', { skip }, () => {
   const path = useSimulatedPath('twenty-ms');
 
-  test('one echo request per round reaches the destination, none past it after round 1 (mtr: 11 in 10)', async (t) => {
-    const counter = new EchoCounter(path.sim.ns);
-    const args = ['-rn', '-c', '10', '-i', '0.5', TARGET];
-    const ours = await vpsline(path.sim.ns, args);
-    assert.equal(ours.code, 0);
-    const o = counter.read();
-    const theirs = await runIn(path.sim.ns, 'mtr', args);
-    assert.equal(theirs.code, 0);
-    const m = counter.read();
-    t.diagnostic(`vpsline: ${JSON.stringify(o)}  mtr: ${JSON.stringify(m)}`);
-    // Both found the path: five hops, the destination last.
-    for (const r of [ours.stdout, theirs.stdout]) assert.match(r, new RegExp(` ${DEST_TTL}\\.\\|-- ${TARGET} `));
-    // Every round sends the destination's TTL once. The round-1 pace (interval/10 = 50 ms)
-    // is longer than the path's 20 ms, so TTL 6 goes out only if that answer is late
-    // (a loaded machine): at most once, in round 1; later rounds stop at the destination.
-    assert.equal(o.atDestination, 10);
-    assert.ok(o.beyond <= 1, `${o.beyond} probes beyond the destination`);
-    assert.equal(o.all, 10 * DEST_TTL + o.beyond);
-    assert.ok(o.atDestination + o.beyond <= m.atDestination + m.beyond, 'no more than mtr sends');
-  });
+  for (const [what, probes, flags] of [
+    ['echo request', ['-p', 'icmp', '--icmp-type', 'echo-request'], []],
+    ['UDP probe', ['-p', 'udp'], ['-u']],
+  ] as const) {
+    test(`one ${what} per round reaches the destination, none past it after round 1 (mtr: 11 in 10)`, async (t) => {
+      const counter = new ProbeCounter(path.sim.ns, probes);
+      const args = ['-rn', ...flags, '-c', '10', '-i', '0.5', TARGET];
+      const ours = await vpsline(path.sim.ns, args);
+      assert.equal(ours.code, 0);
+      const o = counter.read();
+      const theirs = await runIn(path.sim.ns, 'mtr', args);
+      assert.equal(theirs.code, 0);
+      const m = counter.read();
+      t.diagnostic(`vpsline: ${JSON.stringify(o)}  mtr: ${JSON.stringify(m)}`);
+      // Both found the path: five hops, the destination last.
+      for (const r of [ours.stdout, theirs.stdout]) assert.match(r, new RegExp(` ${DEST_TTL}\\.\\|-- ${TARGET} `));
+      // Every round sends the destination's TTL once. The round-1 pace (interval/10 = 50 ms)
+      // is longer than the path's 20 ms, so TTL 6 goes out only if that answer is late
+      // (a loaded machine): at most once, in round 1; later rounds stop at the destination.
+      assert.equal(o.atDestination, 10);
+      assert.ok(o.beyond <= 1, `${o.beyond} probes beyond the destination`);
+      assert.equal(o.all, 10 * DEST_TTL + o.beyond);
+      assert.ok(o.atDestination + o.beyond <= m.atDestination + m.beyond, 'no more than mtr sends');
+    });
+  }
 
   test('a report ends when its last probe is settled, not an interval later', async (t) => {
     const r = await vpsline(path.sim.ns, ['-rn', '-c', '1', '-i', '10', TARGET]);
