@@ -20,15 +20,15 @@ const TARGET = { 4: '198.18.200.1', 6: '2001:2:0:200::1' } as const;
  * kernel's receive stamp minus a send stamp read just before sendmsg; the
  * truth starts when the kernel hands the probe to the TUN device and ends
  * right before the pump's write() of the answer, in which the kernel stamps
- * it. So vpsline reads high by its own sendmsg path (median ~20 us beside the
- * hog) and never low. 95 % of the samples must be within BODY_BOUND_MS;
- * every sample within SAMPLE_BOUND_MS, which leaves room for the rare probe
- * whose sender is preempted between its send stamp and sendmsg under a CPU
- * hog (measured: up to ~0.3 ms, about one sample in 300).
+ * it. So vpsline reads high by its own sendmsg path and never low. Measured
+ * on a 2-CPU VM beside the hog: median 10-30 us, 95th percentile under 55 us,
+ * worst 0.4 ms in about 14,000 samples (a sender preempted between its send
+ * stamp and sendmsg). 95 % of the samples must be within BODY_BOUND_MS, every
+ * sample within SAMPLE_BOUND_MS.
  */
 const BODY_BOUND_MS = 0.1;
 const SAMPLE_BOUND_MS = 0.5;
-/** The truth's clocks and vpsline's may disagree by this little (µs-level reads of two clocks). */
+/** Both are differences of one clock (the truth's CLOCK_MONOTONIC, vpsline's CLOCK_REALTIME): a few µs of slack. */
 const LOW_SLACK_MS = 0.005;
 
 interface Compared {
