@@ -73,6 +73,18 @@ describe('vpsline mtr: how it ends', () => {
     }
   });
 
+  it('-t draws the live view without a terminal and, with -c, ends by itself (exit 0)', () => {
+    const r = spawnSync(process.execPath, [bin, 'mtr', '-t', '-n', '-c', '2', '-i', '0.1', '127.0.0.1'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.startsWith('\x1b[?1049h'), 'entered the alternate screen');
+    assert.ok(r.stdout.includes('  1. 127.0.0.1'), 'drew the hop');
+    assert.ok(r.stdout.endsWith('\x1b[?25h\x1b[?1049l'), 'left it');
+  });
+
   for (const [signal, code] of [
     ['SIGTERM', 143],
     ['SIGHUP', 129],
