@@ -103,7 +103,7 @@ describe('vpsline mtr: how it ends', () => {
       });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
       try {
-        for (let i = 0; i < 100 && !screen.includes('127.0.0.1'); i++) await sleep(50);
+        for (let i = 0; i < 300 && !screen.includes('127.0.0.1'); i++) await sleep(50);
         assert.ok(screen.includes('\x1b[?1049h'), 'the view is on the alternate screen');
         const view = viewPid(child);
         process.kill(view, signal);
