@@ -23,6 +23,28 @@ export function cymruName(address: string): string {
   return `${[...hex].reverse().join('.')}.origin6.asn.cymru.com`;
 }
 
+/**
+ * Space that is never routed between networks has no origin AS, and asking
+ * about it would only tell an outside resolver about private topology: it is
+ * answered "unknown" (mtr's AS???) without a query. Benchmarking space
+ * (198.18.0.0/15) is asked about: labs use it, this project's among them.
+ */
+const NO_ORIGIN_AS = new Set([
+  'unspecified',
+  'loopback',
+  'private',
+  'linkLocal',
+  'uniqueLocal',
+  'carrierGradeNat',
+  'multicast',
+  'broadcast',
+]);
+
+export function hasOriginAs(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  return !NO_ORIGIN_AS.has(ipaddr.process(address).range());
+}
+
 /** "15169 | 8.8.8.0/24 | US | arin | 2000-03-30" -> "15169" (first AS of a multi-origin answer). */
 export function parseCymru(txt: string): string | null {
   return /^\s*(\d+)/.exec(txt)?.[1] ?? null;
@@ -43,6 +65,7 @@ export class AsnLookup extends BoundedLookup<string> {
   }
 
   protected async lookup(address: string): Promise<string | null> {
+    if (!hasOriginAs(address)) return null;
     const records = await this.resolver.resolveTxt(cymruName(address));
     for (const r of records) {
       const asn = parseCymru(r.join(''));

@@ -39,10 +39,20 @@ export abstract class BoundedLookup<T> {
     this.pump();
   }
 
-  /** Wait for lookups in progress, but never longer than the timeout. */
+  /**
+   * Wait for lookups in progress and those still queued behind them (a path
+   * has more hops than lookups run at once), but never longer than the timeout.
+   */
   async settle(): Promise<void> {
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, this.timeoutMs).unref());
-    await Promise.race([Promise.all([...this.pending.values()]), deadline]);
+    let late = false;
+    const deadline = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        late = true;
+        resolve();
+      }, this.timeoutMs).unref(),
+    );
+    while (!late && (this.pending.size > 0 || this.queue.length > 0))
+      await Promise.race([Promise.all([...this.pending.values()]), deadline]);
   }
 
   private pump(): void {
