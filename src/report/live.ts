@@ -50,6 +50,7 @@ export function sparkline(samples: (number | null)[]): string {
 
 /** The screen as lines, exactly `rows` of them, none wider than `columns`. */
 export function renderScreen(s: ScreenState): string[] {
+  // Laid out at least 20 wide (narrower is unreadable anyway), then cut to the terminal.
   const w = Math.max(20, s.columns);
   const lines: string[] = [];
   const title = s.title;
@@ -88,7 +89,8 @@ export function renderScreen(s: ScreenState): string[] {
       for (const r of h.responders) if (r.address !== h.address) lines.push(fit(`     ${hostLabel(r.address, s)}`, w));
     }
   }
-  const out = lines.slice(0, s.rows).map((l) => (l.length > w ? l.slice(0, w) : l));
+  const cut = Math.max(1, s.columns);
+  const out = lines.slice(0, s.rows).map((l) => (l.length > cut ? l.slice(0, cut) : l));
   while (out.length < s.rows) out.push('');
   return out;
 }
