@@ -216,8 +216,9 @@ export class LiveView {
       mode: this.mode,
       paused: this.trace.isPaused,
       now: new Date(),
-      columns: output.columns ?? 80,
-      rows: output.rows ?? 24,
+      // A terminal that reports no size (0x0: a pty nobody sized) gets curses' default.
+      columns: output.columns || 80,
+      rows: output.rows || 24,
       ...(this.names && this.opts.nameOf ? { nameOf: this.opts.nameOf } : {}),
       ...(this.opts.showBoth ? { showBoth: true } : {}),
       ...(this.opts.tagOf ? { tagOf: this.opts.tagOf } : {}),

@@ -105,6 +105,7 @@ describe('vpsline mtr: how it ends', () => {
       try {
         for (let i = 0; i < 300 && !screen.includes('127.0.0.1'); i++) await sleep(50);
         assert.ok(screen.includes('\x1b[?1049h'), 'the view is on the alternate screen');
+        assert.ok(screen.includes('127.0.0.1'), 'the view drew the trace (a 0x0 pty gets 80x24)');
         const view = viewPid(child);
         process.kill(view, signal);
         assert.equal(await exited, code);
