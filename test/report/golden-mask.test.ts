@@ -91,4 +91,41 @@ describe('golden masking', () => {
     ];
     for (const [golden, ours] of cases) assert.ok(!same(golden, ours), `not caught:\n${ours}`);
   });
+
+  test('outlierHubs: a hop one late answer touched keeps only Best strict', () => {
+    const loose = (golden: string, ours: string): boolean => {
+      const m = maskGolden(golden, ours, { outlierHubs: true });
+      return m.golden === m.ours;
+    };
+    const row =
+      /^( {2}5\.\|-- 198\.18\.134\.1 +\S+ +\d+ +)(\d+\.\d)( +)(\d+\.\d)( +)(\d+\.\d)( +)(\d+\.\d)( +)(\d+\.\d)$/m;
+    const m = row.exec(report);
+    assert.ok(m, 'hop 5 row');
+    const [, head = '', , , , , best = ''] = m;
+    const late = report.replace(row, `${head}19.9  16.5  ${best}  19.9   1.2`);
+    // Without the option the late answer is a difference; with it, it is not.
+    assert.ok(!same(report, late));
+    assert.ok(loose(report, late));
+    // Best stays strict.
+    const bestOff = report.replace(row, `${head}19.9  16.5  ${(Number(best) + 0.3).toFixed(1)}  19.9   1.2`);
+    assert.ok(!loose(report, bestOff));
+    // A hop without an outlier stays strict too (Avg 0.3 high, Wrst - Best within 0.2).
+    const avgOff = report.replace(
+      /^( {2}1\.\|-- gw\.lab\.example +\S+ +\d+ +\d+\.\d +)(\d+\.\d)/m,
+      (_x, p: string, a: string) => p + (Number(a) + 0.3).toFixed(1),
+    );
+    assert.notEqual(avgOff, report);
+    assert.ok(!loose(report, avgOff));
+    // Loss, counts and columns stay strict in a loose hop.
+    assert.ok(!loose(report, late.replace(/( 5\.\|-- 198\.18\.134\.1 +)0\.0%/, '$110.0%')));
+    assert.ok(!loose(report, late.replace('  19.9  16.5', '   19.9 16.5')));
+    // JSON and XML hubs span lines: the same rule per hub.
+    const jsonLate = json.replace(/("count": 5,[\s\S]*?"Wrst": )[\d.]+/, '$125.0');
+    assert.ok(!same(json, jsonLate));
+    assert.ok(loose(json, jsonLate));
+    const xmlLate = xml.replace(/(<HUB COUNT="5"[\s\S]*?<Wrst>) *[\d.]+/, '$1  25.0');
+    assert.ok(!same(xml, xmlLate));
+    assert.ok(loose(xml, xmlLate));
+    assert.ok(!loose(xml, xmlLate.replace(/(<HUB COUNT="5"[\s\S]*?<Snt>) *\d+/, '$1     9')));
+  });
 });

@@ -1,0 +1,106 @@
+// vpsline mtr on the path real mtr 0.95 was recorded on (test/golden/mtr/,
+// lab/scenarios/golden.yaml: fixed delays, ECMP, MPLS, a silent hop), with
+// the same options, compared byte for byte with mtr's output. Masked: the
+// start time and RTTs within 0.1 ms (test/golden/mask.ts), and in hops a
+// late answer touched (below) every RTT but Best; vpsline's JSON additions (the `vpsline` objects) are taken out first. Each
+// case gets a fresh simulator (its ECMP choices start from the same seed, as
+// they did for mtr) and runs under the recorded host name (a UTS namespace).
+// Which ECMP router answered last (the one a report names, the other goes
+// on the line under it) is a coin toss per run: the simulator picks one at
+// random per packet, and the two tools' probes reach it in different orders.
+// The golden path names both routers alike, so with names on the text does
+// not depend on it; with addresses (-n, -b, IPv6) a run is also accepted
+// with the two addresses exchanged (same length, so nothing else moves).
+// On a busy machine the simulator now and then answers late (its own
+// scheduling, which no tool can see past) and mtr reads an answer late (it
+// times in user space): the path has no jitter, so a hop whose Wrst is 0.1 ms
+// or more above its Best in either output was touched by one, and keeps
+// only its Best strict (maskGolden's outlierHubs). A case gets up to three
+// runs; a renderer difference fails all three, and every run's output is shown.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { projectRoot } from '../../lab/checkout.js';
+import { Lab, labSkipReason } from '../../lab/netns.js';
+import { loadNamedScenario } from '../../lab/sim/scenario.js';
+import { Simulator } from '../../lab/sim/simulator.js';
+import { hasCommand } from '../../lab/tools.js';
+import { GOLDEN_CASES, GOLDEN_DIR, GOLDEN_DNS, GOLDEN_SCENARIO, type GoldenCase } from '../golden/cases.js';
+import { startDns } from '../golden/lab-dns.js';
+import { maskGolden } from '../golden/mask.js';
+import { formatOf, parseGolden, withoutExtensions } from '../golden/rebuild.js';
+
+const skip = labSkipReason() ?? (hasCommand('unshare') ? undefined : 'unshare (util-linux) is not installed');
+
+const ATTEMPTS = 3;
+const ECMP: Record<4 | 6, [string, string]> = {
+  4: ['198.18.131.1', '198.18.131.2'],
+  6: ['2001:2:0:131::1', '2001:2:0:131::2'],
+};
+
+/** `text` with the ECMP hop's two addresses exchanged. */
+function swapEcmp(text: string, family: 4 | 6): string {
+  const [a, b] = ECMP[family];
+  return text
+    .split(a)
+    .map((part) => part.split(b).join(a))
+    .join(b);
+}
+
+/** vpsline mtr with a case's options on a fresh golden path, under host name `host`. */
+async function runVpsline(c: GoldenCase, host: string): Promise<string> {
+  const lab = new Lab();
+  try {
+    const sim = await Simulator.start(lab, loadNamedScenario(GOLDEN_SCENARIO));
+    await startDns(lab, sim.ns, GOLDEN_DNS);
+    const r = await promisify(execFile)(
+      'unshare',
+      [
+        '--uts',
+        'sh',
+        '-c',
+        'hostname "$0" && exec "$@"',
+        host,
+        'ip',
+        'netns',
+        'exec',
+        sim.ns.name,
+        process.execPath,
+        `${projectRoot}/bin/vpsline.js`,
+        'mtr',
+        ...c.args,
+        c.target,
+      ],
+      { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
+    );
+    return r.stdout;
+  } finally {
+    await lab.close();
+  }
+}
+
+describe('vpsline mtr against the golden outputs of real mtr 0.95', { skip }, () => {
+  for (const c of GOLDEN_CASES) {
+    const name = `vpsline mtr ${c.args.join(' ')} ${c.target} (${c.about})`;
+    test(name, c.labTodo ? { todo: c.labTodo } : {}, async (t) => {
+      const golden = readFileSync(`${GOLDEN_DIR}${c.name}.txt`, 'utf8');
+      const host = parseGolden(formatOf(c), golden).source || 'vm';
+      let last: { ours: string; golden: string } | undefined;
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        const stdout = await runVpsline(c, host);
+        const ours = formatOf(c) === 'json' ? `${withoutExtensions(stdout.trimEnd())}\n` : stdout;
+        last = maskGolden(golden, ours, { outlierHubs: true });
+        if (last.ours === last.golden) return;
+        const other = maskGolden(golden, swapEcmp(ours, c.target.includes(':') ? 6 : 4), { outlierHubs: true });
+        if (other.ours === other.golden) {
+          t.diagnostic(`run ${attempt}: the other ECMP router answered last`);
+          return;
+        }
+        t.diagnostic(`run ${attempt}: vpsline printed:\n${stdout}`);
+      }
+      assert.equal(last?.ours, last?.golden);
+    });
+  }
+});
