@@ -3,8 +3,9 @@
 // the same options, compared byte for byte with mtr's output. Masked: the
 // start time and RTTs within 0.1 ms (test/golden/mask.ts), and in hops a
 // late answer touched (below) every RTT but Best; vpsline's JSON additions
-// (the `vpsline` objects) are taken out first. Each case gets a fresh simulator (its ECMP choices start from the same seed, as
-// they did for mtr) and runs under the recorded host name (a UTS namespace).
+// (the `vpsline` objects) are taken out first. Each case gets a fresh
+// simulator (its ECMP choices start from the same seed, as they did for mtr)
+// and runs under the recorded host name (a UTS namespace).
 // Which ECMP router answered last (the one a report names, the other goes
 // on the line under it) is a coin toss per run: the simulator picks one at
 // random per packet, and the two tools' probes reach it in different orders.
