@@ -55,9 +55,10 @@ function mplsLines(labels: readonly { label: number; tc: number; s: number; ttl:
  * cut there, as mtr writes the statistics over them); a wide one pads names
  * to the longest hop name or the local host name, one more with -z. ECMP
  * lines pad the name to that width again; with -z an `AS name` line
- * follows each. -e labels appear only among a hop's ECMP lines: mtr prints
- * the first responder's labels before its second responder, and each other
- * responder's after its line, and nothing for hops with one responder.
+ * follows each. -e labels appear only under a hop's ECMP lines, each
+ * responder's under its own line (test/golden/mtr/rwne-ecmp-v4.txt); a hop
+ * with one responder shows none. mtr prints the S bit as a raw byte and a
+ * `u` (`S \0u`); vpsline prints the digit.
  */
 export function renderReport(report: TraceReport, opts: ReportOptions = {}): string {
   const fields = fieldsFor(opts.fields);
@@ -85,9 +86,7 @@ export function renderReport(report: TraceReport, opts: ReportOptions = {}): str
       : `${String(hop.ttl).padStart(3)}.|-- ${name.padEnd(opts.wide ? width : NARROW_NAME)}`;
     if (!opts.wide) head = head.slice(0, width);
     lines.push(`${head}${renderFields(fields, (f) => printfValue(f, hop))}`);
-    const extra = others(hop);
-    if (opts.mpls && extra.length) lines.push(...mplsLines(hop.mpls));
-    for (const r of extra) {
+    for (const r of others(hop)) {
       const extraName = label(r.address, opts);
       lines.push(`        ${extraName.padEnd(width)}`);
       if (opts.asOf) lines.push(`     ${asColumn(r.address)}${extraName}`);

@@ -12,6 +12,8 @@ export const DNS_ADDRESS = '198.18.0.53';
 
 export const V4 = '198.18.230.1';
 export const V6 = '2001:2:0:230::1';
+/** The second path: its ECMP hop is an MPLS tunnel entry. */
+export const V4_MPLS_ECMP = '198.18.231.1';
 
 function ptr4(address: string): string {
   return `${address.split('.').reverse().join('.')}.in-addr.arpa`;
@@ -89,6 +91,12 @@ export const GOLDEN_CASES: GoldenCase[] = [
   { name: 'rwz-v4', args: ['-rwz', ...RUN], target: V4, about: 'wide report with AS numbers' },
   { name: 're-v4', args: ['-re', ...RUN], target: V4, about: 'narrow report with MPLS labels' },
   { name: 'rwe-v4', args: ['-rwe', ...RUN], target: V4, about: 'wide report with MPLS labels' },
+  {
+    name: 'rwne-ecmp-v4',
+    args: ['-rwne', ...RUN],
+    target: V4_MPLS_ECMP,
+    about: 'MPLS labels on an ECMP hop (the only place mtr 0.95 prints them)',
+  },
   { name: 'csv-v4', args: ['-C', ...RUN], target: V4, about: 'CSV' },
   {
     name: 'csvw-v4',

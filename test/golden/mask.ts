@@ -70,9 +70,21 @@ export function rttSpans(lines: string[]): Span[][] {
   return out;
 }
 
+/**
+ * The one deviation kept on purpose in a golden file's text: mtr 0.95 prints
+ * an MPLS label's S bit as a raw byte followed by `u` (`S \0u`), vpsline the
+ * digit (docs/mtr-compatibility.md). Only label lines are touched.
+ */
+function mplsBit(text: string): string {
+  return text.replace(
+    /^( {7}\[MPLS: Lbl \d+ TC \d+ S )([\x00\x01])u( TTL \d+\])$/gm,
+    (_m, a: string, bit: string, b: string) => `${a}${bit.charCodeAt(0)}${b}`,
+  );
+}
+
 /** The start time: the report's `Start:` line and the CSV rows' Start_Time column. */
 function maskStart(text: string): string {
-  return text
+  return mplsBit(text)
     .replace(/^Start: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$/m, 'Start: <start time>')
     .replace(/^(MTR\.[^,\n]*,)\d+,/gm, '$1<start time>,');
 }

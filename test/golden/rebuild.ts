@@ -192,7 +192,9 @@ function statsOf(h: HubValues, received: number): LatencyStats {
 /** The report behind a golden file: the lab path's hops with the file's figures. */
 export function rebuildReport(c: GoldenCase, parsed: Parsed, startedAt: Date): TraceReport {
   const family = c.target.includes(':') ? 6 : 4;
-  const path = loadNamedScenario(GOLDEN_SCENARIO).paths[0];
+  const path = loadNamedScenario(GOLDEN_SCENARIO).paths.find(
+    (p) => p.target.v4 === c.target || p.target.v6 === c.target,
+  );
   if (!path) throw new Error('the golden scenario has no path');
   const addressesAt = (ttl: number): string[] => {
     const spec = path.hops[ttl - 1];

@@ -36,14 +36,18 @@ import { formatOf, parseGolden, withoutExtensions } from '../golden/rebuild.js';
 const skip = labSkipReason() ?? (hasCommand('unshare') ? undefined : 'unshare (util-linux) is not installed');
 
 const ATTEMPTS = 3;
-const ECMP: Record<4 | 6, [string, string]> = {
-  4: ['198.18.131.1', '198.18.131.2'],
-  6: ['2001:2:0:131::1', '2001:2:0:131::2'],
+/** The ECMP hop's two routers on each golden path, by target. */
+const ECMP: Record<string, [string, string]> = {
+  '198.18.230.1': ['198.18.131.1', '198.18.131.2'],
+  '2001:2:0:230::1': ['2001:2:0:131::1', '2001:2:0:131::2'],
+  '198.18.231.1': ['198.18.141.1', '198.18.141.2'],
 };
 
 /** `text` with the ECMP hop's two addresses exchanged. */
-function swapEcmp(text: string, family: 4 | 6): string {
-  const [a, b] = ECMP[family];
+function swapEcmp(text: string, target: string): string {
+  const pair = ECMP[target];
+  if (!pair) return text;
+  const [a, b] = pair;
   return text
     .split(a)
     .map((part) => part.split(b).join(a))
@@ -94,7 +98,7 @@ describe('vpsline mtr against the golden outputs of real mtr 0.95', { skip }, ()
         const ours = formatOf(c) === 'json' ? `${withoutExtensions(stdout.trimEnd())}\n` : stdout;
         last = maskGolden(golden, ours, { outlierHubs: true });
         if (last.ours === last.golden) return;
-        const other = maskGolden(golden, swapEcmp(ours, c.target.includes(':') ? 6 : 4), { outlierHubs: true });
+        const other = maskGolden(golden, swapEcmp(ours, c.target), { outlierHubs: true });
         if (other.ours === other.golden) {
           t.diagnostic(`run ${attempt}: the other ECMP router answered last`);
           return;

@@ -137,7 +137,7 @@ describe('--csv and --xml', () => {
     assert.ok(evil.includes('HOST="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"'));
   });
 
-  test('-e prints MPLS labels among ECMP lines only, like mtr 0.95', () => {
+  test('-e prints MPLS labels under ECMP lines only, like mtr 0.95', () => {
     const labels = [{ label: 24005, tc: 0, s: 1, ttl: 1 }];
     const single = hop(1, '198.18.1.1', 0, 10, 0.1, 0.1, 0.1, 0.1, 0);
     single.mpls = labels;
@@ -149,7 +149,8 @@ describe('--csv and --xml', () => {
       renderReport(sampleReport([ecmp]), { wide: true, mpls: true })
         .split('\n')
         .slice(3),
-      ['       [MPLS: Lbl 24005 TC 0 S 1 TTL 1]', '        198.18.1.2', '       [MPLS: Lbl 24005 TC 0 S 1 TTL 1]'],
+      // Only the other responder's labels, under its line (test/golden/mtr/rwne-ecmp-v4.txt).
+      ['        198.18.1.2', '       [MPLS: Lbl 24005 TC 0 S 1 TTL 1]'],
     );
   });
 

@@ -128,4 +128,14 @@ describe('golden masking', () => {
     assert.ok(loose(xml, xmlLate));
     assert.ok(!loose(xml, xmlLate.replace(/(<HUB COUNT="5"[\s\S]*?<Snt>) *\d+/, '$1     9')));
   });
+
+  test("mtr's raw S byte in label lines reads as its digit, and only that", () => {
+    const golden = file('rwne-ecmp-v4');
+    const ours = golden.replace('S \u0000u', 'S 0').replace('S \u0001u', 'S 1');
+    assert.notEqual(ours, golden);
+    assert.ok(same(golden, ours));
+    assert.ok(!same(golden, ours.replace('S 0', 'S 1')));
+    assert.ok(!same(golden, ours.replace('Lbl 24005', 'Lbl 24006')));
+    assert.ok(!same(golden, ours.replace(/^ {7}\[MPLS: Lbl 16 .*\n/m, '')));
+  });
 });
