@@ -77,6 +77,7 @@ export function rttSpans(lines: string[]): Span[][] {
  */
 function mplsBit(text: string): string {
   return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: mtr writes the bit as a raw 0x00 or 0x01 byte
     /^( {7}\[MPLS: Lbl \d+ TC \d+ S )([\x00\x01])u( TTL \d+\])$/gm,
     (_m, a: string, bit: string, b: string) => `${a}${bit.charCodeAt(0)}${b}`,
   );
