@@ -118,7 +118,11 @@ export function mtrCommand(program: Command): void {
     .addOption(new Option('--lang <lang>', 'language of the analysis').choices(['en', 'zh']).default('en'))
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
     .action(async (host: string, flags: MtrFlags, command: Command) => {
-      const run = mtrRun(host, flags, command.getOptionValueSource('reportCycles') !== 'default');
+      // commander keeps argv on the program as rawArgs, which its types do not declare.
+      const raw: unknown = command.parent ? Reflect.get(command.parent, 'rawArgs') : undefined;
+      const argv = Array.isArray(raw) ? raw.filter((a): a is string => typeof a === 'string') : [];
+      const order = displayOrder(command, argv.slice(argv.indexOf('mtr') + 1));
+      const run = mtrRun(host, flags, command.getOptionValueSource('reportCycles') !== 'default', order);
       const [{ runMtr }, { processIO }] = await Promise.all([
         import('../commands/mtr.js'),
         import('../commands/io.js'),
@@ -127,14 +131,55 @@ export function mtrCommand(program: Command): void {
     });
 }
 
-function output(f: MtrFlags): MtrOutput {
-  if (f.json) return 'json';
-  if (f.csv) return 'csv';
-  if (f.xml) return 'xml';
-  if (f.raw) return 'raw';
+/** Options that choose the display; as in mtr, the last one given wins (-Cw is a wide report). */
+const DISPLAY = ['report', 'reportWide', 'csv', 'xml', 'json', 'raw', 'curses'] as const;
+type Display = (typeof DISPLAY)[number];
+
+function isDisplay(name: string): name is Display {
+  return DISPLAY.some((d) => d === name);
+}
+
+/**
+ * The display options in the order they stand in argv (commander keeps only
+ * their values). Short clusters are read letter by letter; a letter that
+ * takes a value ends its cluster, and the value may be the next word.
+ */
+export function displayOrder(command: Command, argv: readonly string[]): Display[] {
+  const found: Display[] = [];
+  const byShort = new Map(command.options.flatMap((o) => (o.short ? [[o.short, o] as const] : [])));
+  const byLong = new Map(command.options.flatMap((o) => (o.long ? [[o.long, o] as const] : [])));
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] ?? '';
+    if (word === '--') break;
+    if (word.startsWith('--')) {
+      const option = byLong.get(word.split('=')[0] ?? '');
+      if (!option) continue;
+      const name = option.attributeName();
+      if (isDisplay(name)) found.push(name);
+      if (option.required && !word.includes('=')) i++;
+    } else if (word.startsWith('-') && word.length > 1) {
+      for (let k = 1; k < word.length; k++) {
+        const option = byShort.get(`-${word[k]}`);
+        if (!option) break;
+        const name = option.attributeName();
+        if (isDisplay(name)) found.push(name);
+        if (option.required || option.optional) {
+          if (k === word.length - 1 && option.required) i++;
+          break;
+        }
+      }
+    }
+  }
+  return found;
+}
+
+function output(f: MtrFlags, order: readonly Display[]): MtrOutput {
+  const last = order.at(-1);
+  if (last === 'json' || last === 'csv' || last === 'xml' || last === 'raw') return last;
+  if (last === 'report' || last === 'reportWide') return 'report';
   // Without -r or an output format, on a terminal (or with -t anyway): the live view.
-  const terminal = f.curses || (process.stdout.isTTY && process.stdin.isTTY);
-  if (f.flows === undefined && !f.report && !f.reportWide && terminal) return 'live';
+  const terminal = last === 'curses' || (process.stdout.isTTY && process.stdin.isTTY);
+  if (f.flows === undefined && terminal) return 'live';
   return 'report';
 }
 
@@ -166,7 +211,7 @@ const UNSUPPORTED: [flag: keyof MtrFlags, option: string, why: string][] = [
 ];
 
 /** The flags, checked for combinations mtr refuses too, as a run description. */
-export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean): MtrRun {
+export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean, order: readonly Display[] = []): MtrRun {
   const bad = (message: string): never => {
     throw new VpslineError('EVPSLINE_BAD_OPTION', message, 2);
   };
@@ -177,17 +222,16 @@ export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean): MtrRun 
   if (f.inet && f.inet6) bad('-4 and -6 cannot be used together.');
   if (f.udp && f.tcp) bad('-u and -T cannot be used together.');
   if ((f.udp || f.tcp) && (f.icmp || f.icmpSocket)) bad('--icmp/--icmp-socket cannot be combined with -u or -T.');
-  if ([f.json, f.csv, f.xml, f.raw].filter(Boolean).length > 1)
-    bad('choose one output format: --json, --csv, --xml or --raw.');
   if (f.order !== undefined && !/^[LDRSNBAWVGJMXI _]+$/.test(f.order))
     bad(`-o ${JSON.stringify(f.order)}: fields are the letters LDRSNBAWVGJMXI and space.`);
   if (f.flows !== undefined) {
     if (f.flows < 1 || f.flows > 64) bad(`--flows must be from 1 to 64 (got ${f.flows}).`);
     if (f.icmp || f.icmpSocket)
       bad('constant-flow probes (--flows) are UDP, or TCP with -T; leave out --icmp and --icmp-socket.');
-    if (f.csv || f.xml || f.raw) bad('--flows prints one report per flow, or a JSON array with --json.');
   }
-  const out = output(f);
+  const out = output(f, order);
+  if (f.flows !== undefined && out !== 'report' && out !== 'json')
+    bad('--flows prints one report per flow, or a JSON array with --json.');
   // --carriers-file implies the tags; the file's entries add to or replace the built-in ones.
   const carriers: MtrRun['carriers'] = f.carriersFile ?? (f.carriers ? true : undefined);
   const family = f.inet ? 4 : f.inet6 ? 6 : undefined;

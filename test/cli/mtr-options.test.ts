@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { MtrRun } from '../../src/commands/mtr.js';
 import { buildProgram } from '../../src/cli/main.js';
-import { mtrRun } from '../../src/cli/mtr.js';
+import { displayOrder, mtrRun } from '../../src/cli/mtr.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -17,7 +17,7 @@ function parse(...args: string[]): MtrRun {
   assert.ok(mtr);
   let run: MtrRun | undefined;
   mtr.action((host, flags, command) => {
-    run = mtrRun(host, flags, command.getOptionValueSource('reportCycles') !== 'default');
+    run = mtrRun(host, flags, command.getOptionValueSource('reportCycles') !== 'default', displayOrder(mtr, args));
   });
   program.parse(['node', 'vpsline', 'mtr', ...args]);
   assert.ok(run);
@@ -51,6 +51,7 @@ describe('vpsline mtr options', () => {
     assert.equal(parse('-t', '198.18.0.1').output, 'live');
     assert.equal(parse('-t', '-r', '198.18.0.1').output, 'report');
     assert.equal(parse('-t', '-j', '198.18.0.1').output, 'json');
+    assert.equal(parse('-r', '-t', '198.18.0.1').output, 'live'); // the last display option wins, as in mtr
   });
 
   for (const [args, says] of [

@@ -103,8 +103,6 @@ export const GOLDEN_CASES: GoldenCase[] = [
     args: ['-Cw', ...RUN],
     target: V4,
     about: 'the last display flag wins: a wide report',
-    labTodo:
-      'src/cli: mtr lets the last of -r -w -C -x -j choose the output (-Cw is a wide report); vpsline prints CSV',
   },
   { name: 'csvz-v4', args: ['-Cz', ...RUN], target: V4, about: 'CSV with AS numbers' },
   { name: 'xml-v4', args: ['-x', ...RUN], target: V4, about: 'XML' },
