@@ -92,6 +92,42 @@ describe('golden masking', () => {
     for (const [golden, ours] of cases) assert.ok(!same(golden, ours), `not caught:\n${ours}`);
   });
 
+  test('allHubsMeasured: every hop keeps Best strict, the other RTTs need only be in place', () => {
+    const measured = (golden: string, ours: string): boolean => {
+      const m = maskGolden(golden, ours, { allHubsMeasured: true });
+      return m.golden === m.ours;
+    };
+    // Hop 1's Avg 0.3 high: strict without the option, passes with it.
+    const avgOff = report.replace(
+      /^( {2}1\.\|-- gw\.lab\.example +\S+ +\d+ +\d+\.\d +)(\d+\.\d)/m,
+      (_x, p: string, a: string) => p + (Number(a) + 0.3).toFixed(1),
+    );
+    assert.notEqual(avgOff, report);
+    assert.ok(!same(report, avgOff));
+    assert.ok(measured(report, avgOff));
+    // Best 0.3 high still fails.
+    const bestOff = report.replace(
+      /^( {2}1\.\|-- gw\.lab\.example +\S+ +\d+ +\d+\.\d +\d+\.\d +)(\d+\.\d)/m,
+      (_x, p: string, b: string) => p + (Number(b) + 0.3).toFixed(1),
+    );
+    assert.notEqual(bestOff, report);
+    assert.ok(!measured(report, bestOff));
+    // Loss and names stay exact.
+    assert.ok(!measured(report, report.replace('gw.lab.example', 'gx.lab.example')));
+    assert.ok(!measured(report, report.replace(/( 5\.\|-- 198\.18\.134\.1 +)0\.0%/, '$110.0%')));
+    // JSON: Wrst 0.107 below mtr's (seen in CI) passes, Best 0.2 off fails.
+    const jsonWrst = json.replace(
+      /("count": 1,[\s\S]*?"Wrst": )([\d.]+)/,
+      (_x, p: string, w: string) => p + (Number(w) - 0.107).toFixed(3),
+    );
+    assert.ok(measured(json, jsonWrst));
+    const jsonBest = json.replace(
+      /("count": 1,[\s\S]*?"Best": )([\d.]+)/,
+      (_x, p: string, b: string) => p + (Number(b) + 0.2).toFixed(3),
+    );
+    assert.ok(!measured(json, jsonBest));
+  });
+
   test('outlierHubs: a hop one late answer touched keeps only Best strict', () => {
     const loose = (golden: string, ours: string): boolean => {
       const m = maskGolden(golden, ours, { outlierHubs: true });
