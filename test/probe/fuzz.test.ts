@@ -1,7 +1,11 @@
 // Feeds 1,000,000 random and mutated packets to the decoder and matcher the
-// engine uses. Nothing may throw, and nothing may be attributed to a probe:
-// the registry's probes are ours (identifier 0x1111, destinations *.9.9),
-// while every corpus packet answers someone else's probe.
+// engine uses (ProbeRegistry.match). Nothing may throw, and no noise may be
+// attributed to a probe. A positive control runs through the same loop: one
+// packet in ten is a real answer to one of our probes (it must match, counted
+// exactly) or a near miss that differs from one only in what the matcher
+// checks: another tracer's ICMP identifier, or the right answer arriving on
+// another socket of the same kind (neither may match). Removing the
+// identifier check or the socket check fails this test.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NativeMessage } from '../../src/native.js';
@@ -23,11 +27,62 @@ const sockets: ReceivingSocket[] = [
   { handle: 8, kind: 'tcp', family: 6 },
 ];
 
+/** Sockets with no probes of their own: a right answer arriving here is someone else's. */
+const idle: ReceivingSocket[] = [
+  { handle: 9, kind: 'raw', family: 4, icmpId: 0x1111 },
+  { handle: 10, kind: 'raw', family: 6, icmpId: 0x1111 },
+  { handle: 11, kind: 'udp', family: 4 },
+  { handle: 12, kind: 'udp', family: 6 },
+];
+
+const probeDst = (s: ReceivingSocket): string => (s.family === 4 ? `198.18.9.${s.handle}` : `2001:2:0:9::${s.handle}`);
+
+interface Planted {
+  sock: ReceivingSocket;
+  msg: NativeMessage;
+}
+
+/** Answers to our own probes (raw ICMP, UDP error queue), each with the socket it belongs to. */
+function ourAnswers(): Planted[] {
+  const out: Planted[] = [];
+  for (const sock of sockets) {
+    const dst = probeDst(sock);
+    const router = sock.family === 4 ? '198.18.1.1' : '2001:2:0:1::1';
+    for (let key = 0; key < 64; key += 5) {
+      if (sock.kind === 'raw') {
+        out.push({ sock, msg: rawEchoReply(sock.family, dst, 0x1111, key) });
+        out.push({ sock, msg: rawTimeExceeded(sock.family, router, echoProbe(sock.family, dst, 0x1111, key)) });
+      } else if (sock.kind === 'udp') {
+        out.push({ sock, msg: errqueueMessage(sock.family, dst, 33434 + key, router, Buffer.alloc(36)) });
+      }
+    }
+  }
+  return out;
+}
+
+/** Each answer made foreign by one thing the matcher checks. */
+function nearMisses(ours: Planted[]): Planted[] {
+  const out: Planted[] = [];
+  for (const { sock, msg } of ours) {
+    const twin = idle.find((s) => s.kind === sock.kind && s.family === sock.family);
+    if (twin) out.push({ sock: twin, msg }); // the socket check
+  }
+  for (const sock of sockets.filter((s) => s.kind === 'raw')) {
+    const dst = probeDst(sock);
+    const router = sock.family === 4 ? '198.18.1.1' : '2001:2:0:1::1';
+    for (let key = 0; key < 64; key += 5) {
+      out.push({ sock, msg: rawEchoReply(sock.family, dst, 0x2222, key) }); // the identifier check
+      out.push({ sock, msg: rawTimeExceeded(sock.family, router, echoProbe(sock.family, dst, 0x2222, key)) });
+    }
+  }
+  return out;
+}
+
 function ourRegistry(): ProbeRegistry<RegisteredProbe> {
   const r = new ProbeRegistry<RegisteredProbe>();
   for (const s of sockets) {
     // A destination per socket: probes of two sockets must not share an identity.
-    const dst = s.family === 4 ? `198.18.9.${s.handle}` : `2001:2:0:9::${s.handle}`;
+    const dst = probeDst(s);
     const protocol = s.kind === 'udp' ? 'udp' : s.kind === 'tcp' ? 'tcp' : 'icmp';
     for (let key = 0; key < 64; key++)
       r.add({
@@ -76,8 +131,29 @@ test(`fuzz: ${ITERATIONS.toLocaleString('en')} random and mutated packets, no ex
   for (const m of corpus) for (const s of sockets) if (decodeMessage(s, m).ok) decodable++;
   assert.ok(decodable > corpus.length, `corpus should be decodable, got ${decodable}`);
 
+  const ours = ourAnswers();
+  const misses = nearMisses(ours);
+  // Sanity: every planted answer matches, every near miss does not (checked again in the loop).
+  assert.ok(ours.length >= 60 && misses.length >= 60, `${ours.length} answers, ${misses.length} near misses`);
+
   let attributed = 0;
+  let planted = 0;
+  let missesMatched = 0;
   for (let i = 0; i < ITERATIONS; i++) {
+    if (i % 10 === 9) {
+      // The positive control, in the same stream as the noise.
+      const pick = Math.floor(random() * (ours.length + misses.length));
+      const own = pick < ours.length;
+      const p = own ? ours[pick] : misses[pick - ours.length];
+      assert.ok(p);
+      decodeMessage(p.sock, p.msg);
+      const hit = registry.match(p.sock, p.msg) !== undefined;
+      if (own) {
+        planted++;
+        if (hit) attributed++;
+      } else if (hit) missesMatched++;
+      continue;
+    }
     const sock = sockets[i % sockets.length]!;
     let msg: NativeMessage;
     const strategy = i % 4;
@@ -107,12 +183,13 @@ test(`fuzz: ${ITERATIONS.toLocaleString('en')} random and mutated packets, no ex
     if (registry.match(sock, msg)) attributed++;
   }
   const c = registry.counters;
-  assert.equal(attributed, 0, 'no packet may be attributed to a probe');
+  assert.ok(planted > 30_000, `${planted} answers planted`);
+  assert.equal(attributed, planted, 'every planted answer of ours matches, and nothing else does');
+  assert.equal(missesMatched, 0, 'no near miss (other identifier, other socket) may match');
   assert.equal(c.received, ITERATIONS);
-  assert.equal(c.matched, 0);
   assert.equal(
-    c.foreign + c.truncated + c.malformed + c.unsupported,
+    c.foreign + c.truncated + c.malformed + c.unsupported + planted,
     ITERATIONS,
-    'every packet is counted under one reason',
+    'every other packet is counted under one reason',
   );
 });
