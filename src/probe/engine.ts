@@ -14,6 +14,7 @@ import {
 import { addressBytes, addressFamily, type Family } from '../packet/address.js';
 import { encodeEcho, ICMP4, ICMP6 } from '../packet/icmp.js';
 import { encodeTcp, encodeUdpWithChecksum, TCP_SYN } from '../packet/transport.js';
+import { ClockWatch, DeadlineHeap } from './deadlines.js';
 import { pingRemedy, RAW_REMEDY } from './privileges.js';
 import { ProbeRegistry, type EngineCounters, type ReceivingSocket, type RegisteredProbe } from './registry.js';
 import { decodeMessage, type DecodedReply, type ProbeProtocol } from './reply.js';
@@ -100,8 +101,6 @@ const IPV6_HEADER = 40;
 const ICMP_OR_UDP_HEADER = 8;
 /** Raw sockets see every ICMP packet of the host: give them room. */
 const RAW_RECEIVE_BUFFER = 4 * 1024 * 1024;
-/** A realtime-vs-monotonic move bigger than this (beyond NTP slewing) is a clock step. */
-const CLOCK_STEP_NS = 2e6;
 /** Time for the kernel's deferred work that turns receive stamping on. */
 const STAMPING_SETTLE_MS = 20;
 
@@ -114,6 +113,12 @@ export interface EngineOptions {
    * the machine's clock.
    */
   clockOffset?: () => number;
+  /**
+   * The sockets, sends and clocks the engine drives (default: the native
+   * addon). Anything with the addon's shape will do: tests drive the engine
+   * with a scripted transport, no kernel involved.
+   */
+  transport?: NativeProbe;
 }
 
 /** Which sockets a trace will use and why (the mode ladder's answer). */
@@ -128,21 +133,20 @@ export class ProbeEngine {
   private readonly addon: NativeProbe;
   private readonly shared = new Map<string, SharedSocket>();
   private readonly registry = new ProbeRegistry<InFlight>();
-  private readonly deadlines = new DeadlineHeap();
+  private readonly deadlines = new DeadlineHeap<InFlight>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
-  private clockOffset: number;
   private closed = false;
   /** When this engine opened its first socket (performance.now ms). */
   private firstOpenMs: number | undefined;
   private readonly icmpPreference: IcmpSocketKind | undefined;
-  private readonly readClockOffset: () => number;
+  private readonly clock: ClockWatch;
 
   constructor(options: EngineOptions = {}) {
-    this.addon = native();
+    this.addon = options.transport ?? native();
     this.icmpPreference = options.icmpSocket;
-    this.readClockOffset = options.clockOffset ?? (() => this.addon.clockOffset());
-    this.clockOffset = this.readClockOffset();
+    const addon = this.addon;
+    this.clock = new ClockWatch(options.clockOffset ?? (() => addon.clockOffset()));
   }
 
   /** What the engine sent, received, matched and dropped so far. */
@@ -702,10 +706,8 @@ export class ProbeEngine {
 
   /** Wall-clock steps move kernel timestamps: flag probes out during a step and move their deadlines. */
   private checkClock(): void {
-    const offset = this.readClockOffset();
-    const delta = offset - this.clockOffset;
-    this.clockOffset = offset;
-    if (Math.abs(delta) < CLOCK_STEP_NS) return;
+    const delta = this.clock.step();
+    if (delta === 0) return;
     this.counters.clockSteps++;
     for (const entry of this.registry.probes()) {
       entry.clockStepped = true;
@@ -731,80 +733,4 @@ function probePayload(req: ProbeRequest): Uint8Array {
   const headers = (req.family === 4 ? IPV4_HEADER : IPV6_HEADER) + ICMP_OR_UDP_HEADER;
   const size = req.size ?? 64;
   return new Uint8Array(Math.max(0, size - headers));
-}
-
-/** Min-heap of probes by deadline; entries already finished are skipped when popped. */
-class DeadlineHeap {
-  private items: InFlight[] = [];
-
-  /** The entry at heap index `i`, which the caller knows to be in range. */
-  private at(i: number): InFlight {
-    const e = this.items[i];
-    if (e === undefined) throw new Error(`internal: the deadline heap has no entry ${i} (size ${this.items.length})`);
-    return e;
-  }
-
-  push(e: InFlight): void {
-    const a = this.items;
-    let i = a.length;
-    a.push(e);
-    // Sift up: parents later than `e` move down into the hole until `e`'s place is found.
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = this.at(p);
-      if (parent.deadlineNs <= e.deadlineNs) break;
-      a[i] = parent;
-      i = p;
-    }
-    a[i] = e;
-  }
-
-  peek(): InFlight | undefined {
-    return this.items[0];
-  }
-
-  pop(): InFlight | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0 || last === undefined) return top;
-    // Sift down: `last` falls from the root, the earlier child moving up into
-    // the hole, until neither child is earlier than `last`.
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      let earliest = last;
-      if (l < a.length) {
-        const left = this.at(l);
-        if (left.deadlineNs < earliest.deadlineNs) {
-          m = l;
-          earliest = left;
-        }
-      }
-      if (r < a.length) {
-        const right = this.at(r);
-        if (right.deadlineNs < earliest.deadlineNs) {
-          m = r;
-          earliest = right;
-        }
-      }
-      if (m === i) break;
-      a[i] = earliest;
-      i = m;
-    }
-    a[i] = last;
-    return top;
-  }
-
-  clear(): void {
-    this.items = [];
-  }
-
-  rebuild(): void {
-    const old = this.items;
-    this.items = [];
-    for (const e of old) this.push(e);
-  }
 }
