@@ -90,6 +90,14 @@ export function renderScreen(s: ScreenState): string[] {
     }
   }
   const cut = Math.max(1, s.columns);
+  // Once every shown hop has had a probe settled, say so if the destination has not answered.
+  const settled = s.hops.length > 0 && s.hops.every((h) => h.received + h.lost > 0);
+  const answered = s.hops.some((h) => h.address === s.address || h.responders.some((r) => r.address === s.address));
+  if (settled && !answered) {
+    const last = s.hops.filter((h) => h.received > 0).at(-1);
+    const where = last ? `; the last hop that answered is ${last.ttl}` : '; no hop has answered';
+    lines.push('', `The destination ${s.address} has not answered${where}.`);
+  }
   const out = lines.slice(0, s.rows).map((l) => (l.length > cut ? l.slice(0, cut) : l));
   while (out.length < s.rows) out.push('');
   return out;
