@@ -1,5 +1,5 @@
 // Which carrier line a path uses, with the hops as evidence. Pure: hops in,
-// verdict out. The rules (../shared/reference/cn2-routes.md §2):
+// verdict out. The rules:
 // - hops are tagged by the carrier table (longest prefix) or, failing that,
 //   by their AS number; silent, private and carrier-NAT hops are no evidence;
 // - the line is what the first Chinese carrier segment says (later segments

@@ -2,7 +2,7 @@
 // canonical IPv4 dotted quads, plain IPv6 text, or real host names, so
 // "127.1", "2130706433", "0x7f000001", "0177.0.0.1" and zone ids never reach
 // a resolver that would turn them into 127.0.0.1), then special-purpose
-// ranges (IANA registries, ../shared/reference/looking-glass.md §5), with
+// ranges (IANA's IPv4 and IPv6 special-purpose address registries), with
 // IPv4 hidden inside IPv6 (mapped, 6to4, NAT64, Teredo) unwrapped first.
 // Host names are resolved once and every address must pass; the checked
 // address is what gets traced.

@@ -1,7 +1,7 @@
 // The VM layer: which hypervisor runs this kernel, if any. Evidence comes in
 // independent kinds (CPUID, DMI, ACPI, Xen sysfs, the kernel log, hints like
 // the clock source and PCI ids); the answer follows systemd's order with the
-// fixes from ../shared/reference/virt-detect.md §4-5: a known signature in a
+// these fixes: a known signature in a
 // higher CPUID leaf beats "Microsoft Hv", DMI wins for VirtualBox, Xen and
 // Parallels, Firecracker is told from its ACPI tables, UML comes first.
 import { before, text, type Facts } from './facts.js';
