@@ -1,5 +1,5 @@
 // The container layer: is this a shared-kernel environment, and which one?
-// Rules are tried in order (systemd-detect-virt's, then virt-what's); marker
+// Rules are tried in order, the most specific evidence first; marker
 // files, environment values and cgroup paths are not trusted on their own
 // when the machine's namespaces are the initial ones and kernel threads are
 // visible (a /.dockerenv can ship inside a disk image).
