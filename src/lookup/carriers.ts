@@ -1,10 +1,11 @@
 // The carrier table: which Chinese carrier network an address belongs to, by
-// real prefix arithmetic (longest prefix wins: CMIN2's /24s inside CMI's /15,
-// and 223.120.190.1 is not in 223.120.19.0/24, unlike text-prefix scripts).
+// real prefix arithmetic (longest prefix wins, so 223.120.190.1 is not in
+// 223.120.19.0/24, unlike text-prefix scripts). The shipped table is built
+// from routing data by scripts/data-carriers.ts (docs/routing-data.md).
 import { readFileSync } from 'node:fs';
-import ipaddr from 'ipaddr.js';
 import { errnoCode, VpslineError } from '../errors.js';
 import { errorMessage, isObject } from './narrow.js';
+import { cidrRange, type NumericRange, RangeTable } from './range-table.js';
 
 /** The carriers of the built-in table; user files may add others. */
 export type KnownCarrierId =
@@ -17,51 +18,47 @@ export type KnownCarrierId =
   | 'cu-10099'
   | 'cmi'
   | 'cmin2'
-  | 'cmnet';
+  | 'cmnet'
+  | 'ct-access'
+  | 'cu-access'
+  | 'cm-access'
+  | 'cernet';
 
 export type CarrierId = KnownCarrierId | (string & {});
 
 export interface Carrier {
   id: CarrierId;
+  /** The AS the network is known by, if one. */
   asn: number | null;
+  /** Every AS whose hops count as this network (a hop outside the prefixes is still known by its AS). */
+  asns: number[];
   name: string;
-  /** ct, cu, cm: the Chinese carrier group it belongs to. */
+  /** ct, cu, cm, edu: the Chinese carrier group it belongs to. */
   family: string;
+  /** line: a long-haul network that names the verdict; access: a provincial or metro network that delivers. */
+  role: 'line' | 'access';
   prefixes: string[];
+  /** The prefixes as numbers (parsed once, when the table is read). */
+  ranges: NumericRange[];
   /** Shared by more than one network: names the carrier, not the line. */
   ambiguous?: boolean;
-  /** Taken from peer tools' text prefixes, not from routing data. */
+  /** Not from routing data (a user's file may say so). */
   approximate?: boolean;
   sources: string[];
-}
-
-interface Range {
-  carrier: Carrier;
-  /** IPv4 in ranges4, IPv6 in ranges6 (ipaddr's match() throws across families). */
-  address: ipaddr.IPv4 | ipaddr.IPv6;
-  bits: number;
 }
 
 const DEFAULT_TABLE = new URL('../../data/carriers.json', import.meta.url);
 
 export class CarrierTable {
-  private readonly ranges4: Range[] = [];
-  private readonly ranges6: Range[] = [];
+  private readonly ranges: RangeTable<Carrier>;
   private readonly byAsn = new Map<number, Carrier>();
   readonly carriers: Carrier[];
 
   constructor(carriers: Carrier[]) {
     this.carriers = carriers;
-    for (const c of carriers) {
-      if (c.asn !== null) this.byAsn.set(c.asn, c);
-      for (const p of c.prefixes) {
-        const [address, bits] = ipaddr.parseCIDR(p);
-        (address.kind() === 'ipv4' ? this.ranges4 : this.ranges6).push({ carrier: c, address, bits });
-      }
-    }
-    // Longest prefix first, so the first match is the most specific.
-    this.ranges4.sort((a, b) => b.bits - a.bits);
-    this.ranges6.sort((a, b) => b.bits - a.bits);
+    // A later entry with the same AS (a user's file) replaces an earlier one.
+    for (const c of carriers) for (const asn of c.asns) this.byAsn.set(asn, c);
+    this.ranges = new RangeTable(carriers.flatMap((c) => c.ranges.map((range) => ({ range, value: c }))));
   }
 
   /** The table shipped with vpsline, with `overrides` (same id replaces, new ids add). */
@@ -86,14 +83,7 @@ export class CarrierTable {
 
   /** The carrier whose most specific prefix holds `address`, or undefined. */
   match(address: string): Carrier | undefined {
-    let parsed: ipaddr.IPv4 | ipaddr.IPv6;
-    try {
-      parsed = ipaddr.process(address); // IPv4-mapped IPv6 becomes IPv4
-    } catch {
-      return undefined;
-    }
-    const ranges = parsed.kind() === 'ipv4' ? this.ranges4 : this.ranges6;
-    return ranges.find((r) => parsed.match(r.address, r.bits))?.carrier;
+    return this.ranges.lookup(address);
   }
 
   byAs(asn: number): Carrier | undefined {
@@ -118,26 +108,39 @@ export function parseTable(text: string, source: string): Carrier[] {
     if (typeof c.id !== 'string' || !c.id) throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} needs an "id".`, 2);
     if (!Array.isArray(c.prefixes))
       throw new VpslineError('EVPSLINE_BAD_OPTION', `${where} (${c.id}) needs a "prefixes" list.`, 2);
-    for (const p of c.prefixes) {
+    // Hand-written rows for space not announced in BGP (built-in table): their unannounced part counts.
+    const manual: unknown[] = Array.isArray(c.manual) ? c.manual : [];
+    const extra = manual.flatMap((m) => (isObject(m) && Array.isArray(m.notAnnounced) ? m.notAnnounced : []));
+    const prefixes = [...c.prefixes, ...extra].map(String);
+    const ranges: NumericRange[] = prefixes.map((p) => {
       try {
-        ipaddr.parseCIDR(String(p));
+        return cidrRange(p);
       } catch {
         throw new VpslineError(
           'EVPSLINE_BAD_OPTION',
-          `${where} (${c.id}): ${JSON.stringify(p)} is not a prefix like 59.43.0.0/16.`,
+          `${where} (${c.id}): ${JSON.stringify(p).slice(0, 60)} is not a prefix like 59.43.0.0/16.`,
           2,
         );
       }
-    }
+    });
+    const asns: unknown[] = Array.isArray(c.asns) ? c.asns : [];
     return {
       id: c.id,
       asn: typeof c.asn === 'number' ? c.asn : null,
+      // Files without "asns" (vpsline 0.1's format) name the carrier's hops by its "asn".
+      asns: Array.isArray(c.asns)
+        ? asns.filter((a): a is number => typeof a === 'number' && Number.isInteger(a))
+        : typeof c.asn === 'number'
+          ? [c.asn]
+          : [],
       name: typeof c.name === 'string' ? c.name : c.id,
       family: typeof c.family === 'string' ? c.family : 'other',
-      prefixes: c.prefixes.map(String),
+      role: c.role === 'access' ? 'access' : 'line',
+      prefixes,
+      ranges,
       ...(c.ambiguous ? { ambiguous: true } : {}),
       ...(c.approximate ? { approximate: true } : {}),
-      sources: Array.isArray(c.sources) ? c.sources.map(String) : [],
+      sources: Array.isArray(c.sources) ? c.sources.map(String) : typeof c.source === 'string' ? [c.source] : [],
     };
   });
 }
