@@ -16,6 +16,7 @@ interface BacktraceFlags extends OriginAsFlags {
   udp?: boolean;
   tcp?: boolean;
   port?: number;
+  flows: number;
   json?: boolean;
   lang: Language;
   keepCapabilities?: boolean;
@@ -35,6 +36,12 @@ export function backtraceCommand(program: Command): void {
     .option('-u, --udp', 'UDP probes instead of ICMP')
     .option('-T, --tcp', 'TCP SYN probes instead of ICMP')
     .option('-P, --port <port>', 'TCP destination port', intArg('port'))
+    .option(
+      '--flows <n>',
+      'constant-flow traces per target (UDP, or TCP with -T), to catch a route split between lines; 1: one ICMP trace',
+      intArg('flows'),
+      3,
+    )
     .option('--json', 'print the results as JSON')
     .option('--lang <lang>', 'en or zh', 'en')
     .option('--keep-capabilities', 'do not drop capabilities after opening sockets');
@@ -42,6 +49,7 @@ export function backtraceCommand(program: Command): void {
     const lang = parseLanguage(f.lang);
     if (f.udp && f.tcp) throw new VpslineError('EVPSLINE_BAD_OPTION', '-u and -T cannot be used together.', 2);
     if (f.inet && f.inet6) throw new VpslineError('EVPSLINE_BAD_OPTION', '-4 and -6 cannot be used together.', 2);
+    if (f.flows < 1 || f.flows > 16) throw new VpslineError('EVPSLINE_BAD_OPTION', '--flows is 1 to 16.', 2);
     const originAs = await originAsSource(f);
     const family = f.inet ? 4 : f.inet6 ? 6 : undefined;
     const [{ runBacktrace }, { processIO }] = await Promise.all([
@@ -56,6 +64,7 @@ export function backtraceCommand(program: Command): void {
         ...(family ? { family } : {}),
         protocol: f.udp ? 'udp' : f.tcp ? 'tcp' : 'auto',
         ...(f.port !== undefined ? { port: f.port } : {}),
+        flows: f.flows,
         cycles: f.cycles,
         interval: f.interval,
         maxTtl: f.maxTtl,

@@ -34,6 +34,8 @@ interface MtrFlags {
   mpls?: boolean;
   analyze?: boolean;
   aslookup?: boolean;
+  aslookupDns?: boolean;
+  asnDb?: string;
   flows?: number;
   carriers?: boolean;
   carriersFile?: string;
@@ -89,7 +91,9 @@ export function mtrCommand(program: Command): void {
     .option('-x, --xml', 'XML output, like mtr')
     .option('-l, --raw', 'raw event stream, like mtr (0-based hops)')
     .option('-e, --mpls', 'show MPLS labels in the report')
-    .option('-z, --aslookup', 'show the origin AS of each hop (Team Cymru DNS, asynchronous)')
+    .option('-z, --aslookup', 'show the origin AS of each hop (offline routing data shipped with vpsline)')
+    .option('--aslookup-dns', 'with -z: ask Team Cymru over DNS instead of the offline data (what mtr does)')
+    .option('--asn-db <file>', 'with -z: AS data to use instead of the shipped index (see vpsline classify --help)')
     .option('--carriers', 'tag each hop with its carrier ([CN2], [163], ...) from the built-in table')
     .option(
       '--carriers-file <file>',
@@ -217,6 +221,7 @@ export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean, order: r
   };
   for (const [flag, option, why] of UNSUPPORTED)
     if (f[flag] !== undefined) bad(`${option} is not supported by vpsline: ${why}.`);
+  if (f.aslookupDns && f.asnDb) bad('choose one of --aslookup-dns and --asn-db.');
   if (f.ipinfo !== undefined && f.ipinfo !== 0)
     bad(`-y ${f.ipinfo} is not supported by vpsline: only -y 0 (origin AS number, the same as -z).`);
   if (f.inet && f.inet6) bad('-4 and -6 cannot be used together.');
@@ -261,7 +266,8 @@ export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean, order: r
     showBoth: !!f.showIps,
     ...(f.order !== undefined ? { order: f.order } : {}),
     dns: f.dns,
-    asLookup: !!f.aslookup || f.ipinfo === 0,
+    // --aslookup-dns and --asn-db say where AS numbers come from, and so imply -z.
+    asLookup: f.aslookupDns ? 'dns' : f.asnDb ? { file: f.asnDb } : f.aslookup || f.ipinfo === 0 ? 'shipped' : false,
     ...(carriers !== undefined ? { carriers } : {}),
     analyze: !!f.analyze,
     lang: f.lang,

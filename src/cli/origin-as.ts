@@ -1,4 +1,5 @@
-// The AS-lookup options classify and backtrace share.
+// The AS-lookup options classify and backtrace share: the shipped offline
+// index by default, another file, or Team Cymru over DNS when asked.
 import type { Command } from 'commander';
 import { VpslineError } from '../errors.js';
 import type { OriginAsSource } from '../route/origin-as.js';
@@ -12,22 +13,23 @@ export function originAsOptions(cmd: Command): Command {
   return cmd
     .option(
       '-z, --aslookup',
-      'ask Team Cymru (DNS) for the AS of hops the carrier table does not name; never waits more than 3 s',
+      "ask Team Cymru (DNS) for each hop's AS instead of the offline routing data; never waits more than 3 s",
     )
-    .option('--asn-db <file>', 'the same from a local file: ip2asn TSV (iptoasn.com) or "prefix asn" lines');
+    .option(
+      '--asn-db <file>',
+      'AS data to use instead of the shipped index: a vpsline index (npm run data:asn), ' +
+        'ip-location-db CSV, ip2asn TSV or "prefix asn" lines',
+    );
 }
 
 /** The AS source the flags ask for; the lookup modules load only when one is asked for. */
-export async function originAsSource(f: OriginAsFlags): Promise<OriginAsSource | undefined> {
+export async function originAsSource(f: OriginAsFlags): Promise<OriginAsSource> {
   if (f.aslookup && f.asnDb)
     throw new VpslineError('EVPSLINE_BAD_OPTION', 'choose one of -z (DNS) and --asn-db (file).', 2);
-  if (f.asnDb) {
-    const { AsnDatabase } = await import('../lookup/asn-file.js');
-    return { kind: 'file', database: AsnDatabase.load(f.asnDb) };
-  }
   if (f.aslookup) {
     const { AsnLookup } = await import('../lookup/asn.js');
     return { kind: 'dns', lookup: new AsnLookup() };
   }
-  return undefined;
+  const { loadAsnData, shippedAsnIndex } = await import('../lookup/asn-data.js');
+  return { kind: 'file', database: f.asnDb ? loadAsnData(f.asnDb) : shippedAsnIndex() };
 }

@@ -18,6 +18,8 @@ export interface BacktraceRun {
   family?: Family;
   protocol: 'auto' | 'udp' | 'tcp';
   port?: number;
+  /** Constant-flow traces per target (UDP or TCP); 1: one trace with the chosen protocol. */
+  flows: number;
   cycles: number;
   interval: number;
   maxTtl: number;
@@ -35,8 +37,10 @@ export async function runBacktrace(run: BacktraceRun, io: CommandIO): Promise<vo
   const engine = defaultEngine();
   // A family that cannot be opened is not fatal: its rows carry the error.
   const families = new Set(wanted.flatMap((t) => (t.family ? [t.family] : [])));
+  // Several flows are UDP (Paris traceroute) unless TCP was asked for.
+  const protocol = run.flows > 1 && run.protocol !== 'tcp' ? 'udp' : run.protocol;
   await openThenDropPrivileges(engine, {
-    needs: [...families].map((family) => ({ family, protocol: run.protocol })),
+    needs: [...families].map((family) => ({ family, protocol })),
     optional: true,
     keepCapabilities: run.keepCapabilities,
   });
@@ -46,7 +50,8 @@ export async function runBacktrace(run: BacktraceRun, io: CommandIO): Promise<vo
       engine,
       table,
       ...(run.originAs ? { originAs: run.originAs } : {}),
-      protocol: run.protocol,
+      protocol,
+      flows: run.flows,
       cycles: run.cycles,
       interval: run.interval,
       maxTtl: run.maxTtl,

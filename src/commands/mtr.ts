@@ -3,6 +3,7 @@
 // The CLI only turns argv into MtrRun.
 import type { Language } from '../i18n.js';
 import { AsnLookup } from '../lookup/asn.js';
+import { loadAsnData, shippedAsnIndex, TableAsLookup } from '../lookup/asn-data.js';
 import { CarrierTable } from '../lookup/carriers.js';
 import { resolveTarget } from '../lookup/resolve.js';
 import { ReverseDns } from '../lookup/reverse-dns.js';
@@ -34,7 +35,8 @@ export interface MtrRun {
   /** Report fields in mtr letters (mtr -o). */
   order?: string;
   dns: boolean;
-  asLookup: boolean;
+  /** -z: from the shipped index, a file, or Team Cymru's DNS (--aslookup-dns). */
+  asLookup: false | 'shipped' | 'dns' | { file: string };
   /** Carrier tags: the built-in table, plus this file when a string. */
   carriers?: true | string;
   analyze: boolean;
@@ -74,7 +76,7 @@ export async function runMtr(run: MtrRun, io: CommandIO): Promise<void> {
   }
 
   const dns = run.dns ? new ReverseDns() : undefined;
-  const asn = run.asLookup ? new AsnLookup() : undefined;
+  const asn = await asLookupFor(run.asLookup);
   const carriers = run.carriers
     ? CarrierTable.load(typeof run.carriers === 'string' ? run.carriers : undefined)
     : undefined;
@@ -173,4 +175,10 @@ export async function runMtr(run: MtrRun, io: CommandIO): Promise<void> {
     if (run.analyze) text += `\n\n${run.lang === 'zh' ? '分析：' : 'Analysis:'}\n${findings(report)}`;
   }
   io.stdout.write(`${text}\n`);
+}
+
+async function asLookupFor(how: MtrRun['asLookup']): Promise<AsnLookup | TableAsLookup | undefined> {
+  if (!how) return undefined;
+  if (how === 'dns') return new AsnLookup();
+  return new TableAsLookup(how === 'shipped' ? shippedAsnIndex() : loadAsnData(how.file));
 }

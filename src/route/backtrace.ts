@@ -28,7 +28,17 @@ export interface BacktraceResult extends Classification {
   lossPercent: number | null;
   /** The trace could not run (no route, no IPv6 here...). */
   error?: string;
+  /** The first flow's trace. */
   report?: TraceReport;
+  /** With several flows: each flow's line, so load balancing between lines shows. */
+  flows?: FlowVerdict[];
+}
+
+export interface FlowVerdict {
+  flow: number;
+  verdict: Classification['verdict'];
+  confidence: Classification['confidence'];
+  segments: Classification['segments'];
 }
 
 const DEFAULT_TARGETS = new URL('../../data/backtrace-targets.json', import.meta.url);
@@ -91,6 +101,11 @@ export interface BacktraceOptions extends Omit<TraceOptions, 'engine'> {
   table: CarrierTable;
   /** Origin AS numbers for hops the table does not name (optional, bounded). */
   originAs?: OriginAsSource;
+  /**
+   * Constant-flow traces per target (Paris traceroute: UDP, or TCP with protocol 'tcp'). Routers that
+   * balance load send different flows different ways, and a route may split between lines. 1: one trace.
+   */
+  flows?: number;
 }
 
 /**
@@ -113,16 +128,59 @@ export async function classifyTrace(
   return c;
 }
 
+/**
+ * One verdict from several flows: the line most flows took (the first flow's on a tie). When flows
+ * disagree, the verdict says so, names every line seen, and its confidence drops: the route is split.
+ */
+export function combineFlows(perFlow: Classification[]): { main: Classification; flows: FlowVerdict[] } {
+  const flows = perFlow.map((c, flow) => ({
+    flow,
+    verdict: c.verdict,
+    confidence: c.confidence,
+    segments: c.segments,
+  }));
+  const tally = new Map<string, number>();
+  for (const f of flows) tally.set(f.verdict, (tally.get(f.verdict) ?? 0) + 1);
+  const [first] = perFlow;
+  if (!first) throw new Error('combineFlows needs at least one flow');
+  let main = first;
+  for (const c of perFlow) if ((tally.get(c.verdict) ?? 0) > (tally.get(main.verdict) ?? 0)) main = c;
+  if (tally.size > 1) {
+    main = { ...main, notes: [...main.notes], noteCodes: [...main.noteCodes] };
+    const seen = [...tally.entries()].map(([verdict, n]) => `${verdict} (${n} of ${flows.length})`);
+    addNote(main, 'flows-differ', { lines: seen.join(', '), flows: flows.length });
+    main.confidence = 'low';
+  }
+  return { main, flows };
+}
+
 /** Trace every target at once and classify each path. Never rejects: a failed trace is a row with its error. */
 export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptions): Promise<BacktraceResult[]> {
-  const { table, originAs, ...traceOptions } = opts;
+  const { table, originAs, flows = 1, ...traceOptions } = opts;
+  const flowProtocol = traceOptions.protocol === 'tcp' ? 'tcp' : 'udp';
   return Promise.all(
     targets.map(async (target): Promise<BacktraceResult> => {
       try {
-        const t = new Trace(target.address, traceOptions);
-        void t.start();
-        const report = await t.done;
-        const c = await classifyTrace(report, table, originAs);
+        const traces =
+          flows > 1
+            ? Array.from(
+                { length: flows },
+                (_, flow) => new Trace(target.address, { ...traceOptions, protocol: flowProtocol, flow }),
+              )
+            : [new Trace(target.address, traceOptions)];
+        for (const t of traces) void t.start();
+        const reports = await Promise.all(traces.map((t) => t.done));
+        const verdicts = await Promise.all(reports.map((r) => classifyTrace(r, table, originAs)));
+        const { main: c, flows: perFlow } = combineFlows(verdicts);
+        // The report shown is that of a flow that took the line of the verdict.
+        const report =
+          reports[
+            Math.max(
+              0,
+              verdicts.findIndex((v) => v.verdict === c.verdict),
+            )
+          ];
+        if (!report) throw new Error('no trace ran');
         const answered = report.destinationTtl !== null;
         const last = [...report.hops].reverse().find((h) => h.received > 0);
         const dest = answered ? report.hops.find((h) => h.ttl === report.destinationTtl) : last;
@@ -133,6 +191,7 @@ export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptio
           rttMs: dest ? dest.stats.mean : null,
           lossPercent: dest ? dest.lossPercent : null,
           report,
+          ...(flows > 1 ? { flows: perFlow } : {}),
         };
       } catch (err) {
         return {

@@ -1,12 +1,12 @@
 // Read a trace someone already ran (their home PC towards the server, say)
 // into hops the classifier understands. The format is detected from the text.
-import ipaddr from 'ipaddr.js';
 import { VpslineError } from '../errors.js';
 import { errorMessage, isObject } from '../lookup/narrow.js';
 import type { Classification, ClassifyHop } from './classify.js';
+import { isAddress, readTextTrace, type TextFormat } from './import-text.js';
 import { addNote } from './notes.js';
 
-export type TraceFormat = 'vpsline-json' | 'mtr-json' | 'trippy-json' | 'nexttrace-json' | 'mtr-report' | 'traceroute';
+export type TraceFormat = 'vpsline-json' | 'mtr-json' | 'trippy-json' | 'nexttrace-json' | TextFormat;
 
 export interface ImportedTrace {
   format: TraceFormat;
@@ -16,10 +16,6 @@ export interface ImportedTrace {
   namesOnly: number;
   /** TTLs answered from more than one address (ECMP); the most frequent one is used. */
   multiAddress: number;
-}
-
-function isAddress(s: string): boolean {
-  return ipaddr.isValid(s) && (ipaddr.IPv4.isValidFourPartDecimal(s) || s.includes(':'));
 }
 
 /** "AS4809" / "4809" / "AS???" -> 4809 / null */
@@ -147,92 +143,72 @@ function fromNextTrace(doc: Record<string, unknown>): ImportedTrace | undefined 
   return { format: 'nexttrace-json', hops, namesOnly: 0, multiAddress };
 }
 
-/** `mtr -r` / `-rw` / `-rwb` / `-rz` text. */
-function fromMtrReport(text: string): ImportedTrace | undefined {
-  if (!/^HOST: /m.test(text)) return undefined;
-  const hops: ClassifyHop[] = [];
-  let namesOnly = 0;
-  for (const line of text.split('\n')) {
-    const m = /^\s*(\d+)\.(?:\|--|\s+AS(\S+))\s+(.*?)\s+\d+\.\d+%?\s+\d+\s/.exec(line);
-    const host = m?.[3];
-    if (!m || host === undefined) continue;
-    const h = hostAddress(host);
-    if (h.nameOnly) namesOnly++;
-    const hop: ClassifyHop = { ttl: Number(m[1]), address: h.address };
-    const asn = asNumber(m[2]);
-    if (asn) hop.asn = asn;
-    hops.push(hop);
-  }
-  return hops.length ? { format: 'mtr-report', hops, namesOnly, multiAddress: 0 } : undefined;
+/** The most text one trace is read from; the looking glass's upload limit is below it. */
+export const MAX_TRACE_BYTES = 2 * 1024 * 1024;
+/** The most hop lines one trace is read from (255 TTLs with a few addresses each). */
+export const MAX_HOP_LINES = 4096;
+
+function refuse(message: string): never {
+  throw new VpslineError('EVPSLINE_BAD_OPTION', message, 2);
 }
 
-/** traceroute / besttrace / tracert-like text: " 3  name (addr)  1.2 ms ..." or " 3  addr  1.2 ms  AS4809 ...". */
-function fromTraceroute(text: string): ImportedTrace | undefined {
-  const hops: ClassifyHop[] = [];
-  let namesOnly = 0;
-  let target: string | undefined;
-  for (const line of text.split('\n')) {
-    const head = /^traceroute6? to (\S+)/.exec(line) ?? /^Tracing route to (?:\S+ \[)?([^\s\]]+)\]?/.exec(line);
-    if (head) target = head[1];
-    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
-    const rest = m?.[2];
-    if (!m || rest === undefined) continue;
-    // traceroute writes "name (address)", Windows tracert "name [address]".
-    const tokens = rest.split(/\s+/).map((t) => t.replace(/^[([]|[)\]]$/g, ''));
-    const address = tokens.find((t) => isAddress(t)) ?? null;
-    // A hop line has an address, times, or only stars (tracert adds "Request timed out.").
-    if (!address && !/^\*/.test(rest) && !/\bms\b/.test(rest)) continue;
-    if (!address && !/^\*/.test(rest) && /[a-z]/i.test(rest.replace(/\bms\b|\*/g, ''))) namesOnly++;
-    const hop: ClassifyHop = { ttl: Number(m[1]), address };
-    const asn = /\bAS(\d+)\b/.exec(rest);
-    if (asn) hop.asn = Number(asn[1]);
-    hops.push(hop);
-  }
-  return hops.length
-    ? { format: 'traceroute', ...(target ? { target } : {}), hops, namesOnly, multiAddress: 0 }
-    : undefined;
+/** The JSON a text holds, from its first line that opens an object or a list (a shell prompt may come first). */
+function jsonPart(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) return trimmed;
+  const at = /(?:^|\n)[ \t]{0,16}(?=[{[])/.exec(text);
+  if (!at) return undefined;
+  const from = text.slice(at.index).trim();
+  // "[root@host ~]# mtr ..." opens with '[' but is a prompt, not JSON.
+  return /^(?:\{|\[\s{0,64}[{[\]"\d-])/.test(from) ? from : undefined;
 }
 
 /** Detect the format and read the hops; a text that is none of them gets a clear error. */
 export function importTrace(input: string): ImportedTrace {
-  // Windows tools write CRLF, old Macs CR.
-  const text = input.replace(/\r\n?/g, '\n');
-  const trimmed = text.trim();
-  if (!trimmed)
-    throw new VpslineError(
-      'EVPSLINE_BAD_OPTION',
-      'The trace is empty: paste or pipe the output of mtr, vpsline mtr or traceroute.',
-      2,
+  if (input.length > MAX_TRACE_BYTES)
+    refuse(
+      `The trace is ${(input.length / 1048576).toFixed(1)} MB; vpsline reads at most ` +
+        `${MAX_TRACE_BYTES / 1048576} MB: paste one trace.`,
     );
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+  // Windows tools write CRLF, old Macs CR; a NUL means binary, not text.
+  if (input.includes('\u0000'))
+    refuse('This is binary data, not a trace: paste the text that mtr or traceroute printed.');
+  const text = input.replace(/\r\n?/g, '\n');
+  if (!text.trim()) refuse('The trace is empty: paste or pipe the output of mtr, vpsline mtr or traceroute.');
+  const json = jsonPart(text);
+  let jsonError: string | undefined;
+  if (json !== undefined) {
     let doc: unknown;
     try {
-      doc = JSON.parse(trimmed);
+      doc = JSON.parse(json);
     } catch (err) {
-      throw new VpslineError(
-        'EVPSLINE_BAD_OPTION',
-        `The trace looks like JSON but does not parse: ${errorMessage(err)}.`,
-        2,
+      jsonError = errorMessage(err);
+    }
+    if (jsonError === undefined) {
+      const first: unknown = Array.isArray(doc) ? doc[0] : doc;
+      // A JSON list is read by its first element.
+      const read = isObject(first) ? (fromJson(first) ?? fromTrippy(first) ?? fromNextTrace(first)) : undefined;
+      if (read) return checkHops(read);
+      refuse(
+        'This JSON is not a trace vpsline reads (mtr --json, vpsline --json, trippy -m json or nexttrace --json).',
       );
     }
-    const first: unknown = Array.isArray(doc) ? doc[0] : doc;
-    // A JSON list is read by its first element.
-    const json = isObject(first) ? (fromJson(first) ?? fromTrippy(first) ?? fromNextTrace(first)) : undefined;
-    if (json) return json;
-    throw new VpslineError(
-      'EVPSLINE_BAD_OPTION',
-      'This JSON is not a trace vpsline reads (mtr --json, vpsline --json, trippy -m json or nexttrace --json).',
-      2,
-    );
   }
-  const parsed = fromMtrReport(text) ?? fromTraceroute(text);
-  if (parsed) return parsed;
-  throw new VpslineError(
-    'EVPSLINE_BAD_OPTION',
-    'Cannot read this trace: expected mtr --json or -r output, vpsline JSON, ' +
-      'trippy or NextTrace JSON, or traceroute text.',
-    2,
+  const parsed = readTextTrace(text, MAX_HOP_LINES);
+  if (parsed) return checkHops(parsed);
+  if (jsonError !== undefined) refuse(`The trace looks like JSON but does not parse: ${jsonError.slice(0, 120)}.`);
+  return refuse(
+    'Cannot read this trace: expected mtr -r or --json output, WinMTR, traceroute or tracert, ' +
+      'besttrace or NextTrace output, a markdown table of hops, or trippy JSON.',
   );
+}
+
+function checkHops(t: ImportedTrace): ImportedTrace {
+  if (t.multiAddress < 0 || t.hops.length > MAX_HOP_LINES)
+    refuse(`The trace has more than ${MAX_HOP_LINES} hop lines; vpsline reads one trace of at most 255 hops.`);
+  if (!t.hops.some((h) => h.address || h.asn || h.netname) && !t.hops.length)
+    refuse('The trace has no hops: paste the lines with the hop numbers and addresses.');
+  return t;
 }
 
 /** What the import itself has to say about a classification of its hops (load balancing, hops without addresses). */

@@ -13,6 +13,10 @@ const LINES: Record<string, [string, string]> = {
   cmi: ['China Mobile CMI', '移动 CMI [普通线路]'],
   cmin2: ['China Mobile CMIN2', '移动 CMIN2 [精品线路]'],
   cmnet: ['China Mobile CMNET', '移动 CMNET [普通线路]'],
+  cernet: ['CERNET', '教育网 CERNET'],
+  'ct-access': ['China Telecom provincial network', '电信省网'],
+  'cu-access': ['China Unicom provincial network', '联通省网'],
+  'cm-access': ['China Mobile provincial network', '移动省网'],
   other: ['not a Chinese carrier line', '非中国运营商线路'],
   inconclusive: ['inconclusive', '无法判断'],
 };
@@ -35,6 +39,10 @@ const TAGS: Record<string, string> = {
   cmi: 'CMI',
   cmin2: 'CMIN2',
   cmnet: 'CMNET',
+  cernet: 'CERNET',
+  'ct-access': 'CT',
+  'cu-access': 'CU',
+  'cm-access': 'CM',
 };
 
 export function lineName(verdict: string, lang: Language = 'en'): string {

@@ -25,49 +25,81 @@ function hiders(p: NoteParams, lang: Language): string {
 
 const TEMPLATES = {
   approximate: {
-    en: (p) => `${p.carrier}: its prefixes come from peer tools' lists, not routing data.`,
-    zh: (p) => `${p.carrier}：前缀来自同类工具的列表，不是路由数据。`,
+    en: (p) => `${p.carrier}: its prefixes do not come from routing data.`,
+    zh: (p) => `${p.carrier}：前缀不是来自路由数据。`,
   },
   'nothing-answered': {
     en: (p) => `No Chinese carrier hop answered: ${hiders(p, 'en')}.`,
     zh: (p) => `没有中国运营商的跳回应：${hiders(p, 'zh')}。`,
   },
   'no-backbone': {
-    en: () => 'No hop belongs to a Chinese carrier backbone in the table.',
-    zh: () => '没有一跳属于表中的中国运营商骨干网。',
+    en: () => 'No hop belongs to a Chinese carrier, by prefix or by AS.',
+    zh: () => '没有一跳属于中国运营商（按前缀或 AS 号）。',
   },
-  'too-few': {
+  'one-hop': {
+    en: (p) => `Only one ${p.what} hop answered (hop ${p.ttl}): the line rests on that one hop.`,
+    zh: (p) => `只有一跳 ${p.what} 回应（第 ${p.ttl} 跳）：结论只依据这一跳。`,
+  },
+  'hidden-in-part': {
+    en: (p) => `${p.count} hop(s) inside the carrier's part of the path did not show their address; ${p.what}.`,
+    zh: (p) => `运营商路段内有 ${p.count} 跳未显示地址；${p.what}。`,
+  },
+  'access-only': {
     en: (p) =>
-      `Only one ${p.what} hop answered (hop ${p.ttl})` +
-      `${hiders(p, 'en') ? `; ${hiders(p, 'en')}` : ''}: not enough to name the line.`,
-    zh: (p) =>
-      `只有一跳 ${p.what} 回应（第 ${p.ttl} 跳）${hiders(p, 'zh') ? `；${hiders(p, 'zh')}` : ''}：不足以判断线路。`,
+      `No long-haul hop answered, only the provincial network (${p.carrier}); ` +
+      "the line is read from that network's carrier and is a guess.",
+    zh: (p) => `没有骨干网的跳回应，只有省网（${p.carrier}）；线路按该网所属运营商推断，仅供参考。`,
+  },
+  'handoff-163': {
+    en: (p) =>
+      `One 202.97 hop where the path leaves China Telecom for ${p.next}: the carriers' interconnect, ` +
+      'not a domestic 163 leg, so CN2 GIA.',
+    zh: (p) => `路径离开电信、进入 ${p.next} 处有一跳 202.97：这是运营商之间的互联点，不是国内 163 段，仍为 CN2 GIA。`,
+  },
+  'flows-differ': {
+    en: (p) => `The ${p.flows} flows did not all take one line: ${p.lines}. The route is load-balanced between lines.`,
+    zh: (p) => `${p.flows} 条流没有走同一条线路：${p.lines}。路由在多条线路之间负载均衡。`,
+  },
+  'home-only': {
+    en: (p) =>
+      `Only the home network (${p.carrier}) answered before the path left China: no long-haul hop shows the line.`,
+    zh: (p) => `出境前只有本地网络（${p.carrier}）回应：没有骨干网的跳能说明线路。`,
+  },
+  contradicts: {
+    en: (p) =>
+      `The hops contradict each other: ${p.first} and then ${p.other} (hop ${p.ttl}) both carry the path ` +
+      'as long-haul lines.',
+    zh: (p) => `各跳互相矛盾：${p.first} 之后又出现 ${p.other}（第 ${p.ttl} 跳），两者都是长途线路。`,
   },
   'unknown-line': {
-    en: (p) =>
-      `No ${p.what} hop answered, and the first carrier segment (${p.carrier}) is not a line the classifier knows.`,
-    zh: (p) => `没有 ${p.what} 的跳回应，第一个运营商段（${p.carrier}）不是分类器认识的线路。`,
+    en: (p) => `The first carrier on the path (${p.carrier}) is not one the rules know.`,
+    zh: (p) => `路径上的第一个运营商（${p.carrier}）不在规则之内。`,
   },
-  'ctgnet-to-cn2': {
-    en: () => 'CTGNet hands over to CN2 (59.43) inside China.',
-    zh: () => 'CTGNet 在国内交给 CN2（59.43）。',
+  'read-backwards': {
+    en: () => 'The trace runs from China outwards (a forward trace): it is read from the foreign end.',
+    zh: () => '这是从国内出发的去程追踪，按从国外一端往回的方向判断。',
+  },
+  'ctgnet-with-cn2': {
+    en: () => 'CTGNet (AS23764) hops carry part of the path beside CN2; with no 163 hop it stays CN2 GIA.',
+    zh: () => '部分路段走 CTGNet（AS23764），与 CN2 同行；没有 163 的跳，仍为 CN2 GIA。',
+  },
+  'ctgnet-then-163': {
+    en: () => 'CTGNet hands over to the 163 backbone (202.97) inside China.',
+    zh: () => 'CTGNet 在国内交给 163 骨干网（202.97）。',
+  },
+  'via-cug': {
+    en: (p) => `The path enters through China Unicom Global (AS10099) and continues on ${p.next}.`,
+    zh: (p) => `路径经联通国际（AS10099）进入，之后走 ${p.next}。`,
   },
   'ct-v6-shared': {
-    en: () => 'Only the China Telecom IPv6 backbone range answered; it is shared by CN2 (AS4809) and 163 (AS4134).',
-    zh: () => '只有电信 IPv6 骨干网段回应，CN2（AS4809）和 163（AS4134）共用该网段。',
+    en: () =>
+      'Only the China Telecom IPv6 backbone range answered; CN2 and 163 routers share it, and no AS4809 hop ' +
+      'showed: read as 163.',
+    zh: () => '只有电信 IPv6 骨干网段回应，CN2 和 163 共用该网段，且没有 AS4809 的跳：按 163 判断。',
   },
   'cn2-gt': {
-    en: () => 'CN2 hops carry the international part and 163 (202.97) hops the domestic part: CN2 GT.',
-    zh: () => '国际段走 CN2，国内段走 163（202.97）：CN2 GT。',
-  },
-  'nearest-access': {
-    en: () =>
-      'One 202.97 hop right before the target: CN2 GIA entering 163 near the destination (nearest access), not GT.',
-    zh: () => '目标前只有一跳 202.97：CN2 GIA 在目的地附近就近接入 163，不是 GT。',
-  },
-  'first-not-chinese': {
-    en: (p) => `The first carrier segment (${p.carrier}) is not a Chinese backbone in the table.`,
-    zh: (p) => `第一个运营商段（${p.carrier}）不是表中的中国骨干网。`,
+    en: (p) => `${p.cn2} CN2 (59.43) hop(s) and ${p.c163} 163 (202.97) hop(s): CN2 GT.`,
+    zh: (p) => `${p.cn2} 跳 CN2（59.43）和 ${p.c163} 跳 163（202.97）：CN2 GT。`,
   },
   'target-silent': {
     en: () => 'The target did not answer: the verdict comes from the hops that did.',

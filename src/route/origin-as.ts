@@ -3,20 +3,20 @@
 // one). Lookups are optional and bounded: whatever has not answered by the
 // deadline stays unknown, and the result says so.
 import type { AsnLookup } from '../lookup/asn.js';
-import type { AsnDatabase } from '../lookup/asn-file.js';
+import type { AsnTable } from '../lookup/asn-data.js';
 import type { CarrierTable } from '../lookup/carriers.js';
 import { isPrivate, type ClassifyHop } from './classify.js';
 
-export type OriginAsSource = { kind: 'dns'; lookup: AsnLookup } | { kind: 'file'; database: AsnDatabase };
+export type OriginAsSource = { kind: 'dns'; lookup: AsnLookup } | { kind: 'file'; database: AsnTable };
 
 export interface OriginAsOptions {
   /** Longest wait for DNS answers, in ms (default 3000). */
   deadlineMs?: number;
 }
 
-/** Hops worth asking about: answered, not private, not already named. */
-function needsLookup(hop: ClassifyHop, table: CarrierTable): hop is ClassifyHop & { address: string } {
-  return !!hop.address && !hop.asn && !table.match(hop.address) && !isPrivate(hop.address);
+/** Hops worth asking about: answered, not private, without an AS yet (from the file: every such hop). */
+function needsLookup(hop: ClassifyHop, table: CarrierTable | null): hop is ClassifyHop & { address: string } {
+  return !!hop.address && !hop.asn && !table?.match(hop.address) && !isPrivate(hop.address);
 }
 
 /**
@@ -29,7 +29,8 @@ export async function addOriginAs(
   source: OriginAsSource,
   opts: OriginAsOptions = {},
 ): Promise<{ late: number; asked: number } | undefined> {
-  const wanted = hops.filter((h) => needsLookup(h, table));
+  // Offline lookups cost nothing: every hop gets its AS, for the evidence. DNS is asked only what the table cannot say.
+  const wanted = hops.filter((h) => needsLookup(h, source.kind === 'file' ? null : table));
   if (!wanted.length) return undefined;
   if (source.kind === 'file') {
     for (const h of wanted) {

@@ -46,7 +46,9 @@ export function renderClassification(c: Classification, format: string, lang: La
     `${t.segments} ${segments.join('; ') || '-'}`,
     t.evidence,
     ...c.evidence.map(
-      (e) => `  ${ranges([e.ttl]).padEnd(6)}  ${e.address.padEnd(18)} ${e.carrier}${e.by === 'asn' ? t.byAs : ''}`,
+      (e) =>
+        `  ${ranges([e.ttl]).padEnd(6)}  ${(e.address ?? `AS${e.asn ?? '?'}`).padEnd(18)} ${e.carrier}` +
+        `${e.asn ? ` AS${e.asn}` : ''}${e.by === 'asn' ? t.byAs : ''}`,
     ),
     ...c.noteCodes.map((n) => `${t.note}: ${noteText(n, lang)}`),
     `(${t.readAs} ${format})`,

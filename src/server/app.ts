@@ -20,6 +20,8 @@ import { addressFamily, canonicalAddress } from '../packet/address.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { classify } from '../route/classify.js';
 import { addImportNotes, importTrace } from '../route/import.js';
+import { addOriginAs } from '../route/origin-as.js';
+import { shippedAsnIndex } from '../lookup/asn-data.js';
 import { bilingualNames } from '../route/lines.js';
 import { defaultEngine } from '../probe/process-engine.js';
 import { DEFAULT_LIMITS, RateWindow, Concurrency, type Limits } from './limits.js';
@@ -427,11 +429,13 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
         if (isVpslineError(err)) return refuse(reply, 400, err.message, 'invalid');
         throw err;
       }
-      const classification = classify(imported.hops, table);
+      await addOriginAs(imported.hops, table, { kind: 'file', database: shippedAsnIndex() });
+      const classification = classify(imported.hops, table, { namesOnly: imported.namesOnly });
       addImportNotes(classification, imported);
       const hops = imported.hops.map((h) => ({
         ttl: h.ttl,
         address: h.address,
+        asn: h.asn ?? null,
         carrier: h.address ? (table.match(h.address)?.id ?? null) : null,
       }));
       const id = newId();

@@ -5,6 +5,7 @@ import type { CarrierTable } from '../lookup/carriers.js';
 import type { ReverseDns } from '../lookup/reverse-dns.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { jsonReport } from '../report/json.js';
+import { shippedAsnIndex } from '../lookup/asn-data.js';
 import { classifyTrace } from '../route/backtrace.js';
 import { bilingualNames, carrierTag } from '../route/lines.js';
 import { analyzeReport } from '../trace/analysis.js';
@@ -157,7 +158,7 @@ export class TraceRunner {
   /** The stored result: mtr's JSON for the report, plus the verdict on the path. */
   async result(report: TraceReport): Promise<Record<string, unknown>> {
     await this.dns?.settle();
-    const classification = await classifyTrace(report, this.table);
+    const classification = await classifyTrace(report, this.table, { kind: 'file', database: shippedAsnIndex() });
     const doc = jsonReport(report, { ...this.names(), tagOf: (a) => this.tag(a) });
     // The page speaks both languages; the report's own analysis is English.
     return {
