@@ -49,6 +49,6 @@ describe('vpsline classify from standard input', () => {
       more();
     });
     assert.equal(r.code, 2, r.out);
-    assert.equal(r.out, 'vpsline: standard input is larger than 16 MB: that is not a trace.\n');
+    assert.equal(r.out, 'vpsline: standard input is larger than 2 MB: that is not one trace (paste one).\n');
   });
 });

@@ -42,7 +42,10 @@ describe('vpsline mtr options', () => {
   });
 
   it('-y 0 is the origin AS (-z); -G caps the last round; -t asks for the live view', () => {
-    assert.equal(parse('-y', '0', '198.18.0.1').asLookup, true);
+    assert.equal(parse('-y', '0', '198.18.0.1').asLookup, 'shipped');
+    assert.equal(parse('-z', '198.18.0.1').asLookup, 'shipped');
+    assert.equal(parse('--aslookup-dns', '198.18.0.1').asLookup, 'dns');
+    assert.deepEqual(parse('--asn-db', 'lab.csv', '198.18.0.1').asLookup, { file: 'lab.csv' });
     assert.equal(parse('198.18.0.1').asLookup, false);
     assert.equal(parse('-G', '0.5', '198.18.0.1').trace.graceTime, 0.5);
     assert.equal(parse('198.18.0.1').trace.graceTime, undefined);

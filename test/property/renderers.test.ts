@@ -404,7 +404,7 @@ describe('vpsline classify / backtrace text (src/route/render.ts)', () => {
             for (const s of c.segments) for (const t of s.ttls) assert.ok(ttls.has(t), `segment on hop ${t}`);
             const text = renderClassification(c, 'mtr', lang);
             assertFinite(text, 'classification');
-            for (const e of c.evidence) assert.ok(text.includes(e.address), `${e.address} not shown`);
+            for (const e of c.evidence) assert.ok(text.includes(e.address ?? ''), `${e.address} not shown`);
             // As backtrace() builds its rows.
             const answered = r.destinationTtl !== null;
             const last = [...r.hops].reverse().find((h) => h.received > 0);

@@ -10,9 +10,9 @@ const classify = (...args: string[]) => spawnSync(process.execPath, [bin, 'class
 test('the verdict, segments, evidence and notes, in English and in Chinese', () => {
   const en = classify(fixture('nexttrace-10099-4837.json'));
   assert.equal(en.status, 0, en.stderr);
-  assert.match(en.stdout, /^Line: +China Unicom Global 10099 \(cu-10099\), confidence medium$/m);
-  assert.match(en.stdout, /^Landing: +China Unicom 4837 \(169\) \(cu-4837\)$/m);
-  assert.match(en.stdout, /^ {2}hop 4 +43\.252\.86\.65 +cu-10099 \(by AS number\)$/m);
+  assert.match(en.stdout, /^Line: +China Unicom 4837 \(169\) \(cu-4837\), confidence medium$/m);
+  assert.match(en.stdout, /^ {2}hop 4 +43\.252\.86\.65 +cu-10099 AS10099$/m);
+  assert.match(en.stdout, /^Note: The path enters through China Unicom Global \(AS10099\) and continues on 4837\.$/m);
   const zh = classify('--lang', 'zh', fixture('trippy-cn2-gia.json'));
   assert.equal(zh.status, 0, zh.stderr);
   assert.match(zh.stdout, /^线路： 电信 CN2 GIA \[精品线路\] \(cn2-gia\)/m);

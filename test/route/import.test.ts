@@ -57,6 +57,7 @@ test('bad input gets one clear line', () => {
   assert.throws(() => importTrace('{"hello": "world"}'), /not a trace vpsline reads/);
   assert.throws(() => importTrace('[]'), /not a trace vpsline reads/);
   assert.throws(() => importTrace('[1, 2]'), /not a trace vpsline reads/);
+  assert.throws(() => importTrace('\u0000\u0001binary'), /binary data, not a trace/);
   assert.throws(() => importTrace('{"Hops": [1]}'), /not a trace vpsline reads/);
   assert.throws(() => importTrace('just some words\nand more'), /Cannot read this trace/);
 });
@@ -123,12 +124,13 @@ test('nexttrace --json: most frequent address per TTL, AS numbers from Geo, MPLS
     ],
   );
   assert.equal(t.multiAddress, 1);
-  // AS10099 has no prefixes in the table: only NextTrace's AS numbers name it.
+  // CUG (AS10099) abroad, named by NextTrace's AS numbers, handing over to 4837 at home: the line is 4837.
   const c = classify(t.hops, CarrierTable.load());
-  assert.equal(c.verdict, 'cu-10099');
-  assert.equal(c.landing, 'cu-4837');
+  assert.equal(c.verdict, 'cu-4837');
+  assert.ok(c.noteCodes.some((n) => n.code === 'via-cug'));
+  // 43.252.84.0/22 is AS10099's in routing data: the table names these hops by prefix now.
   assert.deepEqual(
-    c.evidence.filter((e) => e.by === 'asn').map((e) => e.ttl),
+    c.evidence.filter((e) => e.carrier === 'cu-10099').map((e) => e.ttl),
     [4, 5],
   );
 });
@@ -149,7 +151,7 @@ test('Windows tracert: "<1 ms", timed-out lines, "name [address]", the target fr
       'Trace complete.',
     ].join('\r\n'),
   );
-  assert.equal(t.format, 'traceroute');
+  assert.equal(t.format, 'tracert');
   assert.equal(t.target, '198.18.9.9');
   assert.deepEqual(
     t.hops.map((h) => [h.ttl, h.address]),

@@ -18,13 +18,16 @@ import { answer, questionName, type DnsConfig } from '../../lab/dns-server.js';
 
 const table = CarrierTable.load();
 
-/** A foreign path, two AS10099 hops (no prefixes in the table), then 4837 by prefix. */
+/**
+ * A foreign path, two hops that only an AS names (documentation space standing in for CUG, AS10099:
+ * the table has no prefix for it), then 4837 by prefix.
+ */
 function path(): ClassifyHop[] {
   return [
     { ttl: 1, address: '10.0.0.1' },
     { ttl: 2, address: '203.0.113.9' },
-    { ttl: 3, address: '43.252.86.65' },
-    { ttl: 4, address: '43.252.86.130' },
+    { ttl: 3, address: '198.51.100.65' },
+    { ttl: 4, address: '198.51.100.130' },
     { ttl: 5, address: '219.158.3.9' },
     { ttl: 6, address: '219.158.98.6' },
   ];
@@ -66,21 +69,33 @@ describe('AS database file', () => {
     assert.throws(() => AsnDatabase.parse('10.0.0.0/8 ASX\n'), /line 1/);
   });
 
-  test('hops outside the table get their AS, and the classifier names AS10099 by it', async () => {
-    const db = AsnDatabase.parse('43.252.86.0/24 10099\n219.158.0.0/16 64999\n10.0.0.0/8 64998\n');
+  test('every public hop gets its AS from a file, and the classifier names AS10099 by it', async () => {
+    const db = AsnDatabase.parse('198.51.100.0/24 10099\n219.158.0.0/16 64999\n10.0.0.0/8 64998\n');
     const hops = path();
     const note = await addOriginAs(hops, table, { kind: 'file', database: db });
     assert.equal(note, undefined);
     assert.deepEqual(
       hops.map((h) => h.asn ?? null),
-      [null, null, 10099, 10099, null, null],
-      'private and table-named hops are not looked up',
+      [null, null, 10099, 10099, 64999, 64999],
+      'private hops are not looked up; a prefix of the table still wins over the AS',
     );
     const c = classify(hops, table);
-    assert.equal(c.verdict, 'cu-10099');
-    assert.equal(c.landing, 'cu-4837');
-    // Without the lookup the same path is named by its landing network only.
-    assert.equal(classify(path(), table).verdict, 'cu-4837');
+    assert.equal(c.verdict, 'cu-4837');
+    assert.deepEqual(
+      c.evidence.filter((e) => e.by === 'asn').map((e) => [e.ttl, e.carrier]),
+      [
+        [3, 'cu-10099'],
+        [4, 'cu-10099'],
+      ],
+    );
+    assert.ok(c.noteCodes.some((n) => n.code === 'via-cug'));
+    // Without the lookup the CUG hops are unknown, and nothing says the path came in through CUG.
+    assert.ok(!classify(path(), table).noteCodes.some((n) => n.code === 'via-cug'));
+  });
+
+  test("ip-location-db's CSV (the shipped index's source format) reads the same", () => {
+    const db = AsnDatabase.parse('198.51.100.0,198.51.100.255,10099,"China Unicom (Hong Kong), Ltd"\n');
+    assert.equal(db.lookup('198.51.100.7'), 10099);
   });
 });
 
@@ -90,8 +105,8 @@ describe('Team Cymru DNS (lab server on loopback)', () => {
   const config: DnsConfig = {
     listen: '127.0.0.1',
     txt: {
-      [cymruName('43.252.86.65')]: '10099 | 43.252.86.0/24 | HK | apnic | 2014-01-01',
-      [cymruName('43.252.86.130')]: '10099 | 43.252.86.0/24 | HK | apnic | 2014-01-01',
+      [cymruName('198.51.100.65')]: '10099 | 198.51.100.0/24 | HK | apnic | 2014-01-01',
+      [cymruName('198.51.100.130')]: '10099 | 198.51.100.0/24 | HK | apnic | 2014-01-01',
     },
   };
   /** Names the server never answers: the lookup must give up on them. */
@@ -123,7 +138,7 @@ describe('Team Cymru DNS (lab server on loopback)', () => {
       noteText({ code: 'as-lookup-late', params: note! }),
       'AS lookup: 1 of 3 hop(s) did not answer in time and stay unnamed.',
     );
-    assert.equal(classify(hops, table).verdict, 'cu-10099');
+    assert.ok(classify(hops, table).noteCodes.some((n) => n.code === 'via-cug'));
   });
 });
 
@@ -131,15 +146,16 @@ describe('vpsline classify --asn-db', () => {
   test('a NextTrace-less trace (traceroute text) gets AS10099 from the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vpsline-asn-'));
     const db = join(dir, 'ip2asn.tsv');
-    writeFileSync(db, '43.252.86.0\t43.252.86.255\t10099\tHK\tCUG-BACKBONE\n');
+    writeFileSync(db, '198.51.100.0\t198.51.100.255\t10099\tHK\tCUG-BACKBONE\n');
     const trace = [
       'traceroute to 198.18.9.9 (198.18.9.9), 30 hops max',
-      ' 1  203.0.113.9  2.0 ms',
-      ' 2  43.252.86.65  150.1 ms',
-      ' 3  43.252.86.130  151.0 ms',
-      ' 4  219.158.3.9  170.2 ms',
-      ' 5  219.158.98.6  172.0 ms',
-      ' 6  198.18.9.9  175.0 ms',
+      ' 1  10.0.0.1  0.3 ms',
+      ' 2  203.0.113.9  2.0 ms',
+      ' 3  198.51.100.65  150.1 ms',
+      ' 4  198.51.100.130  151.0 ms',
+      ' 5  219.158.3.9  170.2 ms',
+      ' 6  219.158.98.6  172.0 ms',
+      ' 7  198.18.9.9  175.0 ms',
     ].join('\n');
     const bin = new URL('../../bin/vpsline.js', import.meta.url).pathname;
     const run = (args: string[]): Promise<{ code: number | null; out: string; err: string }> =>
@@ -154,15 +170,15 @@ describe('vpsline classify --asn-db', () => {
       });
     const withDb = await run(['--json', '--asn-db', db]);
     assert.equal(withDb.code, 0, withDb.err);
-    const v = JSON.parse(withDb.out) as { verdict: string; landing: string; evidence: { by: string }[] };
-    assert.equal(v.verdict, 'cu-10099');
-    assert.equal(v.landing, 'cu-4837');
-    assert.equal(v.evidence.filter((e) => e.by === 'asn').length, 2);
-    const without = JSON.parse((await run(['--json'])).out) as { verdict: string };
-    assert.equal(without.verdict, 'cu-4837');
+    const v = JSON.parse(withDb.out) as { verdict: string; evidence: { by: string; carrier: string }[] };
+    assert.equal(v.verdict, 'cu-4837');
+    assert.equal(v.evidence.filter((e) => e.by === 'asn' && e.carrier === 'cu-10099').length, 2);
+    // The shipped index does not know documentation space: no CUG hop then.
+    const without = JSON.parse((await run(['--json'])).out) as { evidence: { carrier: string }[] };
+    assert.equal(without.evidence.filter((e) => e.carrier === 'cu-10099').length, 0);
     const bad = await run(['--asn-db', join(dir, 'missing.tsv')]);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /Cannot read the AS database/);
+    assert.match(bad.err, /Cannot read the AS data/);
     assert.doesNotMatch(bad.err, /\n\s+at /, 'no stack trace');
     assert.equal(readFileSync(db, 'utf8').length > 0, true);
   });
