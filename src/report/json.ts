@@ -25,12 +25,19 @@ function real(v: number): number {
  * A real as jansson writes it with JSON_REAL_PRECISION(5): C's `%.5g`, then
  * `.0` when that looks like an integer (`0.0`, `100.0`, `13.729`, `1.05`).
  */
+/** `s` without the trailing run of `ch` (a loop: /0+$/ backtracks quadratically on long runs). */
+function trimEnd(s: string, ch: string): string {
+  let end = s.length;
+  while (end > 0 && s[end - 1] === ch) end--;
+  return s.slice(0, end);
+}
+
 export function janssonReal(v: number): string {
   if (!Number.isFinite(v)) return 'null';
   let s = v.toPrecision(5);
   const exp = /e([+-])(\d+)$/.exec(s);
   let mantissa = exp ? s.slice(0, exp.index) : s;
-  if (mantissa.includes('.')) mantissa = mantissa.replace(/0+$/, '').replace(/\.$/, '');
+  if (mantissa.includes('.')) mantissa = trimEnd(mantissa, '0').replace(/\.$/, '');
   // jansson drops the exponent's + and leading zeros (1e+05 -> 1e5).
   s = exp ? `${mantissa}e${exp[1] === '-' ? '-' : ''}${Number(exp[2])}` : mantissa;
   return /[.e]/.test(s) ? s : `${s}.0`;

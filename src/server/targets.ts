@@ -120,7 +120,7 @@ export function refusal(address: string, policy: TargetPolicy): string | undefin
 function ownAddresses(): Set<string> {
   const out = new Set<string>();
   for (const list of Object.values(networkInterfaces()))
-    for (const i of list ?? []) out.add(ipaddr.parse(i.address.replace(/%.*$/, '')).toNormalizedString());
+    for (const i of list ?? []) out.add(ipaddr.parse(i.address.split('%')[0] ?? i.address).toNormalizedString());
   return out;
 }
 

@@ -77,6 +77,9 @@ function cgroupClaim(path: string, content: string): Claim | undefined {
   return undefined;
 }
 
+/** The /proc files lxcfs overlays with per-container values. */
+const LXCFS_FILES = ['cpuinfo', 'meminfo', 'stat', 'uptime', 'swaps', 'diskstats', 'loadavg'];
+
 export function detectContainer(src: VirtSource, facts: Facts): ContainerLayer {
   const evidence: Evidence[] = [];
   const claims: Claim[] = [];
@@ -184,7 +187,7 @@ export function detectContainer(src: VirtSource, facts: Facts): ContainerLayer {
     mountinfo.status === 'ok'
       ? mountinfo.value
           .split('\n')
-          .find((l) => / \/proc\/(cpuinfo|meminfo|stat|uptime|swaps|diskstats|loadavg) .* - fuse\.lxcfs /.test(l))
+          .find((l) => LXCFS_FILES.some((f) => l.includes(` /proc/${f} `)) && l.includes(' - fuse.lxcfs '))
       : undefined;
   if (lxcfs)
     claims.push({

@@ -111,7 +111,9 @@ function ev(
 
 /** A CPUID signature is 12 bytes, padded with NULs. */
 function cpuidVendor(sig: string): string | undefined {
-  const name = sig.replace(/\0+$/, '');
+  let end = sig.length;
+  while (end > 0 && sig.charCodeAt(end - 1) === 0) end--;
+  const name = sig.slice(0, end);
   return CPUID_VENDORS.find(([k]) => k === name)?.[1];
 }
 
