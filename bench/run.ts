@@ -1,6 +1,7 @@
 // `npm run bench`: throughput figures for the README (not a test: nothing here
 // passes or fails). Probes go to loopback only.
 import { execFile, execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -32,6 +33,27 @@ function startupBench(): void {
     const median = times[Math.floor(times.length / 2)] ?? Number.NaN;
     row(`vpsline ${args.join(' ')}, wall time (median of 21)`, `${median.toFixed(0)} ms`);
   }
+}
+
+/** The offline AS index and the carrier table: ready time, added RSS, cost per lookup, package size. */
+function asnBench(): void {
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', new URL('./asn-child.ts', import.meta.url).pathname],
+    { encoding: 'utf8' },
+  );
+  const r = JSON.parse(out) as Record<string, number>;
+  const fmt = (v: number | undefined, digits: number): string => (v ?? Number.NaN).toFixed(digits);
+  row(`AS index: ${(r.ranges ?? 0).toLocaleString('en')} ranges ready (import + load)`, `${fmt(r.readyMs, 0)} ms`);
+  row('AS index: RSS added once loaded', `${fmt(r.addedMb, 1)} MB`);
+  row('AS index: one lookup, IPv4 / IPv6', `${fmt(r.v4Us, 2)} / ${fmt(r.v6Us, 2)} us`);
+  row('carrier table (data/carriers.json): ready', `${fmt(r.carriersMs, 0)} ms`);
+  const data = new URL('../data/', import.meta.url).pathname;
+  const size = (f: string): string => `${(statSync(`${data}${f}`).size / 1e6).toFixed(2)} MB`;
+  row(
+    'package size: data/asn-index.bin.gz / data/carriers.json',
+    `${size('asn-index.bin.gz')} / ${size('carriers.json')}`,
+  );
 }
 
 function decodeBench(): void {
@@ -199,6 +221,7 @@ console.log(
 console.log(`| ${'what'.padEnd(58)} | ${'figure'.padStart(22)} |`);
 console.log(`|${'-'.repeat(60)}|${'-'.repeat(24)}|`);
 startupBench();
+asnBench();
 decodeBench();
 for (const family of [4, 6] as const) {
   await loopbackBench('icmp', family, 50_000, 100);

@@ -11,6 +11,8 @@ export interface DnsConfig {
   /** name -> TXT text */
   txt?: Record<string, string>;
   silent?: boolean;
+  /** Print every question on stdout ("query <type> <name>"), for tests that count what was asked. */
+  log?: boolean;
 }
 
 const TYPE_PTR = 12;
@@ -74,6 +76,12 @@ if (process.argv[1]?.endsWith('dns-server.ts')) {
   const config = JSON.parse(process.argv[2] ?? '{}') as DnsConfig;
   const socket = createSocket(config.listen.includes(':') ? 'udp6' : 'udp4');
   socket.on('message', (msg, rinfo) => {
+    if (config.log) {
+      const name = questionName(msg);
+      const at = name === null ? -1 : 12 + Buffer.byteLength(name) + 2;
+      const type = at > 0 && at + 2 <= msg.length ? msg.readUInt16BE(at) : 0;
+      process.stdout.write(`query ${type} ${name ?? '?'}\n`);
+    }
     if (config.silent) return;
     const reply = answer(config, msg);
     if (reply) socket.send(reply, rinfo.port, rinfo.address);

@@ -40,7 +40,7 @@ export async function runBacktrace(run: BacktraceRun, io: CommandIO): Promise<vo
   // Several flows are UDP (Paris traceroute) unless TCP was asked for.
   const protocol = run.flows > 1 && run.protocol !== 'tcp' ? 'udp' : run.protocol;
   await openThenDropPrivileges(engine, {
-    needs: [...families].map((family) => ({ family, protocol })),
+    needs: [...families].map((family) => ({ family, protocol, ...(run.flows > 1 ? { flows: run.flows } : {}) })),
     optional: true,
     keepCapabilities: run.keepCapabilities,
   });

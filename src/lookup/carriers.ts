@@ -76,9 +76,9 @@ export class CarrierTable {
       );
     }
     const extra = parseTable(text, overridesFile);
-    const merged = new Map(base.map((c) => [c.id, c]));
-    for (const c of extra) merged.set(c.id, c);
-    return new CarrierTable([...merged.values()]);
+    // The file's entries come last, so that where an AS is named twice the file wins.
+    const replaced = new Set(extra.map((c) => c.id));
+    return new CarrierTable([...base.filter((c) => !replaced.has(c.id)), ...extra]);
   }
 
   /** The carrier whose most specific prefix holds `address`, or undefined. */

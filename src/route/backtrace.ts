@@ -7,7 +7,7 @@ import { errorMessage, isObject } from '../lookup/narrow.js';
 import { addressFamily } from '../packet/address.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { Trace, type TraceOptions, type TraceReport } from '../trace/trace.js';
-import { classify, type Classification, type ClassifyHop } from './classify.js';
+import { classify, type Classification, type ClassifyHop, type ClassifyOptions } from './classify.js';
 import { addNote } from './notes.js';
 import { addOriginAs, type OriginAsSource } from './origin-as.js';
 
@@ -116,13 +116,14 @@ export async function classifyTrace(
   report: TraceReport,
   table: CarrierTable,
   originAs?: OriginAsSource,
+  opts: Pick<ClassifyOptions, 'direction'> = {},
 ): Promise<Classification> {
   const answered = report.destinationTtl !== null;
   const hops = report.hops
     .filter((h) => !answered || h.ttl !== report.destinationTtl)
     .map((h): ClassifyHop => ({ ttl: h.ttl, address: h.address, ...(h.mpls ? { mpls: true } : {}) }));
   const asNote = originAs ? await addOriginAs(hops, table, originAs) : undefined;
-  const c = classify(hops, table);
+  const c = classify(hops, table, opts);
   if (asNote) addNote(c, 'as-lookup-late', asNote);
   if (!answered) addNote(c, 'target-silent');
   return c;
@@ -170,7 +171,10 @@ export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptio
             : [new Trace(target.address, traceOptions)];
         for (const t of traces) void t.start();
         const reports = await Promise.all(traces.map((t) => t.done));
-        const verdicts = await Promise.all(reports.map((r) => classifyTrace(r, table, originAs)));
+        // The targets are Chinese carriers' addresses: the path runs towards China, whatever answered.
+        const verdicts = await Promise.all(
+          reports.map((r) => classifyTrace(r, table, originAs, { direction: 'towards-china' })),
+        );
         const { main: c, flows: perFlow } = combineFlows(verdicts);
         // The report shown is that of a flow that took the line of the verdict.
         const report =

@@ -75,6 +75,11 @@ export interface ClassifyOptions {
   originAs?: (address: string) => number | null;
   /** Hops that answered but were shown by name only (an imported trace): answered, but unidentified. */
   namesOnly?: number;
+  /**
+   * Which way the trace runs, when the caller knows (backtrace's targets are in China). Otherwise it is
+   * read from the hops: Chinese hops first and a foreign target last is a trace from China outwards.
+   */
+  direction?: 'towards-china' | 'from-china';
 }
 
 type Tag =
@@ -169,7 +174,9 @@ interface Reading {
   outbound: boolean;
 }
 
-function orient(tagged: Tagged[]): Reading {
+function orient(tagged: Tagged[], direction: ClassifyOptions['direction']): Reading {
+  if (direction)
+    return { seq: direction === 'from-china' ? [...tagged].reverse() : tagged, outbound: direction === 'from-china' };
   const isPublic = (t: Tagged): boolean => t.tag.kind === 'carrier' || t.tag.kind === 'foreign';
   const first = tagged.find(isPublic);
   const last = tagged.findLast(isPublic);
@@ -220,8 +227,9 @@ export function classify(input: ClassifyHop[], table: CarrierTable, opts: Classi
     return result('inconclusive', null, 'low');
   }
 
-  const { seq, outbound } = orient(tagged);
+  const { seq, outbound } = orient(tagged, opts.direction);
   const startsInChina =
+    opts.direction !== 'towards-china' &&
     tagged.find((t) => t.tag.kind === 'carrier' || t.tag.kind === 'foreign')?.tag.kind === 'carrier';
   if (outbound) addNote(out, 'read-backwards');
   const carrierOf = (t: Tagged): Carrier | undefined => (t.tag.kind === 'carrier' ? t.tag.carrier : undefined);

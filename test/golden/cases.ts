@@ -2,6 +2,7 @@
 // on which lab path (lab/scenarios/golden.yaml) and with which DNS answers.
 // Shared by the recorder (record.ts), the lab test (test/lab/golden.test.ts)
 // and the renderer test (test/report/golden.test.ts).
+import ipaddr from 'ipaddr.js';
 import { cymruName } from '../../src/lookup/asn.js';
 import type { DnsConfig } from '../../lab/dns-server.js';
 
@@ -113,3 +114,27 @@ export const GOLDEN_CASES: GoldenCase[] = [
   { name: 'r-v6', args: ['-r', ...RUN], target: V6, about: 'IPv6 narrow report' },
   { name: 'json-v6', args: ['-j', ...RUN], target: V6, about: 'IPv6 JSON' },
 ];
+
+/**
+ * The same AS answers as a dataset in ip-location-db's CSV format ("first,last,asn,name"), for
+ * vpsline's offline -z: what real mtr learnt over DNS, vpsline reads from a file.
+ */
+export function goldenAsnCsv(): string {
+  const rows = new Map<string, string>();
+  for (const text of Object.values(GOLDEN_DNS.txt ?? {})) {
+    const [asn = '', prefix = ''] = text.split('|').map((f) => f.trim());
+    const [first, last] = prefixBounds(prefix);
+    rows.set(prefix, `${first},${last},${asn},lab AS${asn}`);
+  }
+  return `${[...rows.values()].join('\n')}\n`;
+}
+
+function prefixBounds(prefix: string): [string, string] {
+  const [addr, bits] = ipaddr.parseCIDR(prefix);
+  const bytes = addr.toByteArray();
+  const last = bytes.map((b, i) => {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    return b | (0xff >> keep);
+  });
+  return [addr.toString(), ipaddr.fromByteArray(last).toString()];
+}

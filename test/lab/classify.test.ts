@@ -16,7 +16,7 @@ import { toolSkipReason } from '../../lab/tools.js';
 const skip = labSkipReason();
 const vpsline = `${projectRoot}/bin/vpsline.js`;
 
-/** The twenty-ms path: hops 2-3 play CN2, hop 4 Unicom 4837. */
+/** The twenty-ms path: hops 2-3 play CN2, hop 4 Unicom 4837, the target a Unicom provincial network. */
 function carrierFile(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'vpsline-carriers-')), 'lab.json');
   writeFileSync(
@@ -30,6 +30,8 @@ function carrierFile(): string {
           prefixes: ['198.18.101.0/24', '198.18.102.0/24', '2001:2:0:101::/64', '2001:2:0:102::/64'],
         },
         { id: 'cu-4837', asn: 4837, family: 'cu', prefixes: ['198.18.103.0/24', '2001:2:0:103::/64'] },
+        // The target's own network: a Chinese provincial one, as a return path's target is.
+        { id: 'cu-access', family: 'cu', role: 'access', prefixes: ['198.18.200.0/24', '2001:2:0:200::/64'] },
       ],
     }),
   );

@@ -20,7 +20,9 @@
 // runs; a renderer difference fails all three, and every run's output is shown.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../lab/checkout.js';
@@ -28,7 +30,14 @@ import { Lab, labSkipReason } from '../../lab/netns.js';
 import { loadNamedScenario } from '../../lab/sim/scenario.js';
 import { Simulator } from '../../lab/sim/simulator.js';
 import { hasCommand } from '../../lab/tools.js';
-import { GOLDEN_CASES, GOLDEN_DIR, GOLDEN_DNS, GOLDEN_SCENARIO, type GoldenCase } from '../golden/cases.js';
+import {
+  GOLDEN_CASES,
+  GOLDEN_DIR,
+  GOLDEN_DNS,
+  GOLDEN_SCENARIO,
+  type GoldenCase,
+  goldenAsnCsv,
+} from '../golden/cases.js';
 import { startDns } from '../golden/lab-dns.js';
 import { maskGolden } from '../golden/mask.js';
 import { formatOf, parseGolden, withoutExtensions } from '../golden/rebuild.js';
@@ -54,12 +63,35 @@ function swapEcmp(text: string, target: string): string {
     .join(b);
 }
 
+/**
+ * The AS answers real mtr got from the lab DNS server, as a test dataset in the shipped data's
+ * format (ip-location-db CSV), compiled by the same builder as data/asn-index.bin.gz.
+ */
+let labAsnIndex: string | undefined;
+async function asnIndex(): Promise<string> {
+  if (labAsnIndex) return labAsnIndex;
+  const dir = mkdtempSync(join(tmpdir(), 'vpsline-golden-asn-'));
+  writeFileSync(join(dir, 'lab-asn.csv'), goldenAsnCsv());
+  const out = join(dir, 'lab-asn.bin.gz');
+  await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/data-asn.ts', '--csv', join(dir, 'lab-asn.csv'), '--out', out, '--dataset', 'lab'],
+    { cwd: projectRoot },
+  );
+  labAsnIndex = out;
+  return out;
+}
+
+/** -z cases: AS numbers from the offline index, with no question to any DNS server about them. */
+const asksAs = (c: GoldenCase): boolean => c.args.some((a) => /^-[a-zA-Z]*z/.test(a));
+
 /** vpsline mtr with a case's options on a fresh golden path, under host name `host`. */
 async function runVpsline(c: GoldenCase, host: string): Promise<string> {
   const lab = new Lab();
   try {
     const sim = await Simulator.start(lab, loadNamedScenario(GOLDEN_SCENARIO));
-    await startDns(lab, sim.ns, GOLDEN_DNS);
+    const dns = await startDns(lab, sim.ns, GOLDEN_DNS);
+    const asnDb = asksAs(c) ? ['--asn-db', await asnIndex()] : [];
     const r = await promisify(execFile)(
       'unshare',
       [
@@ -76,10 +108,14 @@ async function runVpsline(c: GoldenCase, host: string): Promise<string> {
         `${projectRoot}/bin/vpsline.js`,
         'mtr',
         ...c.args,
+        ...asnDb,
         c.target,
       ],
       { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
     );
+    // Names may be asked (PTR, type 12); AS numbers never (Team Cymru's TXT, type 16).
+    const asked = dns.queries().filter((q) => q.startsWith('16 ') || q.includes('asn.cymru.com'));
+    assert.deepEqual(asked, [], 'vpsline -z asked DNS for AS numbers');
     return r.stdout;
   } finally {
     await lab.close();

@@ -1,4 +1,5 @@
-// Reverse DNS (-b) and AS numbers (-z) from a DNS server inside the lab; and
+// Reverse DNS (-b) and AS numbers (-z --aslookup-dns: Team Cymru, as mtr asks) from a DNS server
+// inside the lab; and
 // a DNS server that never answers, which must not keep a report from coming.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -51,12 +52,23 @@ describe('host names and AS numbers', { skip }, () => {
         [cymruName('198.18.200.1')]: '4134 | 198.18.200.0/24 | CN | apnic | 2000-01-01',
       },
     });
-    const report = await vpsline(path.sim.ns, ['mtr', '-rwbz', '-c', '3', '-i', '0.1', '198.18.200.1']);
+    const report = await vpsline(path.sim.ns, [
+      'mtr',
+      '-rwbz',
+      '--aslookup-dns',
+      '-c',
+      '3',
+      '-i',
+      '0.1',
+      '198.18.200.1',
+    ]);
     const rows = report.split('\n').filter((l) => /^ +\d+\. AS/.test(l));
     assert.match(rows[0]!, /^ {2}1\. AS\?\?\? +r1\.lab\.example \(198\.18\.100\.1\) /);
     assert.match(rows[1]!, /^ {2}2\. AS4809 +198\.18\.101\.1 /);
     assert.match(rows[4]!, /^ {2}5\. AS4134 +target\.lab\.example \(198\.18\.200\.1\) /);
-    const json = JSON.parse(await vpsline(path.sim.ns, ['mtr', '-j', '-z', '-c', '2', '-i', '0.1', '198.18.200.1']));
+    const json = JSON.parse(
+      await vpsline(path.sim.ns, ['mtr', '-j', '-z', '--aslookup-dns', '-c', '2', '-i', '0.1', '198.18.200.1']),
+    );
     const hubs = json.report.hubs as { host: string; ASN: string }[];
     assert.deepEqual(
       hubs.map((h) => h.ASN),
@@ -69,7 +81,7 @@ describe('host names and AS numbers', { skip }, () => {
     const ns = path.lab.namespace('deaf');
     // A namespace whose only way out is to a resolver that swallows queries.
     await startDns(path.lab, ns, { silent: true });
-    const report = await vpsline(ns, ['mtr', '-rwbz', '-c', '2', '-i', '0.1', '127.0.0.1']);
+    const report = await vpsline(ns, ['mtr', '-rwbz', '--aslookup-dns', '-c', '2', '-i', '0.1', '127.0.0.1']);
     // /etc/hosts still names 127.0.0.1; the AS lookup gets no answer.
     assert.match(report, /^ {2}1\. AS\?\?\? +(localhost \(127\.0\.0\.1\)|127\.0\.0\.1) +0\.0%/m);
   });

@@ -10,7 +10,7 @@ const classify = (...args: string[]) => spawnSync(process.execPath, [bin, 'class
 test('the verdict, segments, evidence and notes, in English and in Chinese', () => {
   const en = classify(fixture('nexttrace-10099-4837.json'));
   assert.equal(en.status, 0, en.stderr);
-  assert.match(en.stdout, /^Line: +China Unicom 4837 \(169\) \(cu-4837\), confidence medium$/m);
+  assert.match(en.stdout, /^Line: +China Unicom 4837 \(169\) \(cu-4837\), confidence high$/m);
   assert.match(en.stdout, /^ {2}hop 4 +43\.252\.86\.65 +cu-10099 AS10099$/m);
   assert.match(en.stdout, /^Note: The path enters through China Unicom Global \(AS10099\) and continues on 4837\.$/m);
   const zh = classify('--lang', 'zh', fixture('trippy-cn2-gia.json'));
