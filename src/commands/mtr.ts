@@ -112,6 +112,7 @@ export async function runMtr(run: MtrRun, io: CommandIO): Promise<void> {
       output: io.stdout,
       ...(dns ? { nameOf: (a: string) => dns.nameOf(a) } : {}),
       ...(tagOf ? { tagOf } : {}),
+      ...(asn ? { asOf: (a: string) => asn.asOf(a) } : {}),
       showBoth: run.showBoth,
     });
     let failure: unknown;

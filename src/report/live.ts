@@ -5,7 +5,7 @@
 import { constants, hostname } from 'node:os';
 import type { HopSnapshot } from '../trace/hop.js';
 import type { Trace } from '../trace/trace.js';
-import { fieldsFor, hostLabel, printfValue, type NameOptions } from './fields.js';
+import { asLabel, fieldsFor, hostLabel, printfValue, type NameOptions } from './fields.js';
 
 export type DisplayMode = 'stats' | 'jitter' | 'chart';
 /** The `d` key cycles statistics, jitter, chart. */
@@ -61,7 +61,10 @@ export function renderScreen(s: ScreenState): string[] {
   const keys = 'Keys: p pause  r reset  d display mode  n names  q quit';
   lines.push(s.paused ? `${keys}   [paused]` : keys);
   lines.push('');
-  const rowLabel = (h: HopSnapshot): string => `${String(h.ttl).padStart(3)}. ${hostLabel(h.address, s)}`;
+  // -z: the AS column in front of the host, as mtr's curses view shows it.
+  const asPart = (address: string | null): string => (s.asOf ? asLabel(address, s).padEnd(9) : '');
+  const rowLabel = (h: HopSnapshot): string =>
+    `${String(h.ttl).padStart(3)}. ${asPart(h.address)}${hostLabel(h.address, s)}`;
   if (s.mode === 'chart') {
     const nameWidth = Math.min(40, Math.max(12, ...s.hops.map((h) => rowLabel(h).length)));
     const chartWidth = Math.max(1, w - nameWidth - 1);
@@ -86,7 +89,8 @@ export function renderScreen(s: ScreenState): string[] {
     lines.push(fit(' Host', nameWidth) + fields.map((f) => cell(f, f.header)).join(''));
     for (const h of s.hops) {
       lines.push(fit(rowLabel(h), nameWidth) + fields.map((f) => cell(f, printfValue(f, h))).join(''));
-      for (const r of h.responders) if (r.address !== h.address) lines.push(fit(`     ${hostLabel(r.address, s)}`, w));
+      for (const r of h.responders)
+        if (r.address !== h.address) lines.push(fit(`     ${asPart(r.address)}${hostLabel(r.address, s)}`, w));
     }
   }
   const cut = Math.max(1, s.columns);
@@ -230,6 +234,7 @@ export class LiveView {
       ...(this.names && this.opts.nameOf ? { nameOf: this.opts.nameOf } : {}),
       ...(this.opts.showBoth ? { showBoth: true } : {}),
       ...(this.opts.tagOf ? { tagOf: this.opts.tagOf } : {}),
+      ...(this.opts.asOf ? { asOf: this.opts.asOf } : {}),
     });
     output.write(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\r\n')}\x1b[J`);
   }

@@ -57,3 +57,11 @@ test('strip chart: one character per sample, ? for a lost probe', () => {
 test('paused is shown', () => {
   assert.ok(renderScreen(state({ paused: true }))[2]!.endsWith('[paused]'));
 });
+
+test('-z: the AS column in front of each host, AS??? where unknown, statistics still aligned', () => {
+  const lines = renderScreen(state({ asOf: (a) => (a === '198.18.4.2' ? '4809' : null) }));
+  assert.match(lines[5]!, /^ {2}1\. AS\?\?\? {4}198\.18\.1\.1 /);
+  assert.match(lines[6]!, /^ {2}2\. AS\?\?\? {4}\?\?\? /);
+  assert.match(lines[7]!, /^ {2}3\. AS4809 {3}198\.18\.4\.2 /);
+  assert.equal(lines[7]!.indexOf('10.0%'), lines[4]!.indexOf('Loss%'));
+});
