@@ -154,13 +154,13 @@ function refuse(message: string): never {
 
 /** The JSON a text holds, from its first line that opens an object or a list (a shell prompt may come first). */
 function jsonPart(text: string): string | undefined {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{')) return trimmed;
   const at = /(?:^|\n)[ \t]{0,16}(?=[{[])/.exec(text);
   if (!at) return undefined;
   const from = text.slice(at.index).trim();
-  // "[root@host ~]# mtr ..." opens with '[' but is a prompt, not JSON.
-  return /^(?:\{|\[\s{0,64}[{[\]"\d-])/.test(from) ? from : undefined;
+  // "[root@host ~]# mtr ..." opens with '[' but is a prompt, not JSON; a prompt may also follow it.
+  if (!/^(?:\{|\[\s{0,64}[{[\]"\d-])/.test(from)) return undefined;
+  const end = Math.max(from.lastIndexOf('}'), from.lastIndexOf(']'));
+  return end > 0 ? from.slice(0, end + 1) : from;
 }
 
 /** Detect the format and read the hops; a text that is none of them gets a clear error. */

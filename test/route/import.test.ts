@@ -165,3 +165,48 @@ test('Windows tracert: "<1 ms", timed-out lines, "name [address]", the target fr
   );
   assert.equal(t.namesOnly, 0);
 });
+
+test('a pasted shell prompt and command line before a report or JSON are skipped', () => {
+  const report = [
+    '[root@host ~]# mtr -rz -c 10 198.18.9.9',
+    'Start: 2026-11-28T04:38:04+0000',
+    'HOST: host                     Loss%   Snt   Last   Avg  Best  Wrst StDev',
+    '  1. AS???    10.0.0.1         0.0%    10    0.1   0.1   0.1   0.1   0.0',
+    '  2. AS4809   59.43.1.1        0.0%    10    1.1   1.1   1.1   1.1   0.0',
+  ].join('\n');
+  const t = importTrace(report);
+  assert.equal(t.format, 'mtr-report');
+  assert.deepEqual(
+    t.hops.map((h) => [h.ttl, h.address, h.asn ?? null]),
+    [
+      [1, '10.0.0.1', null],
+      [2, '59.43.1.1', 4809],
+    ],
+  );
+  const json = importTrace(
+    `root@vps:~# mtr -j 198.18.9.9\n${JSON.stringify({ report: { hubs: [{ count: 1, host: '59.43.1.1' }] } })}\nroot@vps:~# `,
+  );
+  assert.equal(json.format, 'mtr-json');
+});
+
+test('mtr -rz with names: the AS column still names the hop', () => {
+  const t = importTrace(
+    [
+      'HOST: vm                        Loss%   Snt   Last   Avg  Best  Wrst StDev',
+      '  1. AS???    gw.example           0.0%    10    0.1   0.1   0.1   0.1   0.0',
+      '  2. AS4809   cn2-core.example     0.0%    10    1.1   1.1   1.1   1.1   0.0',
+      '  3. AS4809   cn2-edge.example     0.0%    10    1.1   1.1   1.1   1.1   0.0',
+      '  4. AS4812   sh.example           0.0%    10    1.1   1.1   1.1   1.1   0.0',
+    ].join('\n'),
+  );
+  const c = classify(t.hops, CarrierTable.load(), { namesOnly: t.namesOnly });
+  assert.equal(c.verdict, 'cn2-gia');
+  assert.deepEqual(
+    c.evidence.map((e) => [e.ttl, e.carrier, e.by]),
+    [
+      [2, 'cn2', 'asn'],
+      [3, 'cn2', 'asn'],
+      [4, 'ct-access', 'asn'],
+    ],
+  );
+});
