@@ -201,4 +201,61 @@ describe('vpsline backtrace on lab targets', { skip }, () => {
     const unnamed = await ask([]);
     assert.notEqual(unnamed.verdict, 'cn2-gt');
   });
+
+  test('flows that take different lines are named, each with its count (--flows 16)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpsline-flows-'));
+    const split = join(dir, 'carriers.json');
+    writeFileSync(
+      split,
+      JSON.stringify({
+        carriers: [
+          { id: 'cn2', asn: 4809, family: 'ct', prefixes: ['198.18.171.0/24', '198.18.172.1/32'] },
+          { id: 'chinanet-163', asn: 4134, family: 'ct', prefixes: ['198.18.172.2/32'] },
+          { id: 'ct-access', family: 'ct', role: 'access', prefixes: ['198.18.173.0/24', '198.18.235.0/24'] },
+        ],
+      }),
+    );
+    const target = join(dir, 'targets.txt');
+    writeFileSync(target, '198.18.235.1 Lab split\n');
+    const out = await promisify(execFile)(
+      'ip',
+      [
+        'netns',
+        'exec',
+        path.sim.ns.name,
+        process.execPath,
+        `${projectRoot}/bin/vpsline.js`,
+        'backtrace',
+        '--targets',
+        target,
+        '--carriers',
+        split,
+        '--flows',
+        '16',
+        '-c',
+        '2',
+        '-i',
+        '0.1',
+        '-m',
+        '8',
+        '--json',
+      ],
+      { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
+    );
+    const [row] = JSON.parse(out.stdout) as {
+      verdict: string;
+      confidence: string;
+      notes: string[];
+      flows: { verdict: string }[];
+    }[];
+    // 16 flows over two routers: all on one side has a chance of 2 in 65,536.
+    const lines = new Set(row!.flows.map((f) => f.verdict));
+    assert.deepEqual([...lines].sort(), ['cn2-gia', 'cn2-gt']);
+    assert.equal(row!.flows.length, 16);
+    assert.equal(row!.confidence, 'low');
+    assert.ok(
+      row!.notes.some((n) => /cn2-gia \(\d+ of 16\)/.test(n) && /cn2-gt \(\d+ of 16\)/.test(n)),
+      row!.notes.join('\n'),
+    );
+  });
 });

@@ -37,6 +37,7 @@ import {
   GOLDEN_SCENARIO,
   type GoldenCase,
   goldenAsnCsv,
+  V4,
 } from '../golden/cases.js';
 import { startDns } from '../golden/lab-dns.js';
 import { maskGolden } from '../golden/mask.js';
@@ -144,4 +145,39 @@ describe('vpsline mtr against the golden outputs of real mtr 0.95', { skip }, ()
       assert.equal(last?.ours, last?.golden);
     });
   }
+
+  test("vpsline mtr -rwnz: every hop's AS from the test dataset, and not one DNS question", async () => {
+    const lab = new Lab();
+    try {
+      const sim = await Simulator.start(lab, loadNamedScenario(GOLDEN_SCENARIO));
+      const dns = await startDns(lab, sim.ns, GOLDEN_DNS);
+      const r = await promisify(execFile)(
+        'ip',
+        ['netns', 'exec', sim.ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, 'mtr', '-rwnz'].concat([
+          '--asn-db',
+          await asnIndex(),
+          '-c',
+          '3',
+          '-i',
+          '0.1',
+          V4,
+        ]),
+        { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
+      );
+      const rows = r.stdout.split('\n').filter((l) => /^ +\d+\. AS/.test(l));
+      // mtr 0.95 runs a 10-digit AS into the host (AS4294967294198.18.230.1), and so does vpsline.
+      for (const want of [/^ {2}1\. AS64500 {2}198\.18\.130\.1 /, /^ {2}3\. AS4134 {3}198\.18\.132\.1 /])
+        assert.ok(
+          rows.some((l) => want.test(l)),
+          `${want}\n${r.stdout}`,
+        );
+      assert.ok(
+        rows.some((l) => l.startsWith(`  6. AS4294967294${V4} `)),
+        r.stdout,
+      );
+      assert.deepEqual(dns.queries(), [], 'DNS questions');
+    } finally {
+      await lab.close();
+    }
+  });
 });
