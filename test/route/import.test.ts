@@ -183,9 +183,8 @@ test('a pasted shell prompt and command line before a report or JSON are skipped
       [2, '59.43.1.1', 4809],
     ],
   );
-  const json = importTrace(
-    `root@vps:~# mtr -j 198.18.9.9\n${JSON.stringify({ report: { hubs: [{ count: 1, host: '59.43.1.1' }] } })}\nroot@vps:~# `,
-  );
+  const doc = JSON.stringify({ report: { hubs: [{ count: 1, host: '59.43.1.1' }] } });
+  const json = importTrace(`root@vps:~# mtr -j 198.18.9.9\n${doc}\nroot@vps:~# `);
   assert.equal(json.format, 'mtr-json');
 });
 
