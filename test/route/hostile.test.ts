@@ -69,7 +69,8 @@ function assertClean(r: Run, what: string, expect?: RegExp): void {
     assert.match(r.stderr, /^vpsline: /);
   }
   if (expect) assert.match(r.code === 0 ? r.stdout : r.stderr, expect, what);
-  if (process.env.VPSLINE_TEST_VERBOSE) console.log(`# ${what}: exit ${r.code}, ${r.ms.toFixed(0)} ms, ${r.peakMb.toFixed(0)} MB`);
+  if (process.env.VPSLINE_TEST_VERBOSE)
+    console.log(`# ${what}: exit ${r.code}, ${r.ms.toFixed(0)} ms, ${r.peakMb.toFixed(0)} MB`);
   // Bounds that separate milliseconds from minutes and megabytes from gigabytes, not benchmarks.
   assert.ok(r.ms < 10_000, `${what}: ${r.ms.toFixed(0)} ms`);
   assert.ok(r.peakMb < 300, `${what}: peak ${r.peakMb.toFixed(0)} MB`);
