@@ -190,13 +190,17 @@ function toCidrs(first: bigint, last: bigint, v6: boolean): string[] {
 
 type Span = { v6: boolean; first: bigint; last: bigint };
 
+/** The larger and smaller of two bigints (Math.max and Math.min take numbers only). */
+const bigMax = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const bigMin = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
 function clip(span: Span, windows: Span[]): Span[] {
   return windows
     .filter((w) => w.v6 === span.v6 && w.first <= span.last && w.last >= span.first)
     .map((w) => ({
       v6: span.v6,
-      first: span.first > w.first ? span.first : w.first,
-      last: span.last < w.last ? span.last : w.last,
+      first: bigMax(span.first, w.first),
+      last: bigMin(span.last, w.last),
     }));
 }
 

@@ -13,13 +13,13 @@ import Fastify, {
   type FastifySchemaValidationError,
 } from 'fastify';
 import ipaddr from 'ipaddr.js';
-import { isVpslineError } from '../errors.js';
 import { CarrierTable } from '../lookup/carriers.js';
 import { ReverseDns } from '../lookup/reverse-dns.js';
 import { addressFamily, canonicalAddress } from '../packet/address.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { classify } from '../route/classify.js';
-import { addImportNotes, importTrace } from '../route/import.js';
+import { addImportNotes } from '../route/import.js';
+import { ParsePool } from './parse-pool.js';
 import { addOriginAs } from '../route/origin-as.js';
 import { shippedAsnIndex } from '../lookup/asn-data.js';
 import { bilingualNames } from '../route/lines.js';
@@ -133,6 +133,12 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   const uploads = new RateWindow(limits.uploadsPerClientPerHour, 3_600_000);
   const streams = new Concurrency(limits.maxStreamsPerClient, limits.maxStreams);
   const files = assets();
+  const parser = new ParsePool({
+    workers: limits.parseWorkers,
+    deadlineMs: limits.parseDeadlineMs,
+    memoryMb: limits.parseMemoryMb,
+    queue: limits.parseQueue,
+  });
 
   const app = Fastify({
     logger: opts.log ?? false,
@@ -422,13 +428,10 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       if (wait) return refuse(reply, 429, `upload budget used up; try again in ${wait} s`, 'rate', wait);
       if (req.body.traceId && !store.getTrace(req.body.traceId))
         return refuse(reply, 404, 'traceId names no trace on this server', 'invalid');
-      let imported: ReturnType<typeof importTrace>;
-      try {
-        imported = importTrace(req.body.text);
-      } catch (err) {
-        if (isVpslineError(err)) return refuse(reply, 400, err.message, 'invalid');
-        throw err;
-      }
+      // Off the main thread, with a deadline and a heap limit: no upload stalls the server.
+      const parsed = await parser.parse(req.body.text);
+      if (!parsed.ok) return refuse(reply, parsed.status, parsed.message, parsed.code);
+      const imported = parsed.trace;
       await addOriginAs(imported.hops, table, { kind: 'file', database: shippedAsnIndex() });
       const classification = classify(imported.hops, table, { namesOnly: imported.namesOnly });
       addImportNotes(classification, imported);
@@ -496,6 +499,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     close: async () => {
       clearInterval(pruner);
       runner.stopAll();
+      await parser.close();
       await app.close();
       store.close();
     },

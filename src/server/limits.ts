@@ -26,6 +26,12 @@ export interface Limits {
   uploadLimit: number;
   /** Traces, uploads and audit entries older than this many days are deleted. */
   keepDays: number;
+  /** Uploads are read by this many worker threads, each parse within a deadline and a heap limit. */
+  parseWorkers: number;
+  parseDeadlineMs: number;
+  parseMemoryMb: number;
+  /** Uploads waiting for a parse worker beyond this are refused (503). */
+  parseQueue: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -44,6 +50,10 @@ export const DEFAULT_LIMITS: Limits = {
   bodyLimit: 4 * 1024,
   uploadLimit: 256 * 1024,
   keepDays: 365,
+  parseWorkers: 2,
+  parseDeadlineMs: 2000,
+  parseMemoryMb: 64,
+  parseQueue: 32,
 };
 
 const MAX_KEYS = 100_000;
