@@ -34,7 +34,8 @@ const WORKER = new URL(SOURCE ? './parse-worker.ts' : './parse-worker.js', impor
 function startWorker(memoryMb: number): Worker {
   const resourceLimits = { maxOldGenerationSizeMb: memoryMb };
   if (!SOURCE) return new Worker(WORKER, { resourceLimits });
-  const bootstrap = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); });`;
+  const bootstrap =
+    "import('tsx/esm/api').then((m) => { m.register(); " + `return import(${JSON.stringify(WORKER.href)}); });`;
   return new Worker(bootstrap, { eval: true, resourceLimits });
 }
 
