@@ -120,6 +120,8 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   const metrics = new Metrics(() => runner.running);
   const engine = opts.engine ?? defaultEngine();
   const table = CarrierTable.load(opts.carriers);
+  // Read at start (about 50 ms), not on the first upload: a request must never wait for it.
+  const asnIndex = shippedAsnIndex();
   const dns = opts.dns === false ? undefined : new ReverseDns();
   const runner = new TraceRunner(store, engine, table, limits, dns, {
     started: () => metrics.tracesStarted.inc(),
@@ -432,7 +434,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       const parsed = await parser.parse(req.body.text);
       if (!parsed.ok) return refuse(reply, parsed.status, parsed.message, parsed.code);
       const imported = parsed.trace;
-      await addOriginAs(imported.hops, table, { kind: 'file', database: shippedAsnIndex() });
+      await addOriginAs(imported.hops, table, { kind: 'file', database: asnIndex });
       const classification = classify(imported.hops, table, { namesOnly: imported.namesOnly });
       addImportNotes(classification, imported);
       const hops = imported.hops.map((h) => ({

@@ -2,7 +2,9 @@
 // and an upload whose parse runs over its deadline, while /healthz is polled
 // every 100 ms over real HTTP. No poll may take 100 ms; each upload gets its
 // answer (a verdict or a 4xx with one line). The old importer took 80 s on
-// such a line, on the main thread.
+// such a line, on the main thread. It runs with the lab tests, one file at a
+// time (it needs no root): its 100 ms bound is about the server, not about a
+// machine shared with three other test files.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
