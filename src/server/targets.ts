@@ -93,20 +93,35 @@ function embeddedV4(a: ipaddr.IPv6): { v4: ipaddr.IPv4; form: string } | undefin
   return undefined;
 }
 
+/**
+ * IPv6 with a dotted IPv4 tail as the kernel reads it: ipaddr.js reads "::127.0.0.1" as IPv4-mapped
+ * (::ffff:7f00:1), but it is IPv4-compatible (::7f00:1), and that is what a probe would be sent to.
+ * The WHATWG URL parser spells it the kernel's way.
+ */
+function parseAsKernel(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  if (address.includes(':') && address.includes('.'))
+    return ipaddr.parse(new URL(`http://[${address}]/`).hostname.slice(1, -1));
+  return ipaddr.parse(address);
+}
+
 /** Why `address` may not be traced, or undefined when it may. */
 export function refusal(address: string, policy: TargetPolicy): string | undefined {
-  const a = ipaddr.parse(address);
+  const a = parseAsKernel(address);
   if (inAny(a, policy.allow)) return undefined;
   if (isV4(a)) {
     const hit = V4_BLOCKED.find(([[net, bits]]) => a.match(net, bits));
     if (hit) return `${address} is ${hit[1]} address space`;
     if (address === '255.255.255.255') return `${address} is the broadcast address`;
   } else {
+    // :: and ::1 sit inside ::/96 but are IPv6's own unspecified and loopback addresses.
+    if (a.toNormalizedString() === '0:0:0:0:0:0:0:1') return `${address} is the IPv6 loopback address`;
+    if (a.toNormalizedString() === '0:0:0:0:0:0:0:0') return `${address} is the unspecified address`;
     const inner = embeddedV4(a);
     if (inner) {
-      const why = refusal(inner.v4.toString(), { ...policy, refuseOwnAddresses: false });
-      const detail = why ? ` (${why})` : ` for ${inner.v4.toString()}`;
-      return `${address} is ${inner.form}${detail}: trace the IPv4 address itself`;
+      // Its IPv4 address is checked as if asked for directly, this server's own addresses included.
+      const why = refusal(inner.v4.toString(), policy);
+      if (why) return `${address} is the ${inner.form} form of ${inner.v4.toString()}, and ${why}`;
+      return `${address} is ${inner.form} for ${inner.v4.toString()}: trace the IPv4 address itself`;
     }
     if (!within(a, '2000::/3')) return `${address} is not global unicast IPv6 (${a.range()})`;
     const hit = V6_BLOCKED.find(([[net, bits]]) => a.match(net, bits));

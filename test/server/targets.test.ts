@@ -2,6 +2,7 @@
 // literal forms never reach a resolver, and names are resolved once with
 // every address checked (against a lab DNS server on loopback).
 import assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
 import { createSocket, type Socket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { after, before, describe, test } from 'node:test';
@@ -211,3 +212,23 @@ function ipv6Bytes(addr: string): Buffer {
   const parts = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
   return Buffer.from(parts.flatMap((p) => [parseInt(p, 16) >> 8, parseInt(p, 16) & 0xff]));
 }
+
+test('refusal reasons name what the address is: IPv6 loopback, and embedded IPv4 checked as itself', () => {
+  const policy = { allow: [] };
+  assert.equal(refusal('::1', policy), '::1 is the IPv6 loopback address');
+  assert.equal(refusal('::', policy), ':: is the unspecified address');
+  assert.equal(
+    refusal('::127.0.0.1', policy),
+    '::127.0.0.1 is the IPv4-compatible form of 127.0.0.1, and 127.0.0.1 is loopback address space',
+  );
+  assert.equal(
+    refusal('::ffff:8.8.8.8', policy),
+    '::ffff:8.8.8.8 is IPv4-mapped for 8.8.8.8: trace the IPv4 address itself',
+  );
+  // This machine's own IPv4 address, mapped into IPv6, is its own address too.
+  const own = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  // (Refused as its own address, or earlier for the space it is in: documentation space on a lab machine.)
+  if (own) assert.match(refusal(`::ffff:${own}`, policy) ?? '', /own address|address space/);
+});
