@@ -82,6 +82,20 @@ export interface ClassifyOptions {
   direction?: 'towards-china' | 'from-china';
 }
 
+/** The long-haul networks the rules below know by name. */
+const KNOWN_LINES: readonly string[] = [
+  'cn2',
+  'chinanet-163',
+  'ct-backbone-v6',
+  'ctgnet',
+  'cu-4837',
+  'cu-9929',
+  'cu-10099',
+  'cmi',
+  'cmin2',
+  'cmnet',
+];
+
 type Tag =
   | { kind: 'carrier'; carrier: Carrier; by: Evidence['by']; asn: number | null }
   | { kind: 'foreign'; asn: number | null }
@@ -271,8 +285,6 @@ export function classify(input: ClassifyHop[], table: CarrierTable, opts: Classi
   }
 
   // A user's carrier file may add a line the rules do not know: its hops name no verdict.
-  const KNOWN_LINES = ['cn2', 'chinanet-163', 'ct-backbone-v6', 'ctgnet', 'cu-4837', 'cu-9929', 'cu-10099'];
-  KNOWN_LINES.push('cmi', 'cmin2', 'cmnet');
   const unknownLine = lineHops.find((t) => !KNOWN_LINES.includes(carrierOf(t)?.id ?? ''));
   if (unknownLine && lineHops.every((t) => !KNOWN_LINES.includes(carrierOf(t)?.id ?? ''))) {
     addNote(out, 'unknown-line', { carrier: carrierOf(unknownLine)?.id ?? '' });
