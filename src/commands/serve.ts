@@ -14,6 +14,8 @@ export interface ServeRun {
   tokenFile?: string;
   trustProxy: string[];
   allow: string[];
+  /** Who may read /metrics (CIDRs); none given: loopback only. */
+  metricsAllow: string[];
   publicHost?: string;
   carriers?: string;
   dns: boolean;
@@ -39,6 +41,7 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
     tokens,
     trustProxy: normalizeCidrs([...(config.trustProxy ?? []), ...run.trustProxy], '--trust-proxy'),
     allow: normalizeCidrs([...(config.allow ?? []), ...run.allow], '--allow'),
+    ...metricsAllowed([...(config.metricsAllow ?? []), ...run.metricsAllow]),
     ...(config.limits ? { limits: config.limits } : {}),
     dns: run.dns && config.dns !== false,
     ...(run.carriers ? { carriers: run.carriers } : {}),
@@ -74,4 +77,9 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** --metrics-allow and the config's metricsAllow together; nothing given keeps the default (loopback). */
+function metricsAllowed(cidrs: string[]): { metricsAllow?: string[] } {
+  return cidrs.length ? { metricsAllow: normalizeCidrs(cidrs, '--metrics-allow') } : {};
 }

@@ -4,6 +4,8 @@
 // is refused, everything is bounded, and every decision is audited.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import Fastify, {
@@ -49,6 +51,8 @@ export interface ServeOptions {
   engine?: ProbeEngine;
   /** Fastify's request log (default off). */
   log?: boolean;
+  /** Who may read /metrics (CIDRs, by the connection's address); default: loopback only. */
+  metricsAllow?: string[];
 }
 
 const ID = '^[A-Za-z0-9_-]{22}$';
@@ -149,7 +153,14 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     // Unknown fields are an error, not silently dropped; types are not coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    // Slow senders are cut off: the whole request within requestTimeout (response streams are not limited).
+    // Node checks these timeouts every connectionsCheckingInterval (30 s by default): once a second here.
+    requestTimeout: limits.requestTimeoutMs,
+    http: { connectionsCheckingInterval: 1000 },
   });
+  app.server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  limitConnectionsPerAddress(app.server, limits.maxConnectionsPerClient, opts.trustProxy ?? []);
+  const metricsAllow = opts.metricsAllow ?? ['127.0.0.0/8', '::1/128'];
 
   /** A 4xx/5xx answer with a one-line message, counted by reason. */
   const refuse = (
@@ -226,9 +237,12 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       .code(ok ? 200 : 503)
       .send({ status: ok ? 'ok' : 'database unavailable', tracesRunning: runner.running });
   });
-  app.get('/metrics', async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  app.get('/metrics', async (req, reply) => {
+    // By the connection's own address: X-Forwarded-For cannot open it.
+    if (!addressIn(req.socket.remoteAddress ?? '', metricsAllow))
+      return refuse(reply, 403, 'metrics are served to the addresses in --metrics-allow only', 'metrics');
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 
   app.get('/api/v1/whoami', async (req) => {
     const address = visitorAddress(req);
@@ -506,4 +520,45 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       store.close();
     },
   };
+}
+
+/** Whether `address` (IPv4-mapped IPv6 read as IPv4) is inside one of `cidrs`. */
+function addressIn(address: string, cidrs: string[]): boolean {
+  let a: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    a = ipaddr.process(address);
+  } catch {
+    return false;
+  }
+  return cidrs.some((c) => {
+    try {
+      const [net, bits] = ipaddr.parseCIDR(c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`);
+      return net.kind() === a.kind() && a.match(net, bits);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * At most `max` open connections per address: more are closed at once. A trusted proxy carries many
+ * visitors on its connections, so its addresses are not counted.
+ */
+function limitConnectionsPerAddress(server: Server, max: number, trusted: string[]): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    if (addressIn(address, trusted)) return;
+    const n = (open.get(address) ?? 0) + 1;
+    if (n > max) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, n);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
 }

@@ -10,12 +10,13 @@ export interface ServeConfig {
   tokens?: string[];
   trustProxy?: string[];
   allow?: string[];
+  metricsAllow?: string[];
   publicHost?: string;
   dns?: boolean;
   limits?: Partial<Limits>;
 }
 
-const KNOWN = ['tokens', 'trustProxy', 'allow', 'limits', 'publicHost', 'dns'];
+const KNOWN = ['tokens', 'trustProxy', 'allow', 'metricsAllow', 'limits', 'publicHost', 'dns'];
 
 function usage(message: string): never {
   throw new VpslineError('EVPSLINE_BAD_OPTION', message, 2);
@@ -44,6 +45,7 @@ export function parseServeConfig(doc: unknown, file: string): ServeConfig {
   if (doc.tokens !== undefined) config.tokens = strings(doc.tokens, `--config ${file}: tokens`);
   if (doc.trustProxy !== undefined) config.trustProxy = strings(doc.trustProxy, `--config ${file}: trustProxy`);
   if (doc.allow !== undefined) config.allow = strings(doc.allow, `--config ${file}: allow`);
+  if (doc.metricsAllow !== undefined) config.metricsAllow = strings(doc.metricsAllow, `--config ${file}: metricsAllow`);
   if (doc.publicHost !== undefined) {
     if (typeof doc.publicHost !== 'string') usage(`--config ${file}: publicHost must be a string.`);
     config.publicHost = doc.publicHost;

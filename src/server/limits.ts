@@ -32,6 +32,11 @@ export interface Limits {
   parseMemoryMb: number;
   /** Uploads waiting for a parse worker beyond this are refused (503). */
   parseQueue: number;
+  /** A request's headers, and the whole request, must arrive within these (slow senders are cut off). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Open connections from one address (a proxy in --trust-proxy is not counted). */
+  maxConnectionsPerClient: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -54,6 +59,9 @@ export const DEFAULT_LIMITS: Limits = {
   parseDeadlineMs: 2000,
   parseMemoryMb: 64,
   parseQueue: 32,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 20_000,
+  maxConnectionsPerClient: 64,
 };
 
 const MAX_KEYS = 100_000;
