@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import Fastify, {
+  type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -157,6 +158,16 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     // Node checks these timeouts every connectionsCheckingInterval (30 s by default): once a second here.
     requestTimeout: limits.requestTimeoutMs,
     http: { connectionsCheckingInterval: 1000 },
+    // The router's own refusals (a bad URL, a path parameter over 100 characters) in the one error shape,
+    // with the same headers as every other answer.
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      securityHeaders(reply);
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      metrics.refused.inc({ reason: tooLong ? 'uri-too-long' : 'invalid' });
+      void reply
+        .code(tooLong ? 414 : 400)
+        .send({ error: tooLong ? 'the address is too long' : 'the address is not a valid URL' });
+    },
   });
   app.server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   limitConnectionsPerAddress(app.server, limits.maxConnectionsPerClient, opts.trustProxy ?? []);
@@ -191,10 +202,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     }
   });
   app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('content-security-policy', CSP);
+    securityHeaders(reply);
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -561,4 +569,12 @@ function limitConnectionsPerAddress(server: Server, max: number, trusted: string
       else open.delete(address);
     });
   });
+}
+
+/** The headers every answer carries, the router's own refusals included. */
+function securityHeaders(reply: FastifyReply): void {
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('content-security-policy', CSP);
 }

@@ -194,6 +194,18 @@ describe('looking glass API', () => {
     assert.match(metrics, /^vpsline_traces_running 0$/m);
     assert.match(metrics, /^vpsline_reports_stored_total 4$/m);
   });
+
+  test("the router's own refusals have the one error shape and the security headers", async () => {
+    const long = await lg.app.inject({ url: `/api/v1/traces/${'a'.repeat(5000)}` });
+    assert.equal(long.statusCode, 414);
+    assert.deepEqual(long.json(), { error: 'the address is too long' });
+    assert.match(long.headers['content-security-policy'] as string, /default-src 'self'/);
+    assert.equal(long.headers['x-content-type-options'], 'nosniff');
+    const bad = await lg.app.inject({ url: '/api/v1/traces/%E0%A4%A' });
+    assert.equal(bad.statusCode, 400);
+    assert.deepEqual(Object.keys(bad.json()), ['error']);
+    assert.equal(bad.headers['x-frame-options'], 'DENY');
+  });
 });
 
 describe('looking glass traces (loopback only)', () => {
