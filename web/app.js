@@ -20,6 +20,7 @@ const TEXT = {
     done: (n) => `Done: ${n} hop(s).`,
     failed: (e) => `The trace failed: ${e}`,
     interrupted: 'This trace was interrupted (the server restarted) before it finished.',
+    stopped: (n) => `Stopped before the end (the server's time limit or a shutdown): ${n} hop(s) measured.`,
     line: 'Line',
     landing: 'landing',
     confidence: 'confidence',
@@ -48,6 +49,7 @@ const TEXT = {
     done: (n) => `完成：共 ${n} 跳。`,
     failed: (e) => `追踪失败：${e}`,
     interrupted: '服务器重启，此次追踪未完成。',
+    stopped: (n) => `追踪被提前停止（服务器时限或关闭）：已测得 ${n} 跳。`,
     line: '线路',
     landing: '落地',
     confidence: '可信度',
@@ -243,9 +245,11 @@ function follow(id) {
     source.close();
     const end = JSON.parse(e.data);
     $('trace').disabled = false;
-    if (end.status === 'done') {
+    // A trace stopped early still shows what it measured.
+    if (end.status === 'done' || (end.status === 'interrupted' && end.result)) {
       showResult(end.result);
-      setStatus('reverse-status', t().done(state.hops.size));
+      const n = state.hops.size;
+      setStatus('reverse-status', end.status === 'done' ? t().done(n) : t().stopped(n));
     } else
       setStatus(
         'reverse-status',
@@ -380,9 +384,10 @@ async function init() {
         drawReverse();
         $('trace').disabled = true;
         follow(tr.id);
-      } else if (tr.status === 'done') {
+      } else if (tr.status === 'done' || (tr.status === 'interrupted' && tr.report)) {
         showResult(tr);
-        setStatus('reverse-status', t().done(state.hops.size));
+        const n = state.hops.size;
+        setStatus('reverse-status', tr.status === 'done' ? t().done(n) : t().stopped(n));
       } else
         setStatus(
           'reverse-status',

@@ -522,7 +522,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     metrics,
     close: async () => {
       clearInterval(pruner);
-      runner.stopAll();
+      await runner.stopAll();
       await parser.close();
       await app.close();
       store.close();

@@ -34,7 +34,7 @@ export interface LiveHop {
 
 export type LiveEvent =
   | { type: 'hop'; hop: LiveHop }
-  | { type: 'end'; status: 'done' | 'failed'; result?: unknown; error?: string };
+  | { type: 'end'; status: EndStatus; result?: unknown; error?: string };
 
 export interface Refusal {
   statusCode: 429 | 503;
@@ -42,15 +42,22 @@ export interface Refusal {
   retryAfterS: number;
 }
 
+/** How a trace ended: a stop before its last round keeps what was measured, as "interrupted". */
+export type EndStatus = 'done' | 'failed' | 'interrupted';
+
 interface LiveTrace {
   trace: Trace;
   hops: Map<number, LiveHop>;
   listeners: Set<(e: LiveEvent) => void>;
+  /** Stopped before its last round (the time limit, or the server shutting down). */
+  stopped: boolean;
+  /** Settles once the trace is stored, whatever its end. */
+  stored: Promise<void>;
 }
 
 export interface RunnerHooks {
   started?: () => void;
-  finished?: (status: 'done' | 'failed', seconds: number) => void;
+  finished?: (status: EndStatus, seconds: number) => void;
 }
 
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
@@ -121,18 +128,28 @@ export class TraceRunner {
       interval: this.limits.interval,
       maxTtl: 30,
     });
-    const entry: LiveTrace = { trace, hops: new Map(), listeners: new Set() };
+    let stored: () => void = () => {};
+    const entry: LiveTrace = {
+      trace,
+      hops: new Map(),
+      listeners: new Set(),
+      stopped: false,
+      stored: new Promise((resolve) => {
+        stored = resolve;
+      }),
+    };
     this.live.set(id, entry);
     const startedAt = Date.now();
     this.hooks.started?.();
-    const watchdog = setTimeout(() => trace.stop(), this.limits.maxDurationS * 1000);
+    const watchdog = setTimeout(() => this.stop(entry), this.limits.maxDurationS * 1000);
     trace.on('hop', (h) => {
       const hop = this.liveHop(h);
       entry.hops.set(hop.ttl, hop);
       for (const l of entry.listeners) l({ type: 'hop', hop });
     });
-    const finish = (status: 'done' | 'failed', result: unknown, error: string | null): void => {
+    const finish = (ended: 'done' | 'failed', result: unknown, error: string | null): void => {
       clearTimeout(watchdog);
+      const status: EndStatus = ended === 'done' && entry.stopped ? 'interrupted' : ended;
       this.store.finishTrace(id, status, result === undefined ? null : JSON.stringify(result), error);
       this.live.delete(id);
       this.byClient.release(client);
@@ -141,6 +158,7 @@ export class TraceRunner {
       for (const l of entry.listeners)
         l({ type: 'end', status, ...(result !== undefined ? { result } : {}), ...(error ? { error } : {}) });
       entry.listeners.clear();
+      stored();
     };
     trace.done.then(
       async (report) => {
@@ -184,8 +202,26 @@ export class TraceRunner {
     return () => e.listeners.delete(listener);
   }
 
-  stopAll(): void {
-    for (const e of this.live.values()) e.trace.stop();
+  /**
+   * Stop every running trace and wait (at most `waitMs`) until each is stored, as "interrupted" with
+   * what it measured: the server shutting down still keeps its visitors' results.
+   */
+  async stopAll(waitMs = 5000): Promise<void> {
+    const entries = [...this.live.values()];
+    for (const e of entries) this.stop(e);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(entries.map((e) => e.stored)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private stop(entry: LiveTrace): void {
+    entry.stopped = true;
+    entry.trace.stop();
   }
 
   private names(): { nameOf?: (a: string) => string | null | undefined } {

@@ -275,3 +275,40 @@ describe('looking glass traces (loopback only)', () => {
     assert.equal(other.statusCode, 401, 'another address needs a token');
   });
 });
+
+test('a trace stopped by the server shutting down is stored as interrupted, with what it measured', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-stop-'));
+  const db = join(dir, 'lg.db');
+  try {
+    const lg = await createLookingGlass({
+      db,
+      dns: false,
+      allow: ['127.0.0.0/8'],
+      limits: { maxCount: 100, interval: 0.05 },
+    });
+    const start = await lg.app.inject({
+      method: 'POST',
+      url: '/api/v1/traces',
+      payload: { count: 100 },
+      remoteAddress: '127.0.0.1',
+    });
+    assert.equal(start.statusCode, 202, start.body);
+    const { id } = start.json() as { id: string };
+    await new Promise((r) => setTimeout(r, 400));
+    await lg.close(); // what SIGTERM does
+    const again = await createLookingGlass({ db, dns: false });
+    try {
+      const doc = (await again.app.inject({ url: `/api/v1/traces/${id}` })).json() as {
+        status: string;
+        report?: { hubs: { Snt: number }[] };
+      };
+      assert.equal(doc.status, 'interrupted');
+      const sent = doc.report?.hubs[0]?.Snt ?? 0;
+      assert.ok(sent > 0 && sent < 100, `${sent} probes sent of 100`);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
