@@ -31,7 +31,7 @@ import { DEFAULT_LIMITS, RateWindow, Concurrency, type Limits } from './limits.j
 import { Metrics } from './metrics.js';
 import { TraceRunner, type LiveEvent, type Protocol } from './runner.js';
 import { Store } from './store.js';
-import { checkTarget, clientKey, TargetError, type TargetPolicy } from './targets.js';
+import { checkTarget, clientKey, networkKey, TargetError, type TargetPolicy } from './targets.js';
 
 export interface ServeOptions {
   /** SQLite file (created when missing). */
@@ -138,6 +138,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   const policy: TargetPolicy = { allow: opts.allow ?? [] };
   const tokens = (opts.tokens ?? []).filter(Boolean).map(digest);
   const uploads = new RateWindow(limits.uploadsPerClientPerHour, 3_600_000);
+  const uploadsByNetwork = new RateWindow(limits.uploadsPerNetworkPerHour, 3_600_000);
   const streams = new Concurrency(limits.maxStreamsPerClient, limits.maxStreams);
   const files = assets();
   const parser = new ParsePool({
@@ -307,7 +308,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
         audit(`refused: ${err.message}`);
         return refuse(reply, err.statusCode, err.message, 'target');
       }
-      const refusal = runner.admit(client, checked.address);
+      const refusal = runner.admit(client, checked.address, networkKey(visitor));
       if (refusal) {
         audit(`refused: ${refusal.message}`, checked.address);
         return refuse(
@@ -448,7 +449,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     },
     async (req, reply) => {
       const visitor = visitorAddress(req);
-      const wait = uploads.take(clientKey(visitor));
+      const wait = uploads.take(clientKey(visitor)) || uploadsByNetwork.take(networkKey(visitor));
       if (wait) return refuse(reply, 429, `upload budget used up; try again in ${wait} s`, 'rate', wait);
       if (req.body.traceId && !store.getTrace(req.body.traceId))
         return refuse(reply, 404, 'traceId names no trace on this server', 'invalid');

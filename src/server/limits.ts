@@ -9,6 +9,9 @@ export interface Limits {
   /** New traces per client per hour, and per target per hour. */
   tracesPerClientPerHour: number;
   tracesPerTargetPerHour: number;
+  /** The same budgets for a whole IPv6 /48 (one site's many /64s). */
+  tracesPerNetworkPerHour: number;
+  uploadsPerNetworkPerHour: number;
   /** Uploads per client per hour. */
   uploadsPerClientPerHour: number;
   /** Probes per hop a visitor may ask for. */
@@ -45,6 +48,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxPerTarget: 2,
   tracesPerClientPerHour: 30,
   tracesPerTargetPerHour: 60,
+  tracesPerNetworkPerHour: 120,
+  uploadsPerNetworkPerHour: 120,
   uploadsPerClientPerHour: 30,
   maxCount: 100,
   defaultCount: 10,

@@ -68,6 +68,7 @@ export class TraceRunner {
   private readonly byTarget: Concurrency;
   private readonly clientBudget: RateWindow;
   private readonly targetBudget: RateWindow;
+  private readonly networkBudget: RateWindow;
 
   constructor(
     private readonly store: Store,
@@ -81,14 +82,18 @@ export class TraceRunner {
     this.byTarget = new Concurrency(limits.maxPerTarget);
     this.clientBudget = new RateWindow(limits.tracesPerClientPerHour, 3_600_000);
     this.targetBudget = new RateWindow(limits.tracesPerTargetPerHour, 3_600_000);
+    this.networkBudget = new RateWindow(limits.tracesPerNetworkPerHour, 3_600_000);
   }
 
   get running(): number {
     return this.byClient.total;
   }
 
-  /** Whether a client may start a trace to `address` now; takes the slots when it may. */
-  admit(client: string, address: string): Refusal | undefined {
+  /**
+   * Whether a client may start a trace to `address` now; takes the slots when it may. `network` is the
+   * client's wider network (an IPv6 /48), with a budget of its own.
+   */
+  admit(client: string, address: string, network = client): Refusal | undefined {
     const c = this.byClient.acquire(client);
     if (c === 'total')
       return {
@@ -110,7 +115,7 @@ export class TraceRunner {
         retryAfterS: 5,
       };
     }
-    const wait = this.clientBudget.take(client) || this.targetBudget.take(address);
+    const wait = this.clientBudget.take(client) || this.networkBudget.take(network) || this.targetBudget.take(address);
     if (wait) {
       this.byClient.release(client);
       this.byTarget.release(address);

@@ -203,6 +203,20 @@ export async function checkTarget(input: string, policy: TargetPolicy, resolver?
 }
 
 /** Rate-limit key: IPv4 address, or the /64 of an IPv6 one (a host gets a whole /64). */
+/**
+ * The network a client's address belongs to, for the wider budgets: an IPv6 /48 (what one site is
+ * usually given, 65,536 /64s), or the IPv4 address itself.
+ */
+export function networkKey(address: string): string {
+  let a = ipaddr.parse(address);
+  if (isV6(a) && a.isIPv4MappedAddress()) a = a.toIPv4Address();
+  if (isV4(a)) return a.toString();
+  return `${a.parts
+    .slice(0, 3)
+    .map((x) => x.toString(16))
+    .join(':')}::/48`;
+}
+
 export function clientKey(address: string): string {
   let a = ipaddr.parse(address);
   if (isV6(a) && a.isIPv4MappedAddress()) a = a.toIPv4Address();

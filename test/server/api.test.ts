@@ -312,3 +312,30 @@ test('a trace stopped by the server shutting down is stored as interrupted, with
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('budgets per IPv6 /48 as well as per /64: a site cannot spread over its 65,536 /64s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-48-'));
+  const lg = await createLookingGlass({
+    db: join(dir, 'lg.db'),
+    dns: false,
+    limits: { uploadsPerClientPerHour: 100, uploadsPerNetworkPerHour: 2 },
+  });
+  try {
+    const upload = (from: string) =>
+      lg.app.inject({
+        method: 'POST',
+        url: '/api/v1/reports',
+        payload: { text: MTR_REPORT },
+        headers: { 'content-type': 'application/json' },
+        remoteAddress: from,
+      });
+    assert.equal((await upload('2001:db8:7:1::1')).statusCode, 201);
+    assert.equal((await upload('2001:db8:7:2::1')).statusCode, 201);
+    const third = await upload('2001:db8:7:3::1');
+    assert.equal(third.statusCode, 429, 'a third /64 of the same /48');
+    assert.equal((await upload('2001:db8:8:1::1')).statusCode, 201, 'another /48 has its own budget');
+  } finally {
+    await lg.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

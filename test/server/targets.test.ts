@@ -6,7 +6,7 @@ import { networkInterfaces } from 'node:os';
 import { createSocket, type Socket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { after, before, describe, test } from 'node:test';
-import { checkTarget, clientKey, parseTarget, refusal, TargetError } from '../../src/server/targets.js';
+import { checkTarget, clientKey, parseTarget, refusal, TargetError, networkKey } from '../../src/server/targets.js';
 
 const policy = { allow: [] };
 
@@ -231,4 +231,11 @@ test('refusal reasons name what the address is: IPv6 loopback, and embedded IPv4
     .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
   // (Refused as its own address, or earlier for the space it is in: documentation space on a lab machine.)
   if (own) assert.match(refusal(`::ffff:${own}`, policy) ?? '', /own address|address space/);
+});
+
+test('network keys: an IPv6 /48, or the IPv4 address', () => {
+  assert.equal(networkKey('2001:db8:7:3::1'), '2001:db8:7::/48');
+  assert.equal(networkKey('2001:db8:7:ffff:1::9'), '2001:db8:7::/48');
+  assert.equal(networkKey('203.0.113.9'), '203.0.113.9');
+  assert.equal(networkKey('::ffff:203.0.113.9'), '203.0.113.9');
 });
