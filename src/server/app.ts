@@ -22,6 +22,7 @@ import { addressFamily, canonicalAddress } from '../packet/address.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { classify } from '../route/classify.js';
 import { addImportNotes } from '../route/import.js';
+import { RefusalAudit } from './audit.js';
 import { ParsePool } from './parse-pool.js';
 import { addOriginAs } from '../route/origin-as.js';
 import { shippedAsnIndex } from '../lookup/asn-data.js';
@@ -116,13 +117,25 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const store = new Store(opts.db);
   store.markInterrupted();
-  // The database stays bounded: old traces, uploads and audit entries go, at start and hourly.
-  const prune = (): number => store.prune(Date.now() - limits.keepDays * 86_400_000);
+  // The database stays bounded: old traces, uploads and audit entries go, and the oldest rows go
+  // whenever the data outgrows maxDbMb; checked at start and every minute.
+  let lastAgePrune = 0;
+  const prune = (): number => {
+    let n = 0;
+    if (Date.now() - lastAgePrune >= 3_600_000) {
+      n += store.prune(Date.now() - limits.keepDays * 86_400_000);
+      lastAgePrune = Date.now();
+    }
+    return n + store.pruneToSize(limits.maxDbMb * 1024 * 1024);
+  };
   prune();
-  const pruner = setInterval(prune, 3_600_000);
+  const pruner = setInterval(prune, 60_000);
   pruner.unref();
-  // The gauge reads the runner when scraped, after both exist.
-  const metrics = new Metrics(() => runner.running);
+  // The gauges read the runner and the store when scraped, after both exist.
+  const metrics = new Metrics(
+    () => runner.running,
+    () => store.usedBytes(),
+  );
   const engine = opts.engine ?? defaultEngine();
   const table = CarrierTable.load(opts.carriers);
   // Read at start (about 50 ms), not on the first upload: a request must never wait for it.
@@ -137,6 +150,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   });
   const policy: TargetPolicy = { allow: opts.allow ?? [] };
   const tokens = (opts.tokens ?? []).filter(Boolean).map(digest);
+  const refusals = new RefusalAudit(store);
   const uploads = new RateWindow(limits.uploadsPerClientPerHour, 3_600_000);
   const uploadsByNetwork = new RateWindow(limits.uploadsPerNetworkPerHour, 3_600_000);
   const streams = new Concurrency(limits.maxStreamsPerClient, limits.maxStreams);
@@ -280,8 +294,12 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       const visitor = visitorAddress(req);
       const client = clientKey(visitor);
       const wanted = body.target ?? visitor;
-      const audit = (decision: string, resolved: string | null = null, detail: string | null = null): void =>
-        store.audit({ at: Date.now(), client: visitor, action: 'trace', target: wanted, resolved, decision, detail });
+      const audit = (decision: string, resolved: string | null = null, detail: string | null = null): void => {
+        const entry = { at: Date.now(), client: visitor, action: 'trace', target: wanted, resolved, decision, detail };
+        // Refusals are counted per client and minute; an accepted trace is a row of its own.
+        if (decision.startsWith('refused')) refusals.refused(client, entry);
+        else store.audit(entry);
+      };
       // The visitor's own address, however it is written, needs no token.
       const isSelf =
         body.target === undefined || (addressFamily(body.target) !== null && canonicalAddress(body.target) === visitor);
@@ -526,6 +544,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       await runner.stopAll();
       await parser.close();
       await app.close();
+      refusals.close();
       store.close();
     },
   };

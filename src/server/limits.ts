@@ -29,6 +29,8 @@ export interface Limits {
   uploadLimit: number;
   /** Traces, uploads and audit entries older than this many days are deleted. */
   keepDays: number;
+  /** The database's data is kept under this many MB, oldest rows going first (checked every minute). */
+  maxDbMb: number;
   /** Uploads are read by this many worker threads, each parse within a deadline and a heap limit. */
   parseWorkers: number;
   parseDeadlineMs: number;
@@ -60,6 +62,7 @@ export const DEFAULT_LIMITS: Limits = {
   bodyLimit: 4 * 1024,
   uploadLimit: 256 * 1024,
   keepDays: 365,
+  maxDbMb: 512,
   parseWorkers: 2,
   parseDeadlineMs: 2000,
   parseMemoryMb: 64,

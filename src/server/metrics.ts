@@ -45,7 +45,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(runningNow: () => number) {
+  readonly storeBytes: Gauge;
+
+  constructor(runningNow: () => number, storeBytesNow: () => number) {
+    this.storeBytes = new Gauge({
+      name: 'vpsline_store_bytes',
+      help: 'Bytes the SQLite store holds (pages in use), kept under limits.maxDbMb',
+      registers: [this.registry],
+      collect() {
+        this.set(storeBytesNow());
+      },
+    });
     this.running = new Gauge({
       name: 'vpsline_traces_running',
       help: 'Traces running now',

@@ -50,6 +50,8 @@ export interface AuditEntry {
   resolved?: string | null;
   decision: string;
   detail?: string | null;
+  /** How many requests this row stands for (refusals are counted per client per minute). */
+  count?: number;
 }
 
 export class Store {
@@ -74,6 +76,10 @@ export class Store {
         id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, client TEXT NOT NULL, action TEXT NOT NULL,
         target TEXT, resolved TEXT, decision TEXT NOT NULL, detail TEXT);
     `);
+    // Databases made before refusals were counted per row get the column.
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(audit)').all();
+    if (!columns.some((c) => c.name === 'count'))
+      this.db.exec('ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1');
     this.stmts = {
       insertTrace: this.db.prepare<NewTrace>(
         'INSERT INTO traces (id, created_at, client, target_input, target, protocol, count, status) ' +
@@ -96,9 +102,10 @@ export class Store {
           'FROM reports WHERE id = ?',
       ),
       audit: this.db.prepare<Required<AuditEntry>>(
-        'INSERT INTO audit (at, client, action, target, resolved, decision, detail) ' +
-          'VALUES (@at, @client, @action, @target, @resolved, @decision, @detail)',
+        'INSERT INTO audit (at, client, action, target, resolved, decision, detail, count) ' +
+          'VALUES (@at, @client, @action, @target, @resolved, @decision, @detail, @count)',
       ),
+      auditCount: this.db.prepare<[number, number]>('UPDATE audit SET count = count + ? WHERE id = ?'),
       interrupt: this.db.prepare<[number]>(
         "UPDATE traces SET status = 'interrupted', finished_at = ? WHERE status = 'running'",
       ),
@@ -136,14 +143,20 @@ export class Store {
     return this.stmts.getReport.get(id);
   }
 
-  audit(e: AuditEntry): void {
-    this.stmts.audit.run({ target: null, resolved: null, detail: null, ...e });
+  /** Write an audit row; returns its id (for addToAudit). */
+  audit(e: AuditEntry): number {
+    return Number(this.stmts.audit.run({ target: null, resolved: null, detail: null, count: 1, ...e }).lastInsertRowid);
+  }
+
+  /** Count `n` more requests on an audit row. */
+  addToAudit(id: number, n: number): void {
+    this.stmts.auditCount.run(n, id);
   }
 
   auditLog(limit = 100): AuditEntry[] {
     return this.db
       .prepare<[number], AuditEntry>(
-        'SELECT at, client, action, target, resolved, decision, detail FROM audit ORDER BY id DESC LIMIT ?',
+        'SELECT at, client, action, target, resolved, decision, detail, count FROM audit ORDER BY id DESC LIMIT ?',
       )
       .all(limit);
   }
@@ -157,6 +170,37 @@ export class Store {
       return n;
     });
     return run();
+  }
+
+  /** Bytes the data takes in the file (pages in use; freed pages are reused, not counted). */
+  usedBytes(): number {
+    const pages = Number(this.db.pragma('page_count', { simple: true }));
+    const free = Number(this.db.pragma('freelist_count', { simple: true }));
+    const size = Number(this.db.pragma('page_size', { simple: true }));
+    return (pages - free) * size;
+  }
+
+  /**
+   * Delete the oldest rows, audit entries first, then uploads, then finished traces, until the data
+   * takes at most `maxBytes`. Returns the rows removed.
+   */
+  pruneToSize(maxBytes: number): number {
+    let removed = 0;
+    const tables = [
+      'DELETE FROM audit WHERE id IN (SELECT id FROM audit ORDER BY id LIMIT 500)',
+      'DELETE FROM reports WHERE rowid IN (SELECT rowid FROM reports ORDER BY created_at LIMIT 100)',
+      "DELETE FROM traces WHERE rowid IN (SELECT rowid FROM traces WHERE status != 'running' " +
+        'ORDER BY created_at LIMIT 100)',
+    ];
+    for (const sql of tables) {
+      const del = this.db.prepare(sql);
+      while (this.usedBytes() > maxBytes) {
+        const n = del.run().changes;
+        if (!n) break;
+        removed += n;
+      }
+    }
+    return removed;
   }
 
   ping(): boolean {

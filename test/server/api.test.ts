@@ -339,3 +339,41 @@ test('budgets per IPv6 /48 as well as per /64: a site cannot spread over its 65,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a flood of refused requests adds a row or two to the audit log, and the store size is in /metrics', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-flood-'));
+  const lg = await createLookingGlass({ db: join(dir, 'lg.db'), dns: false });
+  try {
+    for (let i = 0; i < 1000; i++) {
+      const r = await lg.app.inject({
+        method: 'POST',
+        url: '/api/v1/traces',
+        payload: { target: '198.51.100.7' },
+        remoteAddress: '203.0.113.66',
+      });
+      assert.equal(r.statusCode, 401);
+    }
+    await lg.close();
+    const { Store } = await import('../../src/server/store.js');
+    const store = new Store(join(dir, 'lg.db'));
+    const rows = store.auditLog(2000).filter((r) => r.client === '203.0.113.66');
+    // One row per minute: two if the flood crossed a minute's end.
+    assert.ok(rows.length >= 1 && rows.length <= 2, `${rows.length} rows`);
+    assert.equal(
+      rows.reduce((n, r) => n + (r.count ?? 0), 0),
+      1000,
+    );
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const again = await createLookingGlass({
+    db: join(mkdtempSync(join(tmpdir(), 'vpsline-lg-m-')), 'lg.db'),
+    dns: false,
+  });
+  try {
+    assert.match((await again.app.inject({ url: '/metrics' })).body, /^vpsline_store_bytes \d+$/m);
+  } finally {
+    await again.close();
+  }
+});

@@ -66,3 +66,66 @@ test('reopen, interrupted traces, pruning by age', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the data is kept under a size cap, oldest rows first', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vpsline-store-cap-'));
+  try {
+    const s = new Store(join(dir, 'lg.db'));
+    const body = 'x'.repeat(4000);
+    for (let i = 0; i < 400; i++)
+      s.insertReport({
+        id: `r${String(i).padStart(4, '0')}`,
+        createdAt: 1_000_000 + i,
+        client: '198.18.1.1',
+        traceId: null,
+        format: 'mtr-report',
+        body,
+        result: '{}',
+      });
+    for (let i = 0; i < 2000; i++)
+      s.audit({ at: 1_000_000 + i, client: '198.18.1.1', action: 'trace', decision: 'accepted' });
+    const before = s.usedBytes();
+    assert.ok(before > 1_500_000, `${before} bytes`);
+    const removed = s.pruneToSize(500_000);
+    assert.ok(s.usedBytes() <= 500_000, `${s.usedBytes()} bytes after pruning`);
+    assert.ok(removed > 0);
+    // Audit rows go first, then the oldest uploads; the newest upload stays.
+    assert.equal(s.auditLog(10).length, 0);
+    assert.ok(s.getReport('r0399'));
+    assert.equal(s.getReport('r0000'), undefined);
+    s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('refusals are counted per client, reason and minute, not written one by one', async () => {
+  const { RefusalAudit } = await import('../../src/server/audit.js');
+  const dir = mkdtempSync(join(tmpdir(), 'vpsline-store-audit-'));
+  try {
+    const s = new Store(join(dir, 'lg.db'));
+    const log = new RefusalAudit(s, 60_000);
+    const at = Math.floor(Date.now() / 60_000) * 60_000 + 1000;
+    for (let i = 0; i < 2500; i++)
+      log.refused('198.18.1.1', { at, client: '198.18.1.1', action: 'trace', decision: 'refused: no token' });
+    for (let i = 0; i < 10; i++)
+      log.refused('198.18.1.2', { at, client: '198.18.1.2', action: 'trace', decision: 'refused: no token' });
+    log.refused('198.18.1.1', {
+      at: at + 60_000,
+      client: '198.18.1.1',
+      action: 'trace',
+      decision: 'refused: no token',
+    });
+    log.close();
+    const rows = s.auditLog(100);
+    assert.equal(rows.length, 3, 'one row per client and minute');
+    assert.deepEqual(rows.map((r) => [r.client, r.count]).sort(), [
+      ['198.18.1.1', 1],
+      ['198.18.1.1', 2500],
+      ['198.18.1.2', 10],
+    ]);
+    s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
