@@ -6,8 +6,7 @@
 // - "prefix asn", e.g. "59.43.0.0/16 4809" or "59.43.0.0/16 AS4809".
 // Lookups are a binary search over ranges sorted by start; where ranges nest
 // (prefix lists), the narrowest one that holds the address wins.
-import { readFileSync } from 'node:fs';
-import { errnoCode, VpslineError } from '../errors.js';
+import { VpslineError } from '../errors.js';
 import { addressNumber, cidrRange, type NumericRange, RangeTable } from './range-table.js';
 
 export class AsnDatabase {
@@ -51,20 +50,6 @@ export class AsnDatabase {
       }
     }
     return new AsnDatabase(new RangeTable(ranges), source);
-  }
-
-  static load(file: string): AsnDatabase {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new VpslineError(
-        'EVPSLINE_BAD_OPTION',
-        `Cannot read the AS database ${file} (${errnoCode(err) ?? 'error'}).`,
-        2,
-      );
-    }
-    return AsnDatabase.parse(text, file);
   }
 
   get size(): number {

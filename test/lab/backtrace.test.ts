@@ -49,32 +49,19 @@ function files(): { carriers: string; targets: string } {
 describe('vpsline backtrace on lab targets', { skip }, () => {
   const path = useSimulatedPath('backtrace');
   const { carriers, targets } = files();
-  const run = async (extra: string[]): Promise<string> =>
+  /** vpsline with these arguments inside the lab namespace; its standard output. */
+  const vpsline = async (args: string[]): Promise<string> =>
     (
       await promisify(execFile)(
         'ip',
-        [
-          'netns',
-          'exec',
-          path.sim.ns.name,
-          process.execPath,
-          `${projectRoot}/bin/vpsline.js`,
-          'backtrace',
-          '--targets',
-          targets,
-          '--carriers',
-          carriers,
-          '-c',
-          '2',
-          '-i',
-          '0.1',
-          '-m',
-          '8',
-          ...extra,
-        ],
+        ['netns', 'exec', path.sim.ns.name, process.execPath, `${projectRoot}/bin/vpsline.js`, ...args],
         { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
       )
     ).stdout;
+  /** A quick backtrace (2 rounds, TTL 8) of these targets with these carriers. */
+  const backtrace = (list: string, table: string, extra: string[]): Promise<string> =>
+    vpsline(['backtrace', '--targets', list, '--carriers', table, '-c', '2', '-i', '0.1', '-m', '8', ...extra]);
+  const run = (extra: string[]): Promise<string> => backtrace(targets, carriers, extra);
 
   test('every target traced at once and classified, the silent one marked', async () => {
     const rows = JSON.parse(await run(['--json'])) as {
@@ -97,28 +84,8 @@ describe('vpsline backtrace on lab targets', { skip }, () => {
   });
 
   test('vpsline mtr --carriers tags each hop, in the wide report and in JSON', async () => {
-    const mtr = async (args: string[]): Promise<string> =>
-      (
-        await promisify(execFile)(
-          'ip',
-          [
-            'netns',
-            'exec',
-            path.sim.ns.name,
-            process.execPath,
-            `${projectRoot}/bin/vpsline.js`,
-            'mtr',
-            '--carriers-file',
-            carriers,
-            '-c',
-            '2',
-            '-i',
-            '0.1',
-            ...args,
-          ],
-          { cwd: projectRoot, encoding: 'utf8' },
-        )
-      ).stdout;
+    const mtr = (args: string[]): Promise<string> =>
+      vpsline(['mtr', '--carriers-file', carriers, '-c', '2', '-i', '0.1', ...args]);
     const report = await mtr(['-rwn', '198.18.232.1']);
     assert.match(report, /^ {2}1\.\|-- 198\.18\.140\.1 +0\.0%/m);
     assert.match(report, /^ {2}2\.\|-- 198\.18\.141\.1 \[CN2\] +0\.0%/m);
@@ -162,34 +129,10 @@ describe('vpsline backtrace on lab targets', { skip }, () => {
     writeFileSync(lab2, '198.18.232.1 Lab CT 2\n');
     const ask = async (extra: string[]): Promise<{ verdict: string; evidence: { ttl: number; by: string }[] }> =>
       (
-        JSON.parse(
-          (
-            await promisify(execFile)(
-              'ip',
-              [
-                'netns',
-                'exec',
-                path.sim.ns.name,
-                process.execPath,
-                `${projectRoot}/bin/vpsline.js`,
-                'backtrace',
-                '--targets',
-                lab2,
-                '--carriers',
-                noPrefixes,
-                '-c',
-                '2',
-                '-i',
-                '0.1',
-                '-m',
-                '8',
-                '--json',
-                ...extra,
-              ],
-              { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
-            )
-          ).stdout,
-        ) as { verdict: string; evidence: { ttl: number; by: string }[] }[]
+        JSON.parse(await backtrace(lab2, noPrefixes, ['--json', ...extra])) as {
+          verdict: string;
+          evidence: { ttl: number; by: string }[];
+        }[]
       )[0]!;
     const named = await ask(['--asn-db', db]);
     assert.equal(named.verdict, 'cn2-gt');
@@ -217,32 +160,8 @@ describe('vpsline backtrace on lab targets', { skip }, () => {
     );
     const target = join(dir, 'targets.txt');
     writeFileSync(target, '198.18.235.1 Lab split\n');
-    const out = await promisify(execFile)(
-      'ip',
-      [
-        'netns',
-        'exec',
-        path.sim.ns.name,
-        process.execPath,
-        `${projectRoot}/bin/vpsline.js`,
-        'backtrace',
-        '--targets',
-        target,
-        '--carriers',
-        split,
-        '--flows',
-        '16',
-        '-c',
-        '2',
-        '-i',
-        '0.1',
-        '-m',
-        '8',
-        '--json',
-      ],
-      { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
-    );
-    const [row] = JSON.parse(out.stdout) as {
+    const out = await backtrace(target, split, ['--flows', '16', '--json']);
+    const [row] = JSON.parse(out) as {
       verdict: string;
       confidence: string;
       notes: string[];
