@@ -31,8 +31,11 @@ export async function lookingGlassBench(row: (name: string, value: string) => vo
     allow: ['127.0.0.0/8'],
     limits: {
       uploadsPerClientPerHour: 1e9,
+      uploadsPerNetworkPerHour: 1e9,
       maxStreams: 10_000,
       maxStreamsPerClient: 10_000,
+      // Every client of the benchmark comes from one address.
+      maxConnectionsPerClient: 100_000,
       defaultCount: 2,
       interval: 0.05,
     },

@@ -40,6 +40,8 @@ describe('looking glass under load', { skip }, () => {
           tracesPerTargetPerHour: 1000,
           maxStreams: 200,
           maxStreamsPerClient: 200,
+          // Every simulated visitor comes from the driver's one address.
+          maxConnectionsPerClient: 1000,
           interval: 0.2,
         },
       }),
