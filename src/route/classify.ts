@@ -186,18 +186,22 @@ interface Reading {
   seq: Tagged[];
   /** The trace ran from China outwards and is read backwards. */
   outbound: boolean;
+  /** Its first public hop is Chinese: it was traced from inside China (never so when told it runs towards China). */
+  startsInChina: boolean;
 }
 
 function orient(tagged: Tagged[], direction: ClassifyOptions['direction']): Reading {
-  if (direction)
-    return { seq: direction === 'from-china' ? [...tagged].reverse() : tagged, outbound: direction === 'from-china' };
   const isPublic = (t: Tagged): boolean => t.tag.kind === 'carrier' || t.tag.kind === 'foreign';
-  const first = tagged.find(isPublic);
-  const last = tagged.findLast(isPublic);
   const chinese = (t: Tagged | undefined): boolean => t?.tag.kind === 'carrier';
+  const startsInChina = direction !== 'towards-china' && chinese(tagged.find(isPublic));
+  if (direction) {
+    const outbound = direction === 'from-china';
+    return { seq: outbound ? [...tagged].reverse() : tagged, outbound, startsInChina };
+  }
   // A home PC in China towards a server abroad: Chinese hops first, a foreign target last.
-  const outbound = chinese(first) && !!last && !chinese(last);
-  return { seq: outbound ? [...tagged].reverse() : tagged, outbound };
+  const last = tagged.findLast(isPublic);
+  const outbound = startsInChina && !!last && !chinese(last);
+  return { seq: outbound ? [...tagged].reverse() : tagged, outbound, startsInChina };
 }
 
 export function classify(input: ClassifyHop[], table: CarrierTable, opts: ClassifyOptions = {}): Classification {
@@ -241,10 +245,7 @@ export function classify(input: ClassifyHop[], table: CarrierTable, opts: Classi
     return result('inconclusive', null, 'low');
   }
 
-  const { seq, outbound } = orient(tagged, opts.direction);
-  const startsInChina =
-    opts.direction !== 'towards-china' &&
-    tagged.find((t) => t.tag.kind === 'carrier' || t.tag.kind === 'foreign')?.tag.kind === 'carrier';
+  const { seq, outbound, startsInChina } = orient(tagged, opts.direction);
   if (outbound) addNote(out, 'read-backwards');
   const carrierOf = (t: Tagged): Carrier | undefined => (t.tag.kind === 'carrier' ? t.tag.carrier : undefined);
   const firstChinese = seq.find((t) => carrierOf(t));

@@ -18,6 +18,8 @@ export interface TextTrace {
   namesOnly: number;
   /** TTLs answered from more than one address (ECMP). */
   multiAddress: number;
+  /** More hop lines than the reader takes: it stopped there. */
+  truncated?: boolean;
 }
 
 /** Lines longer than this are not hop lines (a hop line is under 300 characters); only their start is read. */
@@ -195,7 +197,8 @@ export function readTextTrace(text: string, maxHopLines: number): TextTrace | un
       format ??= 'hop-list';
     } else continue;
 
-    if (hops.length >= maxHopLines) return { format: format ?? 'traceroute', hops, namesOnly, multiAddress: -1 };
+    if (hops.length >= maxHopLines)
+      return { format: format ?? 'traceroute', hops, namesOnly, multiAddress: 0, truncated: true };
     lastTtl = ttl;
     const [address = null] = f.addresses;
     if (!address && f.named && !f.silent && f.asn === null) namesOnly++;

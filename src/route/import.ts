@@ -16,6 +16,8 @@ export interface ImportedTrace {
   namesOnly: number;
   /** TTLs answered from more than one address (ECMP); the most frequent one is used. */
   multiAddress: number;
+  /** The text had more hop lines than are read (refused, never classified). */
+  truncated?: boolean;
 }
 
 /** "AS4809" / "4809" / "AS???" -> 4809 / null */
@@ -204,10 +206,9 @@ export function importTrace(input: string): ImportedTrace {
 }
 
 function checkHops(t: ImportedTrace): ImportedTrace {
-  if (t.multiAddress < 0 || t.hops.length > MAX_HOP_LINES)
+  if (t.truncated || t.hops.length > MAX_HOP_LINES)
     refuse(`The trace has more than ${MAX_HOP_LINES} hop lines; vpsline reads one trace of at most 255 hops.`);
-  if (!t.hops.some((h) => h.address || h.asn || h.netname) && !t.hops.length)
-    refuse('The trace has no hops: paste the lines with the hop numbers and addresses.');
+  if (!t.hops.length) refuse('The trace has no hops: paste the lines with the hop numbers and addresses.');
   return t;
 }
 

@@ -32,7 +32,7 @@ import { DEFAULT_LIMITS, RateWindow, Concurrency, type Limits } from './limits.j
 import { Metrics } from './metrics.js';
 import { TraceRunner, type LiveEvent, type Protocol } from './runner.js';
 import { Store } from './store.js';
-import { checkTarget, clientKey, networkKey, TargetError, type TargetPolicy } from './targets.js';
+import { addressInCidrs, checkTarget, clientKey, networkKey, TargetError, type TargetPolicy } from './targets.js';
 
 export interface ServeOptions {
   /** SQLite file (created when missing). */
@@ -262,7 +262,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   });
   app.get('/metrics', async (req, reply) => {
     // By the connection's own address: X-Forwarded-For cannot open it.
-    if (!addressIn(req.socket.remoteAddress ?? '', metricsAllow))
+    if (!addressInCidrs(req.socket.remoteAddress ?? '', metricsAllow))
       return refuse(reply, 403, 'metrics are served to the addresses in --metrics-allow only', 'metrics');
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -550,24 +550,6 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   };
 }
 
-/** Whether `address` (IPv4-mapped IPv6 read as IPv4) is inside one of `cidrs`. */
-function addressIn(address: string, cidrs: string[]): boolean {
-  let a: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    a = ipaddr.process(address);
-  } catch {
-    return false;
-  }
-  return cidrs.some((c) => {
-    try {
-      const [net, bits] = ipaddr.parseCIDR(c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`);
-      return net.kind() === a.kind() && a.match(net, bits);
-    } catch {
-      return false;
-    }
-  });
-}
-
 /**
  * At most `max` open connections per address: more are closed at once. A trusted proxy carries many
  * visitors on its connections, so its addresses are not counted.
@@ -576,7 +558,7 @@ function limitConnectionsPerAddress(server: Server, max: number, trusted: string
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? '';
-    if (addressIn(address, trusted)) return;
+    if (addressInCidrs(address, trusted)) return;
     const n = (open.get(address) ?? 0) + 1;
     if (n > max) {
       socket.destroy();

@@ -75,6 +75,27 @@ function inAny(addr: ipaddr.IPv4 | ipaddr.IPv6, list: string[]): boolean {
   });
 }
 
+/**
+ * Whether `address` (IPv4-mapped IPv6 read as IPv4) is inside one of `cidrs`; a bare address counts as
+ * itself, and an entry that is not a block matches nothing. For /metrics and trusted proxies.
+ */
+export function addressInCidrs(address: string, cidrs: string[]): boolean {
+  let a: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    a = ipaddr.process(address);
+  } catch {
+    return false;
+  }
+  const blocks = cidrs.flatMap((c) => {
+    try {
+      return [cidr(c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`)];
+    } catch {
+      return [];
+    }
+  });
+  return blocks.some(([net, bits]) => net.kind() === a.kind() && a.match(net, bits));
+}
+
 function within(a: ipaddr.IPv6, block: string): boolean {
   const [net, bits] = ipaddr.IPv6.parseCIDR(block);
   return a.match(net, bits);
