@@ -8,7 +8,7 @@
         "native/receive.c",
         "native/rxparse.c",
         "native/send.c",
-        "native/capabilities.c",
+        "native/privileges.c",
         "native/clock.c"
       ],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"],

@@ -241,7 +241,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"routeSource", NULL, js_route_source, NULL, NULL, NULL, napi_default, NULL},
       {"now", NULL, js_now, NULL, NULL, NULL, napi_default, NULL},
       {"clockOffset", NULL, js_clock_offset, NULL, NULL, NULL, napi_default, NULL},
-      {"dropCapabilities", NULL, js_drop_capabilities, NULL, NULL, NULL, napi_default, NULL},
+      {"adopt", NULL, js_adopt, NULL, NULL, NULL, napi_default, NULL},
+      {"fd", NULL, js_fd, NULL, NULL, NULL, napi_default, NULL},
+      {"lookupUser", NULL, js_lookup_user, NULL, NULL, NULL, napi_default, NULL},
+      {"dropPrivilegesAndExec", NULL, js_drop_privileges_and_exec, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/net_tstamp.h>
 #include <netinet/icmp6.h>
@@ -36,6 +37,58 @@
 #define SO_SELECT_ERR_QUEUE 45
 #endif
 
+/* Socket type and protocol each kind is opened with (see js_open). */
+static void kind_shape(int kind, int v6, int *type, int *proto) {
+  switch (kind) {
+    case KIND_RAW: *type = SOCK_RAW; *proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP; break;
+    case KIND_PING: *type = SOCK_DGRAM; *proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP; break;
+    case KIND_UDP: *type = SOCK_DGRAM; *proto = IPPROTO_UDP; break;
+    case KIND_RAW_UDP: *type = SOCK_RAW; *proto = IPPROTO_UDP; break;
+    case KIND_RAW_TCP: *type = SOCK_RAW; *proto = IPPROTO_TCP; break;
+    default: *type = SOCK_STREAM; *proto = IPPROTO_TCP; break;
+  }
+}
+
+/* Wrap an open, configured socket in a slot with a uv_poll; closes fd on failure. */
+static napi_value register_fd(napi_env env, int fd, int family, int kind, napi_value callback) {
+  probe_sock *s = calloc(1, sizeof *s);
+  if (!s) {
+    close(fd);
+    return throw_errno(env, ENOMEM, "calloc");
+  }
+  s->fd = fd;
+  s->state = state_of(env);
+  s->family = family;
+  s->kind = kind;
+  s->env = env;
+  uv_loop_t *loop;
+  if (!s->state || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init_socket(loop, &s->poll, fd) != 0) {
+    close(fd);
+    free(s);
+    return throw_errno(env, EINVAL, "uv_poll_init_socket");
+  }
+  s->poll.data = s;
+  napi_value resource, name;
+  napi_create_object(env, &resource);
+  napi_create_string_utf8(env, "vpsline:probe-socket", NAPI_AUTO_LENGTH, &name);
+  napi_create_reference(env, callback, 1, &s->callback);
+  napi_create_reference(env, resource, 1, &s->resource);
+  napi_async_init(env, resource, name, &s->async_context);
+  s->id = register_sock(env, s);
+  if (s->id < 0) {
+    close_sock(s);
+    return throw_errno(env, ENOMEM, "register");
+  }
+  if (kind != KIND_TCP) {
+    uv_poll_start(&s->poll, POLL_EVENTS, on_poll);
+    s->polling = 1;
+  }
+  napi_value ret;
+  napi_create_int32(env, s->id, &ret);
+  return ret;
+}
+
+
 /* open(family: 4|6, kind: 0..5, onMessages) -> handle */
 napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -52,14 +105,7 @@ napi_value js_open(napi_env env, napi_callback_info info) {
 
   int v6 = family == AF_INET6;
   int type, proto;
-  switch (kind) {
-    case KIND_RAW: type = SOCK_RAW; proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP; break;
-    case KIND_PING: type = SOCK_DGRAM; proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP; break;
-    case KIND_UDP: type = SOCK_DGRAM; proto = IPPROTO_UDP; break;
-    case KIND_RAW_UDP: type = SOCK_RAW; proto = IPPROTO_UDP; break;
-    case KIND_RAW_TCP: type = SOCK_RAW; proto = IPPROTO_TCP; break;
-    default: type = SOCK_STREAM; proto = IPPROTO_TCP; break;
-  }
+  kind_shape(kind, v6, &type, &proto);
   int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
   if (fd < 0) return throw_errno(env, errno, "socket");
 
@@ -119,41 +165,7 @@ napi_value js_open(napi_env env, napi_callback_info info) {
     setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syn, sizeof syn);
   }
 
-  probe_sock *s = calloc(1, sizeof *s);
-  if (!s) {
-    close(fd);
-    return throw_errno(env, ENOMEM, "calloc");
-  }
-  s->fd = fd;
-  s->state = state_of(env);
-  s->family = family;
-  s->kind = kind;
-  s->env = env;
-  uv_loop_t *loop;
-  if (!s->state || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init_socket(loop, &s->poll, fd) != 0) {
-    close(fd);
-    free(s);
-    return throw_errno(env, EINVAL, "uv_poll_init_socket");
-  }
-  s->poll.data = s;
-  napi_value resource, name;
-  napi_create_object(env, &resource);
-  napi_create_string_utf8(env, "vpsline:probe-socket", NAPI_AUTO_LENGTH, &name);
-  napi_create_reference(env, argv[2], 1, &s->callback);
-  napi_create_reference(env, resource, 1, &s->resource);
-  napi_async_init(env, resource, name, &s->async_context);
-  s->id = register_sock(env, s);
-  if (s->id < 0) {
-    close_sock(s);
-    return throw_errno(env, ENOMEM, "register");
-  }
-  if (kind != KIND_TCP) {
-    uv_poll_start(&s->poll, POLL_EVENTS, on_poll);
-    s->polling = 1;
-  }
-  napi_value ret;
-  napi_create_int32(env, s->id, &ret);
-  return ret;
+  return register_fd(env, fd, family, kind, argv[2]);
 }
 
 napi_value js_close(napi_env env, napi_callback_info info) {
@@ -163,6 +175,52 @@ napi_value js_close(napi_env env, napi_callback_info info) {
   probe_sock *s = argc ? lookup(env, argv[0]) : NULL;
   if (s) close_sock(s);
   return NULL;
+}
+
+/*
+ * adopt(fd, family, kind, onMessages) -> handle: take over a socket this
+ * process image inherited from its privileged self across execve (see
+ * privileges.c). Its options were set when it was opened; the kernel is asked
+ * whether it really is a socket of that family, type and protocol.
+ */
+napi_value js_adopt(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) return throw_type(env, "adopt(fd, family, kind, callback)");
+  int32_t fd = -1, kind = -1;
+  napi_get_value_int32(env, argv[0], &fd);
+  int family = family_of(env, argv[1]);
+  napi_get_value_int32(env, argv[2], &kind);
+  napi_valuetype t;
+  napi_typeof(env, argv[3], &t);
+  if (fd < 3 || family < 0 || kind < KIND_RAW || kind > KIND_RAW_TCP || t != napi_function)
+    return throw_type(env, "adopt(fd >= 3, family 4|6, kind 0..5, callback)");
+  int type, proto, got_domain = 0, got_type = 0, got_proto = 0;
+  kind_shape(kind, family == AF_INET6, &type, &proto);
+  socklen_t len = sizeof(int);
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &got_domain, &len) != 0)
+    return throw_errno(env, errno, "getsockopt(SO_DOMAIN)");
+  len = sizeof(int);
+  getsockopt(fd, SOL_SOCKET, SO_TYPE, &got_type, &len);
+  len = sizeof(int);
+  getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &got_proto, &len);
+  if (got_domain != family || got_type != type || got_proto != proto) return throw_errno(env, EBADF, "adopt");
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)
+    return throw_errno(env, errno, "fcntl");
+  return register_fd(env, fd, family, kind, argv[3]);
+}
+
+/* fd(handle) -> the socket's descriptor, to hand it over across execve. */
+napi_value js_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return throw_type(env, "fd(handle)");
+  GET_SOCK(s, argv[0]);
+  napi_value ret;
+  napi_create_int32(env, s->fd, &ret);
+  return ret;
 }
 
 /* bind(handle, addr, port) */

@@ -53,6 +53,14 @@ function header(g) {
   return `\n== ${g.name} tests: ${g.files.length} files, ${g.concurrency} at a time ==\n`;
 }
 
+// Started as root, vpsline carries on as --user (default nobody) once its
+// sockets are open, and refuses to when that user cannot read its files. A
+// checkout in a private folder (mktemp -d, as in CI) is such a case, so the
+// tests run vpsline as root-without-privileges (--user root, through
+// VPSLINE_USER); test/lab/privileges.test.ts clears this and checks the
+// default switch to nobody from a copy nobody can read.
+const testEnv = { ...process.env, VPSLINE_USER: 'root' };
+
 function nodeTest(g) {
   return ['--import', 'tsx', '--test', `--test-concurrency=${g.concurrency}`, ...g.files];
 }
@@ -60,7 +68,7 @@ function nodeTest(g) {
 /** A group run in the background with its output kept, to print whole when it ends. */
 function background(g) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, nodeTest(g), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, nodeTest(g), { cwd: root, env: testEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [];
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => out.push(d));
@@ -88,7 +96,7 @@ for (const g of groups) {
   const noteNeeded = g.name === 'lab' && notRoot;
   process.stdout.write(header(g));
   if (noteNeeded) console.log(note);
-  const r = spawnSync(process.execPath, nodeTest(g), { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, nodeTest(g), { cwd: root, env: testEnv, stdio: 'inherit' });
   if (noteNeeded) console.log(note);
   if (r.status !== 0) failed.push(g.name);
 }

@@ -8,6 +8,8 @@ export type VpslineErrorCode =
   | 'EVPSLINE_NO_ROUTE'
   | 'EVPSLINE_SOCKET'
   | 'EVPSLINE_NO_ADDON'
+  /** The privilege boundary could not be set up, or did not hold. */
+  | 'EVPSLINE_PRIVILEGES'
   /** A trace stopped before it had started: there is no report. */
   | 'EVPSLINE_STOPPED';
 

@@ -62,8 +62,28 @@ export interface NativeProbe {
   routeSource(family: 4 | 6, addr: string): string;
   now(): number;
   clockOffset(): number;
-  /** Drops every capability of every thread that can take a signal; returns how many threads keep theirs. */
-  dropCapabilities(): number;
+  /** Take over a socket inherited across execve (checked to be of that family and kind). */
+  adopt(fd: number, family: 4 | 6, kind: number, onMessages: (msgs: NativeMessage[]) => void): number;
+  /** The descriptor behind a handle. */
+  fd(handle: number): number;
+}
+
+/** The privilege boundary (native/privileges.c); only the CLI's commands use it. */
+export interface NativePrivileges {
+  lookupUser(name: string): { uid: number; gid: number } | null;
+  /**
+   * Give up the uid (unless `uid` is -1), every capability and the bounding
+   * set, set no_new_privs, keep `keepFds` open and execve. Returns only by
+   * throwing.
+   */
+  dropPrivilegesAndExec(
+    uid: number,
+    gid: number,
+    keepFds: number[],
+    file: string,
+    argv: string[],
+    envp: string[],
+  ): never;
 }
 
 /** Errors the addon throws carry the errno name as `code`. */
@@ -77,15 +97,15 @@ export function isNativeError(err: unknown): err is NativeError {
   return err instanceof Error && 'errno' in err && typeof err.errno === 'number';
 }
 
-let loaded: NativeProbe | undefined;
+let loaded: (NativeProbe & NativePrivileges) | undefined;
 
 /** Load the addon once; a missing build gets an error that says how to build it. */
-export function native(): NativeProbe {
+export function native(): NativeProbe & NativePrivileges {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   try {
     // The addon's shape is declared above; require() cannot know it.
-    loaded = require('../build/Release/vpsline_probe.node') as NativeProbe;
+    loaded = require('../build/Release/vpsline_probe.node') as NativeProbe & NativePrivileges;
   } catch (err) {
     throw new VpslineError(
       'EVPSLINE_NO_ADDON',

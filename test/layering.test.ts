@@ -130,3 +130,26 @@ describe('layering of src/', () => {
     assert.equal(violations([planted('newthing/x.ts', 'packet/ip.ts')]).length, 1);
   });
 });
+
+// Like mtr's rule that only mtr-packet touches privileges: one TypeScript file
+// may call the addon's privilege boundary or hand sockets over.
+const PRIVILEGED_CALLS = /\.(dropPrivilegesAndExec|adoptInherited|lookupUser)\(/;
+const PRIVILEGE_OWNER = 'probe/process-engine.ts';
+
+function privilegeCallers(sources: { file: string; text: string }[]): string[] {
+  return sources.filter((s) => s.file !== PRIVILEGE_OWNER && PRIVILEGED_CALLS.test(s.text)).map((s) => s.file);
+}
+
+describe('privileges', () => {
+  const sources = files(SRC).map((f) => ({ file: relative(SRC, f), text: readFileSync(f, 'utf8') }));
+
+  it(`only ${PRIVILEGE_OWNER} crosses the privilege boundary`, () => {
+    assert.ok(sources.some((s) => s.file === PRIVILEGE_OWNER && PRIVILEGED_CALLS.test(s.text)));
+    assert.deepEqual(privilegeCallers(sources), []);
+  });
+
+  it('catches a file that does (positive control)', () => {
+    const planted = { file: 'server/app.ts', text: 'native().dropPrivilegesAndExec(0, 0, [], f, a, e);' };
+    assert.deepEqual(privilegeCallers([...sources, planted]), ['server/app.ts']);
+  });
+});

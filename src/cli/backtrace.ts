@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { VpslineError } from '../errors.js';
 import { type Language, parseLanguage } from '../i18n.js';
 import { type OriginAsFlags, originAsOptions, originAsSource } from './origin-as.js';
-import { intArg, numberArg } from './parse.js';
+import { intArg, numberArg, userOption } from './parse.js';
 
 interface BacktraceFlags extends OriginAsFlags {
   targets?: string;
@@ -20,6 +20,7 @@ interface BacktraceFlags extends OriginAsFlags {
   json?: boolean;
   lang: Language;
   keepCapabilities?: boolean;
+  user?: string;
 }
 
 export function backtraceCommand(program: Command): void {
@@ -44,7 +45,8 @@ export function backtraceCommand(program: Command): void {
     )
     .option('--json', 'print the results as JSON')
     .option('--lang <lang>', 'en or zh', 'en')
-    .option('--keep-capabilities', 'do not drop capabilities after opening sockets');
+    .option('--keep-capabilities', 'keep every privilege after opening sockets (debugging)')
+    .addOption(userOption());
   originAsOptions(cmd).action(async (f: BacktraceFlags) => {
     const lang = parseLanguage(f.lang);
     if (f.udp && f.tcp) throw new VpslineError('EVPSLINE_BAD_OPTION', '-u and -T cannot be used together.', 2);
@@ -71,6 +73,8 @@ export function backtraceCommand(program: Command): void {
         json: !!f.json,
         lang,
         keepCapabilities: !!f.keepCapabilities,
+        ...(f.user ? { user: f.user } : {}),
+        ...(f.asnDb ? { alsoReads: [f.asnDb] } : {}),
       },
       processIO(),
     );

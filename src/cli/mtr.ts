@@ -4,7 +4,7 @@ import type { MtrOutput, MtrRun } from '../commands/mtr.js';
 import { VpslineError } from '../errors.js';
 import type { Language } from '../i18n.js';
 import type { TraceOptions } from '../trace/trace.js';
-import { intArg, numberArg } from './parse.js';
+import { intArg, numberArg, userOption } from './parse.js';
 
 interface MtrFlags {
   report?: boolean;
@@ -49,6 +49,7 @@ interface MtrFlags {
   split?: boolean;
   lang: Language;
   keepCapabilities?: boolean;
+  user?: string;
 }
 
 export function mtrCommand(program: Command): void {
@@ -120,7 +121,8 @@ export function mtrCommand(program: Command): void {
     .addOption(new Option('-p, --split', 'not supported: split output').hideHelp())
     .option('--analyze', 'after the report, say what it means: loss vs rate limiting, latency rises, the destination')
     .addOption(new Option('--lang <lang>', 'language of the analysis').choices(['en', 'zh']).default('en'))
-    .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
+    .option('--keep-capabilities', 'keep every privilege after opening sockets (debugging)')
+    .addOption(userOption())
     .action(async (host: string, flags: MtrFlags, command: Command) => {
       // commander keeps argv on the program as rawArgs, which its types do not declare.
       const raw: unknown = command.parent ? Reflect.get(command.parent, 'rawArgs') : undefined;
@@ -272,5 +274,6 @@ export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean, order: r
     analyze: !!f.analyze,
     lang: f.lang,
     keepCapabilities: !!f.keepCapabilities,
+    ...(f.user ? { user: f.user } : {}),
   };
 }

@@ -1,6 +1,7 @@
 // `vpsline serve`: the looking glass. Options only; src/commands/serve.ts runs it.
 import type { Command } from 'commander';
 import type { ServeRun } from '../commands/serve.js';
+import { userOption } from './parse.js';
 
 /** What commander hands over: the run's settings, with the switches possibly absent. */
 type ServeFlags = Omit<ServeRun, 'log' | 'keepCapabilities'> & { log?: boolean; keepCapabilities?: boolean };
@@ -22,7 +23,8 @@ export function serveCommand(program: Command): void {
     .option('--carriers <file>', 'extra or replacement carrier prefixes')
     .option('--no-dns', 'no reverse DNS for hop names')
     .option('--log', 'log every request (JSON lines on standard output)')
-    .option('--keep-capabilities', 'do not drop capabilities after opening sockets')
+    .option('--keep-capabilities', 'keep every privilege after opening sockets (debugging)')
+    .addOption(userOption())
     .action(async (f: ServeFlags) => {
       const [{ runServe }, { processIO }] = await Promise.all([
         import('../commands/serve.js'),

@@ -26,6 +26,10 @@ export interface BacktraceRun {
   json: boolean;
   lang: Language;
   keepCapabilities: boolean;
+  /** Who to carry on as when started as root (--user; default nobody). */
+  user?: string;
+  /** Files read after giving up root that the run does not name (the CLI's --asn-db, read by originAs). */
+  alsoReads?: string[];
 }
 
 export async function runBacktrace(run: BacktraceRun, io: CommandIO): Promise<void> {
@@ -43,6 +47,8 @@ export async function runBacktrace(run: BacktraceRun, io: CommandIO): Promise<vo
     needs: [...families].map((family) => ({ family, protocol, ...(run.flows > 1 ? { flows: run.flows } : {}) })),
     optional: true,
     keepCapabilities: run.keepCapabilities,
+    ...(run.user ? { user: run.user } : {}),
+    reads: [run.targets, run.carriers, ...(run.alsoReads ?? [])].filter((f): f is string => !!f),
   });
   const results = await backtrace(
     wanted.map((t) => t.target),

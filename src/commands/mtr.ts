@@ -42,6 +42,8 @@ export interface MtrRun {
   analyze: boolean;
   lang: Language;
   keepCapabilities: boolean;
+  /** Who to carry on as when started as root (--user; default nobody). */
+  user?: string;
 }
 
 export async function runMtr(run: MtrRun, io: CommandIO): Promise<void> {
@@ -57,7 +59,9 @@ export async function runMtr(run: MtrRun, io: CommandIO): Promise<void> {
 
   // Open sockets first (mode ladder), then give up every capability.
   const target = await resolveTarget(run.host, run.trace.family);
-  const [opened] = await openThenDropPrivileges(engine, {
+  const {
+    opened: [opened],
+  } = await openThenDropPrivileges(engine, {
     needs: [
       {
         family: target.family,
@@ -67,6 +71,8 @@ export async function runMtr(run: MtrRun, io: CommandIO): Promise<void> {
       },
     ],
     keepCapabilities: run.keepCapabilities,
+    ...(run.user ? { user: run.user } : {}),
+    reads: filesRead(run),
   });
   if (opened && 'mode' in opened && opened.mode.fallbacks.length && io.stderr.isTTY) {
     const { mode } = opened;
@@ -182,4 +188,12 @@ async function asLookupFor(how: MtrRun['asLookup']): Promise<AsnLookup | TableAs
   if (!how) return undefined;
   if (how === 'dns') return new AsnLookup();
   return new TableAsLookup(how === 'shipped' ? shippedAsnIndex() : loadAsnData(how.file));
+}
+
+/** Files the run reads after giving up privileges. */
+function filesRead(run: MtrRun): string[] {
+  return [
+    ...(typeof run.asLookup === 'object' ? [run.asLookup.file] : []),
+    ...(typeof run.carriers === 'string' ? [run.carriers] : []),
+  ];
 }

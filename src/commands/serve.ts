@@ -1,6 +1,6 @@
-// `vpsline serve` as a library function: read the settings, open every probe
-// socket and the listening socket while privileged, drop privileges, and
-// serve until SIGINT or SIGTERM.
+// `vpsline serve` as a library function: open every probe socket and the
+// listening socket while privileged, give privileges up, read the settings,
+// and serve until SIGINT or SIGTERM.
 import { errnoCode, VpslineError } from '../errors.js';
 import { defaultEngine, openThenDropPrivileges, type SocketNeed } from '../probe/process-engine.js';
 import { createLookingGlass } from '../server/app.js';
@@ -21,6 +21,8 @@ export interface ServeRun {
   dns: boolean;
   log: boolean;
   keepCapabilities: boolean;
+  /** Who to carry on as when started as root (--user; default nobody). */
+  user?: string;
 }
 
 /** Every family and protocol a visitor's trace may use. */
@@ -30,12 +32,25 @@ const NEEDS: SocketNeed[] = ([4, 6] as const).flatMap((family) =>
 
 export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
   const { host, port } = parseListen(run.listen);
+  // Sockets first, while privileged: the probe sockets and the listening one
+  // (a port below 1024 needs CAP_NET_BIND_SERVICE). When started as root the
+  // process then re-executes as --user and goes on from here with them.
+  // A family or protocol this host lacks is not fatal: traces needing it fail with the reason.
+  const engine = defaultEngine();
+  const { listenFd } = await openThenDropPrivileges(engine, {
+    needs: NEEDS,
+    optional: true,
+    keepCapabilities: run.keepCapabilities,
+    ...(run.user ? { user: run.user } : {}),
+    reads: [run.config, run.tokenFile, run.carriers].filter((f): f is string => !!f),
+    store: run.db,
+    listen: { host, port },
+  });
   const config: ServeConfig = run.config ? readServeConfig(run.config) : {};
   const tokens = [...(config.tokens ?? []), ...(run.tokenFile ? readTokenFile(run.tokenFile) : [])];
   if (tokens.some((t) => t.length < 16))
     throw new VpslineError('EVPSLINE_BAD_OPTION', 'tokens must be at least 16 characters long.', 2);
   const publicHost = run.publicHost ?? config.publicHost;
-  const engine = defaultEngine();
   const lg = await createLookingGlass({
     db: run.db,
     tokens,
@@ -49,22 +64,16 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
     engine,
     log: run.log,
   });
-  // A family or protocol this host lacks is not fatal: traces needing it fail with the reason.
-  // Listening on a port below 1024 needs CAP_NET_BIND_SERVICE, so it happens before the drop too.
-  await openThenDropPrivileges(engine, {
-    needs: NEEDS,
-    optional: true,
-    keepCapabilities: run.keepCapabilities,
-    whilePrivileged: async () => {
-      try {
-        await lg.app.listen({ host, port });
-      } catch (err) {
-        await lg.close();
-        const why = errnoCode(err) ?? (err instanceof Error ? err.message : String(err));
-        throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot listen on ${run.listen}: ${why}.`, 1);
-      }
-    },
-  });
+  try {
+    // Fastify passes the options to net's listen, where a descriptor wins over host and port;
+    // a host other than "localhost" keeps Fastify from binding a second address.
+    const at = listenFd !== undefined ? ({ fd: listenFd, host: '0.0.0.0' } as { host: string }) : { host, port };
+    await lg.app.listen(at);
+  } catch (err) {
+    await lg.close();
+    const why = errnoCode(err) ?? (err instanceof Error ? err.message : String(err));
+    throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot listen on ${run.listen}: ${why}.`, 1);
+  }
   const addr = lg.app.server.address();
   const where =
     typeof addr === 'object' && addr

@@ -121,6 +121,12 @@ export interface EngineOptions {
   transport?: NativeProbe;
 }
 
+/** A shared socket handed across execve: its name in the engine and its descriptor. */
+export interface InheritedSocket {
+  name: string;
+  fd: number;
+}
+
 /** Which sockets a trace will use and why (the mode ladder's answer). */
 export interface ProbeMode {
   protocol: ProbeProtocol;
@@ -141,6 +147,8 @@ export class ProbeEngine {
   private firstOpenMs: number | undefined;
   private readonly icmpPreference: IcmpSocketKind | undefined;
   private readonly clock: ClockWatch;
+  /** Sockets handed over across execve, by name, not yet taken up (see adoptInherited). */
+  private readonly inherited = new Map<string, number>();
 
   constructor(options: EngineOptions = {}) {
     this.addon = options.transport ?? native();
@@ -241,14 +249,31 @@ export class ProbeEngine {
     let sock = this.shared.get(name);
     if (!sock) {
       const s: SharedSocket = { handle: -1, kind: protocol, family };
+      const adopted = this.inherited.has(name);
       // Errors for our UDP flow probes reach this socket too; matching counts them as foreign.
-      s.handle = this.openNative(family, protocol, (msgs) => this.onMessages(s, msgs));
+      s.handle = this.openNative(family, protocol, (msgs) => this.onMessages(s, msgs), name);
       this.addon.ref(s.handle, false);
-      this.addon.bind(s.handle, family === 4 ? '0.0.0.0' : '::', 0);
+      if (!adopted) this.addon.bind(s.handle, family === 4 ? '0.0.0.0' : '::', 0);
       this.shared.set(name, s);
       sock = s;
     }
     return this.addon.localAddress(sock.handle).port;
+  }
+
+  /**
+   * The open shared sockets, by name, with their descriptors: what a process
+   * that is about to give up its privileges hands over to its next image.
+   */
+  inheritable(): InheritedSocket[] {
+    return [...this.shared].map(([name, s]) => ({ name, fd: this.addon.fd(s.handle) }));
+  }
+
+  /**
+   * Sockets handed over by this process's privileged image: `prepare` and
+   * the other openers take them up by name instead of opening new ones.
+   */
+  adoptInherited(sockets: InheritedSocket[]): void {
+    for (const s of sockets) this.inherited.set(s.name, s.fd);
   }
 
   /** Which ICMP socket kind is open for `family`, if any. */
@@ -267,16 +292,6 @@ export class ProbeEngine {
     if (this.firstOpenMs === undefined) return;
     const wait = this.firstOpenMs + STAMPING_SETTLE_MS - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-  }
-
-  /**
-   * Drop every capability of every thread of the process; call after
-   * `prepare` opened what is needed. Returns how many threads keep theirs:
-   * threads that block every signal (Node's SIGUSR1 watcher, which runs no
-   * JavaScript and only waits for that signal) cannot be asked.
-   */
-  dropCapabilities(): number {
-    return this.addon.dropCapabilities();
   }
 
   /**
@@ -370,7 +385,17 @@ export class ProbeEngine {
 
   // ---- sockets ----
 
-  private openNative(family: Family, kind: SocketKindName, onMessages?: (m: NativeMessage[]) => void): number {
+  private openNative(
+    family: Family,
+    kind: SocketKindName,
+    onMessages?: (m: NativeMessage[]) => void,
+    name?: string,
+  ): number {
+    const fd = name === undefined ? undefined : this.inherited.get(name);
+    if (name !== undefined && fd !== undefined) {
+      this.inherited.delete(name);
+      return this.addon.adopt(fd, family, SocketKind[kind], onMessages ?? (() => {}));
+    }
     try {
       return this.addon.open(family, SocketKind[kind], onMessages ?? (() => {}));
     } catch (err) {
@@ -412,7 +437,9 @@ export class ProbeEngine {
     const existing = this.shared.get(name);
     if (existing) return existing;
     const sock: SharedSocket = { handle: -1, kind, family };
-    sock.handle = this.openNative(family, kind, (msgs) => this.onMessages(sock, msgs));
+    // An inherited socket was set up (bound, filtered) before the exec; only its numbers are read again.
+    const adopted = this.inherited.has(name);
+    sock.handle = this.openNative(family, kind, (msgs) => this.onMessages(sock, msgs), name);
     this.firstOpenMs ??= performance.now();
     this.addon.ref(sock.handle, false);
     if (kind === 'raw') {
@@ -428,7 +455,7 @@ export class ProbeEngine {
       // replies: as an ICMP identifier it cannot collide with another vpsline.
       sock.icmpId = this.addon.localAddress(this.sharedSocket(family, 'udp').handle).port;
     } else if (kind === 'ping' || kind === 'udp') {
-      this.addon.bind(sock.handle, family === 4 ? '0.0.0.0' : '::', 0);
+      if (!adopted) this.addon.bind(sock.handle, family === 4 ? '0.0.0.0' : '::', 0);
       if (kind === 'ping') sock.icmpId = this.addon.localAddress(sock.handle).port;
       else sock.localPort = this.addon.localAddress(sock.handle).port;
     }

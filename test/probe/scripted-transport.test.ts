@@ -56,7 +56,10 @@ function scriptedTransport(opts: { loseEvery?: number } = {}) {
     routeSource: () => '198.18.0.2',
     now: nowNs,
     clockOffset: () => 0,
-    dropCapabilities: () => 0,
+    adopt: () => {
+      throw new Error('no inherited sockets here');
+    },
+    fd: () => -1,
   };
   return { transport, sent };
 }
