@@ -98,7 +98,8 @@ async function api(path, body) {
       : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
   );
   const data = await res.json().catch(() => ({ error: res.statusText }));
-  if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
+  // A refusal carries its words in both languages (and a stable code for scripts).
+  if (!res.ok) throw new Error(data.message?.[lang] || data.error || `HTTP ${res.status}`);
   return data;
 }
 

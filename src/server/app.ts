@@ -30,6 +30,7 @@ import { bilingualNames } from '../route/lines.js';
 import { defaultEngine } from '../probe/process-engine.js';
 import { DEFAULT_LIMITS, RateWindow, Concurrency, type Limits } from './limits.js';
 import { Metrics } from './metrics.js';
+import { type Refusal, refusalBody, refusalText } from './refusals.js';
 import { TraceRunner, type LiveEvent, type Protocol } from './runner.js';
 import { Store } from './store.js';
 import { addressInCidrs, checkTarget, clientKey, networkKey, TargetError, type TargetPolicy } from './targets.js';
@@ -179,26 +180,24 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       securityHeaders(reply);
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
       metrics.refused.inc({ reason: tooLong ? 'uri-too-long' : 'invalid' });
-      void reply
-        .code(tooLong ? 414 : 400)
-        .send({ error: tooLong ? 'the address is too long' : 'the address is not a valid URL' });
+      void reply.code(tooLong ? 414 : 400).send(refusalBody({ code: tooLong ? 'uri-too-long' : 'bad-url' }));
     },
   });
   app.server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   limitConnectionsPerAddress(app.server, limits.maxConnectionsPerClient, opts.trustProxy ?? []);
   const metricsAllow = opts.metricsAllow ?? ['127.0.0.0/8', '::1/128'];
 
-  /** A 4xx/5xx answer with a one-line message, counted by reason. */
+  /** A 4xx/5xx answer: its code and one line in English and Chinese (refusals.ts), counted by reason. */
   const refuse = (
     reply: FastifyReply,
     statusCode: number,
-    message: string,
+    refusal: Refusal,
     reason: string,
     retryAfterS?: number,
   ): FastifyReply => {
     metrics.refused.inc({ reason });
     if (retryAfterS) reply.header('retry-after', String(retryAfterS));
-    return reply.code(statusCode).send({ error: message });
+    return reply.code(statusCode).send(refusalBody(refusal));
   };
 
   app.addHook('onRequest', async (req, reply) => {
@@ -212,7 +211,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
         } catch {
           host = undefined;
         }
-        if (host !== req.headers.host) return refuse(reply, 403, 'cross-site requests are not accepted', 'origin');
+        if (host !== req.headers.host) return refuse(reply, 403, { code: 'cross-site' }, 'origin');
       }
     }
   });
@@ -231,24 +230,23 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   app.setErrorHandler((err: HandledError, req, reply) => {
     if (err.validation) {
       const first = err.validation[0];
-      const message =
+      const refusal: Refusal =
         first?.keyword === 'additionalProperties'
-          ? `unknown field "${String(first.params?.additionalProperty).slice(0, 40)}"`
-          : err.message;
-      return refuse(reply, 400, `bad request: ${message}`, 'invalid');
+          ? { code: 'unknown-field', params: { field: String(first.params?.additionalProperty).slice(0, 40) } }
+          : { code: 'bad-request', params: { detail: err.message } };
+      return refuse(reply, 400, refusal, 'invalid');
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
-      return refuse(
-        reply,
-        err.statusCode,
-        err.message,
-        err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too-large' : 'invalid',
-      );
+      return err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? refuse(reply, err.statusCode, { code: 'too-large', params: { detail: err.message } }, 'too-large')
+        : refuse(reply, err.statusCode, { code: 'bad-request', params: { detail: err.message } }, 'invalid');
     req.log.error(err);
-    return reply.code(500).send({ error: 'internal error' });
+    return reply.code(500).send(refusalBody({ code: 'internal' }));
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: `no such page: ${req.method} ${req.url.slice(0, 100)}` }),
+    reply
+      .code(404)
+      .send(refusalBody({ code: 'not-found', params: { method: req.method, url: req.url.slice(0, 100) } })),
   );
 
   for (const [route, [type, body]] of files)
@@ -263,7 +261,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   app.get('/metrics', async (req, reply) => {
     // By the connection's own address: X-Forwarded-For cannot open it.
     if (!addressInCidrs(req.socket.remoteAddress ?? '', metricsAllow))
-      return refuse(reply, 403, 'metrics are served to the addresses in --metrics-allow only', 'metrics');
+      return refuse(reply, 403, { code: 'metrics-forbidden' }, 'metrics');
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
@@ -308,14 +306,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
         const given = auth ? digest(auth) : undefined;
         if (!given || !tokens.some((t) => timingSafeEqual(t, given))) {
           audit('refused: no token');
-          return refuse(
-            reply,
-            401,
-            tokens.length
-              ? 'tracing a target other than yourself needs a valid token (Authorization: Bearer ...)'
-              : 'this server only traces back to its visitors',
-            'token',
-          );
+          return refuse(reply, 401, { code: tokens.length ? 'token-required' : 'self-only' }, 'token');
         }
       }
       let checked: Awaited<ReturnType<typeof checkTarget>>;
@@ -324,17 +315,17 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       } catch (err) {
         if (!(err instanceof TargetError)) throw err;
         audit(`refused: ${err.message}`);
-        return refuse(reply, err.statusCode, err.message, 'target');
+        return refuse(reply, err.statusCode, err.refusal, 'target');
       }
-      const refusal = runner.admit(client, checked.address, networkKey(visitor));
-      if (refusal) {
-        audit(`refused: ${refusal.message}`, checked.address);
+      const refused = runner.admit(client, checked.address, networkKey(visitor));
+      if (refused) {
+        audit(`refused: ${refusalText(refused.refusal, 'en')}`, checked.address);
         return refuse(
           reply,
-          refusal.statusCode,
-          refusal.message,
-          refusal.statusCode === 503 ? 'busy' : 'rate',
-          refusal.retryAfterS,
+          refused.statusCode,
+          refused.refusal,
+          refused.statusCode === 503 ? 'busy' : 'rate',
+          refused.retryAfterS,
         );
       }
       const id = newId();
@@ -364,7 +355,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
 
   app.get<{ Params: { id: string } }>('/api/v1/traces/:id', { schema: idParams }, async (req, reply) => {
     const row = store.getTrace(req.params.id);
-    if (!row) return reply.code(404).send({ error: 'no such trace' });
+    if (!row) return reply.code(404).send(refusalBody({ code: 'no-such-trace' }));
     const head = {
       id: row.id,
       status: row.status,
@@ -384,17 +375,10 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
 
   app.get<{ Params: { id: string } }>('/api/v1/traces/:id/events', { schema: idParams }, (req, reply) => {
     const row = store.getTrace(req.params.id);
-    if (!row) return reply.code(404).send({ error: 'no such trace' });
+    if (!row) return reply.code(404).send(refusalBody({ code: 'no-such-trace' }));
     const key = clientKey(visitorAddress(req));
     const full = streams.acquire(key);
-    if (full)
-      return refuse(
-        reply,
-        429,
-        full === 'total' ? 'too many live viewers on this server' : 'too many live views open from your address',
-        'streams',
-        5,
-      );
+    if (full) return refuse(reply, 429, { code: full === 'total' ? 'streams-total' : 'streams-client' }, 'streams', 5);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -468,12 +452,12 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     async (req, reply) => {
       const visitor = visitorAddress(req);
       const wait = uploads.take(clientKey(visitor)) || uploadsByNetwork.take(networkKey(visitor));
-      if (wait) return refuse(reply, 429, `upload budget used up; try again in ${wait} s`, 'rate', wait);
+      if (wait) return refuse(reply, 429, { code: 'upload-budget', params: { seconds: wait } }, 'rate', wait);
       if (req.body.traceId && !store.getTrace(req.body.traceId))
-        return refuse(reply, 404, 'traceId names no trace on this server', 'invalid');
+        return refuse(reply, 404, { code: 'trace-id-unknown' }, 'invalid');
       // Off the main thread, with a deadline and a heap limit: no upload stalls the server.
       const parsed = await parser.parse(req.body.text);
-      if (!parsed.ok) return refuse(reply, parsed.status, parsed.message, parsed.code);
+      if (!parsed.ok) return refuse(reply, parsed.status, parsed.refusal, parsed.reason);
       const imported = parsed.trace;
       await addOriginAs(imported.hops, table, { kind: 'file', database: asnIndex });
       const classification = classify(imported.hops, table, { namesOnly: imported.namesOnly });
@@ -524,7 +508,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
 
   app.get<{ Params: { id: string } }>('/api/v1/reports/:id', { schema: idParams }, async (req, reply) => {
     const row = store.getReport(req.params.id);
-    if (!row) return reply.code(404).send({ error: 'no such report' });
+    if (!row) return reply.code(404).send(refusalBody({ code: 'no-such-report' }));
     return {
       id: row.id,
       createdAt: new Date(row.createdAt).toISOString(),

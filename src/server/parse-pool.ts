@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ImportedTrace } from '../route/import.js';
 import type { ParseJob, ParseReply } from './parse-worker.js';
+import type { Refusal } from './refusals.js';
 
 export interface ParsePoolOptions {
   workers: number;
@@ -18,7 +19,7 @@ export interface ParsePoolOptions {
 
 export type ParseOutcome =
   | { ok: true; trace: ImportedTrace }
-  | { ok: false; status: 400 | 422 | 503; code: 'invalid' | 'parse-limit' | 'busy'; message: string };
+  | { ok: false; status: 400 | 422 | 503; reason: 'invalid' | 'parse-limit' | 'busy'; refusal: Refusal };
 
 interface Job {
   id: number;
@@ -69,8 +70,8 @@ export class ParsePool {
   }
 
   parse(text: string): Promise<ParseOutcome> {
-    if (this.closed) return Promise.resolve(busy('the server is shutting down'));
-    if (this.waiting.length >= this.opts.queue) return Promise.resolve(busy('too many uploads are being read'));
+    if (this.closed) return Promise.resolve(busy('shutting-down'));
+    if (this.waiting.length >= this.opts.queue) return Promise.resolve(busy('parse-busy'));
     return new Promise((resolve) => {
       this.waiting.push({ id: this.nextId++, text, resolve });
       this.pump();
@@ -79,11 +80,11 @@ export class ParsePool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.waiting.splice(0)) job.resolve(busy('the server is shutting down'));
+    for (const job of this.waiting.splice(0)) job.resolve(busy('shutting-down'));
     await Promise.all(
       this.slots.map((s) => {
         if (s.timer) clearTimeout(s.timer);
-        s.job?.resolve(busy('the server is shutting down'));
+        s.job?.resolve(busy('shutting-down'));
         s.job = undefined;
         return s.worker.terminate();
       }),
@@ -96,7 +97,14 @@ export class ParsePool {
     if (!job || job.id !== reply.id) return;
     this.release(slot);
     job.resolve(
-      reply.ok ? { ok: true, trace: reply.trace } : { ok: false, status: 400, code: 'invalid', message: reply.message },
+      reply.ok
+        ? { ok: true, trace: reply.trace }
+        : {
+            ok: false,
+            status: 400,
+            reason: 'invalid',
+            refusal: { code: 'report-unreadable', params: { detail: reply.message } },
+          },
     );
   }
 
@@ -114,13 +122,13 @@ export class ParsePool {
       job.resolve({
         ok: false,
         status: 422,
-        code: 'parse-limit',
-        message:
+        reason: 'parse-limit',
+        refusal:
           why === 'deadline'
-            ? `reading the trace took longer than ${this.opts.deadlineMs} ms: upload one trace`
+            ? { code: 'parse-deadline', params: { ms: this.opts.deadlineMs } }
             : why === 'memory'
-              ? `reading the trace needed more than ${this.opts.memoryMb} MB: upload one trace`
-              : 'the trace could not be read: upload one trace as mtr or traceroute printed it',
+              ? { code: 'parse-memory', params: { mb: this.opts.memoryMb } }
+              : { code: 'parse-failed' },
       });
     this.pump();
   }
@@ -144,6 +152,6 @@ export class ParsePool {
   }
 }
 
-function busy(message: string): ParseOutcome {
-  return { ok: false, status: 503, code: 'busy', message };
+function busy(code: 'shutting-down' | 'parse-busy'): ParseOutcome {
+  return { ok: false, status: 503, reason: 'busy', refusal: { code } };
 }

@@ -12,6 +12,7 @@ import { analyzeReport } from '../trace/analysis.js';
 import type { HopSnapshot } from '../trace/hop.js';
 import { Trace, type TraceReport } from '../trace/trace.js';
 import { Concurrency, RateWindow, type Limits } from './limits.js';
+import type { Refusal } from './refusals.js';
 import type { Store } from './store.js';
 
 export type Protocol = 'icmp' | 'udp' | 'tcp' | 'auto';
@@ -36,9 +37,10 @@ export type LiveEvent =
   | { type: 'hop'; hop: LiveHop }
   | { type: 'end'; status: EndStatus; result?: unknown; error?: string };
 
-export interface Refusal {
+/** Why a trace may not start now (admit). */
+export interface Admission {
   statusCode: 429 | 503;
-  message: string;
+  refusal: Refusal;
   retryAfterS: number;
 }
 
@@ -93,25 +95,25 @@ export class TraceRunner {
    * Whether a client may start a trace to `address` now; takes the slots when it may. `network` is the
    * client's wider network (an IPv6 /48), with a budget of its own.
    */
-  admit(client: string, address: string, network = client): Refusal | undefined {
+  admit(client: string, address: string, network = client): Admission | undefined {
     const c = this.byClient.acquire(client);
     if (c === 'total')
       return {
         statusCode: 503,
-        message: `the server is running ${this.limits.maxConcurrent} traces already; try again in a moment`,
+        refusal: { code: 'server-busy', params: { max: this.limits.maxConcurrent } },
         retryAfterS: 5,
       };
     if (c === 'key')
       return {
         statusCode: 429,
-        message: `you have ${this.limits.maxPerClient} traces running already; wait for one to finish`,
+        refusal: { code: 'client-busy', params: { max: this.limits.maxPerClient } },
         retryAfterS: 5,
       };
     if (this.byTarget.acquire(address)) {
       this.byClient.release(client);
       return {
         statusCode: 429,
-        message: `${address} is being traced ${this.limits.maxPerTarget} times already`,
+        refusal: { code: 'target-busy', params: { address, max: this.limits.maxPerTarget } },
         retryAfterS: 5,
       };
     }
@@ -119,7 +121,7 @@ export class TraceRunner {
     if (wait) {
       this.byClient.release(client);
       this.byTarget.release(address);
-      return { statusCode: 429, message: `hourly trace budget used up; try again in ${wait} s`, retryAfterS: wait };
+      return { statusCode: 429, refusal: { code: 'trace-budget', params: { seconds: wait } }, retryAfterS: wait };
     }
     return undefined;
   }

@@ -9,13 +9,15 @@
 import { Resolver } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
+import { type AddressSpace, type Refusal, refusalText } from './refusals.js';
 
+/** A target refused: the refusal (code and figures, for the answer) and its English words as the message. */
 export class TargetError extends Error {
   constructor(
-    message: string,
+    readonly refusal: Refusal,
     readonly statusCode = 400,
   ) {
-    super(message);
+    super(refusalText(refusal, 'en'));
   }
 }
 
@@ -26,22 +28,22 @@ const isV4 = (a: ipaddr.IPv4 | ipaddr.IPv6): a is ipaddr.IPv4 => a.kind() === 'i
 const isV6 = (a: ipaddr.IPv4 | ipaddr.IPv6): a is ipaddr.IPv6 => a.kind() === 'ipv6';
 
 /** Blocks of one family, each with why it is special. */
-type Blocked<A> = readonly (readonly [readonly [A, number], string])[];
-const blocked4 = (list: [string, string][]): Blocked<ipaddr.IPv4> =>
+type Blocked<A> = readonly (readonly [readonly [A, number], AddressSpace])[];
+const blocked4 = (list: [string, AddressSpace][]): Blocked<ipaddr.IPv4> =>
   list.map(([c, why]) => [ipaddr.IPv4.parseCIDR(c), why]);
-const blocked6 = (list: [string, string][]): Blocked<ipaddr.IPv6> =>
+const blocked6 = (list: [string, AddressSpace][]): Blocked<ipaddr.IPv6> =>
   list.map(([c, why]) => [ipaddr.IPv6.parseCIDR(c), why]);
 
 const V4_BLOCKED = blocked4([
-  ['0.0.0.0/8', '"this network"'],
+  ['0.0.0.0/8', 'this-network'],
   ['10.0.0.0/8', 'private'],
-  ['100.64.0.0/10', 'carrier-grade NAT'],
+  ['100.64.0.0/10', 'cgnat'],
   ['127.0.0.0/8', 'loopback'],
-  ['169.254.0.0/16', 'link-local (cloud metadata lives here)'],
+  ['169.254.0.0/16', 'link-local'],
   ['172.16.0.0/12', 'private'],
-  ['192.0.0.0/24', 'IETF protocol assignments'],
+  ['192.0.0.0/24', 'ietf'],
   ['192.0.2.0/24', 'documentation'],
-  ['192.88.99.0/24', '6to4 relay anycast'],
+  ['192.88.99.0/24', 'relay-6to4'],
   ['192.168.0.0/16', 'private'],
   ['198.18.0.0/15', 'benchmarking'],
   ['198.51.100.0/24', 'documentation'],
@@ -52,7 +54,7 @@ const V4_BLOCKED = blocked4([
 
 /** Inside 2000::/3 (the only IPv6 allowed), these are still special. */
 const V6_BLOCKED = blocked6([
-  ['2001::/23', 'IETF protocol assignments (Teredo, benchmarking, ORCHID)'],
+  ['2001::/23', 'ietf-v6'],
   ['2001:db8::/32', 'documentation'],
   ['2002::/16', '6to4'],
   ['3fff::/20', 'documentation'],
@@ -126,30 +128,30 @@ function parseAsKernel(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
 }
 
 /** Why `address` may not be traced, or undefined when it may. */
-export function refusal(address: string, policy: TargetPolicy): string | undefined {
+export function refusal(address: string, policy: TargetPolicy): Refusal | undefined {
   const a = parseAsKernel(address);
   if (inAny(a, policy.allow)) return undefined;
   if (isV4(a)) {
     const hit = V4_BLOCKED.find(([[net, bits]]) => a.match(net, bits));
-    if (hit) return `${address} is ${hit[1]} address space`;
-    if (address === '255.255.255.255') return `${address} is the broadcast address`;
+    if (hit) return { code: 'target-special', params: { address, space: hit[1] } };
+    if (address === '255.255.255.255') return { code: 'target-broadcast', params: { address } };
   } else {
     // :: and ::1 sit inside ::/96 but are IPv6's own unspecified and loopback addresses.
-    if (a.toNormalizedString() === '0:0:0:0:0:0:0:1') return `${address} is the IPv6 loopback address`;
-    if (a.toNormalizedString() === '0:0:0:0:0:0:0:0') return `${address} is the unspecified address`;
+    if (a.toNormalizedString() === '0:0:0:0:0:0:0:1') return { code: 'target-ipv6-loopback', params: { address } };
+    if (a.toNormalizedString() === '0:0:0:0:0:0:0:0') return { code: 'target-unspecified', params: { address } };
     const inner = embeddedV4(a);
     if (inner) {
       // Its IPv4 address is checked as if asked for directly, this server's own addresses included.
+      const params = { address, form: inner.form, v4: inner.v4.toString() };
       const why = refusal(inner.v4.toString(), policy);
-      if (why) return `${address} is the ${inner.form} form of ${inner.v4.toString()}, and ${why}`;
-      return `${address} is ${inner.form} for ${inner.v4.toString()}: trace the IPv4 address itself`;
+      return why ? { code: 'target-embedded-refused', params, because: why } : { code: 'target-embedded', params };
     }
-    if (!within(a, '2000::/3')) return `${address} is not global unicast IPv6 (${a.range()})`;
+    if (!within(a, '2000::/3')) return { code: 'target-not-global', params: { address, range: a.range() } };
     const hit = V6_BLOCKED.find(([[net, bits]]) => a.match(net, bits));
-    if (hit) return `${address} is ${hit[1]} address space`;
+    if (hit) return { code: 'target-special', params: { address, space: hit[1] } };
   }
   if (policy.refuseOwnAddresses !== false && ownAddresses().has(a.toNormalizedString()))
-    return `${address} is this server's own address`;
+    return { code: 'target-own-address', params: { address } };
   return undefined;
 }
 
@@ -164,26 +166,20 @@ export type ParsedTarget = { kind: 'address'; address: string; family: 4 | 6 } |
 
 /** Strict syntax only: an address literal or a host name. */
 export function parseTarget(input: string): ParsedTarget {
-  if (typeof input !== 'string' || !input.length) throw new TargetError('target must be an IP address or a host name.');
-  if (input.length > 253) throw new TargetError('target is too long (at most 253 characters).');
+  if (typeof input !== 'string' || !input.length) throw new TargetError({ code: 'target-empty' });
+  if (input.length > 253) throw new TargetError({ code: 'target-too-long' });
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\s\0-\x1f\x7f]/.test(input)) throw new TargetError('target may not contain spaces or control characters.');
-  if (input.startsWith('-')) throw new TargetError('target may not start with "-".');
+  if (/[\s\0-\x1f\x7f]/.test(input)) throw new TargetError({ code: 'target-characters' });
+  if (input.startsWith('-')) throw new TargetError({ code: 'target-dash' });
   if (IPV4_STRICT.test(input)) return { kind: 'address', address: input, family: 4 };
   if (input.includes(':')) {
-    if (/[%[\]/]/.test(input))
-      throw new TargetError('IPv6 targets are plain addresses: no zone (%), brackets or prefix length.');
-    if (!ipaddr.IPv6.isValid(input)) throw new TargetError(`${input} is not a valid IPv6 address.`);
+    if (/[%[\]/]/.test(input)) throw new TargetError({ code: 'target-ipv6-form' });
+    if (!ipaddr.IPv6.isValid(input)) throw new TargetError({ code: 'target-ipv6-invalid', params: { input } });
     return { kind: 'address', address: ipaddr.IPv6.parse(input).toString(), family: 6 };
   }
   if (/^[\d.]+$/.test(input) || /^0x/i.test(input))
-    throw new TargetError(
-      `${input} is not a dotted-quad IPv4 address (no short, octal, hexadecimal or integer forms).`,
-    );
-  if (!FQDN.test(input))
-    throw new TargetError(
-      `${input} is not a host name (letters, digits and hyphens, dot-separated, ending in a name).`,
-    );
+    throw new TargetError({ code: 'target-ipv4-form', params: { input } });
+  if (!FQDN.test(input)) throw new TargetError({ code: 'target-hostname', params: { input } });
   return { kind: 'name', name: input.replace(/\.$/, '').toLowerCase() };
 }
 
@@ -208,7 +204,7 @@ export async function checkTarget(input: string, policy: TargetPolicy, resolver?
       ...v4.map((address): Resolved => ({ address, family: 4 })),
       ...v6.map((address): Resolved => ({ address, family: 6 })),
     ];
-    if (first === undefined) throw new TargetError(`${parsed.name} has no A or AAAA record.`);
+    if (first === undefined) throw new TargetError({ code: 'target-no-address', params: { name: parsed.name } });
     addresses = [first, ...rest];
   }
   // A name with any forbidden address is refused as a whole: it is pointing somewhere it should not.
@@ -216,7 +212,9 @@ export async function checkTarget(input: string, policy: TargetPolicy, resolver?
     const why = refusal(a.address, policy);
     if (why)
       throw new TargetError(
-        `${parsed.kind === 'name' ? `${parsed.name} resolves to ${a.address}, which is refused: ` : ''}${why}.`,
+        parsed.kind === 'name'
+          ? { code: 'target-name-refused', params: { name: parsed.name, address: a.address }, because: why }
+          : why,
         403,
       );
   }

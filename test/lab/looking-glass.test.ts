@@ -168,4 +168,31 @@ describe('looking glass in a browser', { skip }, () => {
     await again.screenshot({ path: join(ARTIFACTS, 'looking-glass-permalink-zh.png'), fullPage: true });
     await again.close();
   });
+
+  test('a refusal is shown in the page language, from its stable code', async () => {
+    for (const [lang, words] of [
+      ['zh', /^无法读取这份报告：/],
+      ['en', /^(?!无法)\S/],
+    ] as const) {
+      const page = await open(`/?lang=${lang}`);
+      await page.fill('#forward-text', 'these words are no trace at all');
+      await page.click('#send');
+      await page.waitForFunction(() => document.getElementById('forward-status')?.classList.contains('error'));
+      assert.match((await page.textContent('#forward-status')) ?? '', words);
+      // What the page was answered: the code scripts switch on, and both languages.
+      const body = await page.evaluate(async () => {
+        const r = await fetch('/api/v1/reports', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ text: 'these words are no trace at all' }),
+        });
+        return { status: r.status, json: await r.json() };
+      });
+      assert.equal(body.status, 400);
+      assert.equal(body.json.code, 'report-unreadable');
+      assert.equal(body.json.message.en, body.json.error);
+      if (lang === 'en') assert.equal(await page.textContent('#forward-status'), body.json.error);
+      await page.close();
+    }
+  });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ProbeEngine } from '../../src/probe/engine.js';
 import { createLookingGlass, type LookingGlass } from '../../src/server/app.js';
+import { REFUSAL_CODES, type RefusalCode } from '../../src/server/refusals.js';
 
 const MTR_REPORT = [
   'Start: 2026-11-28T04:38:04+0000',
@@ -20,6 +21,13 @@ const MTR_REPORT = [
 ].join('\n');
 
 const TOKEN = 'lab-token-0123456789abcdef';
+
+/** The one error shape: English words, a known code, and the words in both languages. */
+function assertRefusalShape(body: { error?: string; code?: string; message?: { en?: string; zh?: string } }): void {
+  assert.ok(REFUSAL_CODES.includes(body.code as RefusalCode), `a known code: ${JSON.stringify(body)}`);
+  assert.equal(body.message?.en, body.error);
+  assert.match(body.message?.zh ?? '', /[\u4e00-\u9fff]/, `Chinese words: ${JSON.stringify(body)}`);
+}
 
 describe('looking glass API', () => {
   let dir: string;
@@ -102,7 +110,24 @@ describe('looking glass API', () => {
       const body = r.json() as { error?: string };
       assert.ok(body.error && body.error.length < 300, `a short message: ${r.body}`);
       assert.doesNotMatch(r.body, /at .*\.ts:\d+/, 'no stack trace');
+      assertRefusalShape(r.json());
     }
+    // Stable codes, and reasons that say what the address is.
+    const codeOf = async (payload: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
+      ((await post('/api/v1/traces', payload, headers)).json() as { code: string }).code;
+    assert.equal(await codeOf({ target: '::1' }), 'target-ipv6-loopback');
+    assert.equal(await codeOf({ target: '::ffff:127.0.0.1' }), 'target-embedded-refused');
+    assert.equal(await codeOf({ target: '10.0.0.1' }), 'target-special');
+    assert.equal(await codeOf({ target: '0x7f000001' }), 'target-ipv4-form');
+    assert.equal(await codeOf({ target: '8.8.8.8' }, {}), 'token-required');
+    assert.equal(await codeOf({}, { origin: 'https://evil.example' }), 'cross-site');
+    assert.equal(await codeOf({ target: 'x', extra: 1 }), 'unknown-field');
+    assert.equal(await codeOf({ target: 'a'.repeat(2000) }), 'too-large');
+    const loop = (await post('/api/v1/traces', { target: '::1' }, { authorization: `Bearer ${TOKEN}` })).json();
+    assert.deepEqual(loop.message, {
+      en: '::1 is the IPv6 loopback address.',
+      zh: '::1 是 IPv6 环回地址。',
+    });
     // The visitor itself is loopback here, which is refused unless the operator allows it.
     const self = await post('/api/v1/traces', {});
     assert.equal(self.statusCode, 403, self.body);
@@ -114,10 +139,12 @@ describe('looking glass API', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     assert.equal(wrongType.statusCode, 415);
+    assertRefusalShape(wrongType.json());
     const badId = await lg.app.inject({ url: '/api/v1/traces/..%2f..%2fetc%2fpasswd' });
     assert.equal(badId.statusCode, 400);
     const unknown = await lg.app.inject({ url: '/api/v1/traces/AAAAAAAAAAAAAAAAAAAAAA' });
     assert.equal(unknown.statusCode, 404);
+    assert.equal(unknown.json().code, 'no-such-trace');
     // Every refusal is in the audit log, with who asked and why.
     const audit = lg.store.auditLog(100);
     assert.ok(audit.some((a) => a.target === '10.0.0.1' && /refused: .*private/.test(a.decision)));
@@ -198,12 +225,17 @@ describe('looking glass API', () => {
   test("the router's own refusals have the one error shape and the security headers", async () => {
     const long = await lg.app.inject({ url: `/api/v1/traces/${'a'.repeat(5000)}` });
     assert.equal(long.statusCode, 414);
-    assert.deepEqual(long.json(), { error: 'the address is too long' });
+    assert.deepEqual(long.json(), {
+      error: 'the address is too long',
+      code: 'uri-too-long',
+      message: { en: 'the address is too long', zh: '网址过长' },
+    });
     assert.match(long.headers['content-security-policy'] as string, /default-src 'self'/);
     assert.equal(long.headers['x-content-type-options'], 'nosniff');
     const bad = await lg.app.inject({ url: '/api/v1/traces/%E0%A4%A' });
     assert.equal(bad.statusCode, 400);
-    assert.deepEqual(Object.keys(bad.json()), ['error']);
+    assert.deepEqual(Object.keys(bad.json()), ['error', 'code', 'message']);
+    assertRefusalShape(bad.json());
     assert.equal(bad.headers['x-frame-options'], 'DENY');
   });
 });

@@ -6,7 +6,22 @@ import { networkInterfaces } from 'node:os';
 import { createSocket, type Socket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { after, before, describe, test } from 'node:test';
-import { checkTarget, clientKey, parseTarget, refusal, TargetError, networkKey } from '../../src/server/targets.js';
+import {
+  checkTarget,
+  clientKey,
+  networkKey,
+  parseTarget,
+  refusal,
+  TargetError,
+  type TargetPolicy,
+} from '../../src/server/targets.js';
+import { refusalText } from '../../src/server/refusals.js';
+
+/** A refusal's English words, or undefined. */
+const why = (address: string, policy: TargetPolicy): string | undefined => {
+  const r = refusal(address, policy);
+  return r && refusalText(r, 'en');
+};
 
 const policy = { allow: [] };
 
@@ -78,9 +93,9 @@ describe('special address space', () => {
       '240.0.0.1',
       '255.255.255.255',
     ])
-      assert.ok(refusal(a, policy), a);
-    assert.equal(refusal('8.8.8.8', policy), undefined);
-    assert.equal(refusal('59.43.1.1', policy), undefined);
+      assert.ok(why(a, policy), a);
+    assert.equal(why('8.8.8.8', policy), undefined);
+    assert.equal(why('59.43.1.1', policy), undefined);
   });
   test('IPv6: everything outside 2000::/3, and the special blocks inside it', () => {
     for (const a of [
@@ -96,27 +111,27 @@ describe('special address space', () => {
       '3fff::1',
       '5f00::1',
     ])
-      assert.ok(refusal(a, policy), a);
-    assert.equal(refusal('2001:4860:4860::8888', policy), undefined);
-    assert.equal(refusal('240e::1', policy), undefined);
+      assert.ok(why(a, policy), a);
+    assert.equal(why('2001:4860:4860::8888', policy), undefined);
+    assert.equal(why('240e::1', policy), undefined);
   });
   test('IPv4 hidden in IPv6 is unwrapped and named', () => {
-    assert.match(refusal('::ffff:127.0.0.1', policy)!, /IPv4-mapped.*loopback/);
-    assert.match(refusal('::ffff:7f00:1', policy)!, /IPv4-mapped.*loopback/);
-    assert.match(refusal('::7f00:1', policy)!, /IPv4-compatible.*loopback/);
-    assert.match(refusal('::127.0.0.1', policy)!, /loopback/);
-    assert.match(refusal('64:ff9b::7f00:1', policy)!, /NAT64.*loopback/);
-    assert.match(refusal('64:ff9b::a9fe:a9fe', policy)!, /NAT64.*link-local/);
-    assert.match(refusal('2002:7f00:1::', policy)!, /6to4.*loopback/);
-    assert.match(refusal('2002:a00:1::', policy)!, /6to4.*private/);
-    assert.match(refusal('2001:0:4136:e378:8000:63bf:80ff:fffe', policy)!, /Teredo/);
+    assert.match(why('::ffff:127.0.0.1', policy)!, /IPv4-mapped.*loopback/);
+    assert.match(why('::ffff:7f00:1', policy)!, /IPv4-mapped.*loopback/);
+    assert.match(why('::7f00:1', policy)!, /IPv4-compatible.*loopback/);
+    assert.match(why('::127.0.0.1', policy)!, /loopback/);
+    assert.match(why('64:ff9b::7f00:1', policy)!, /NAT64.*loopback/);
+    assert.match(why('64:ff9b::a9fe:a9fe', policy)!, /NAT64.*link-local/);
+    assert.match(why('2002:7f00:1::', policy)!, /6to4.*loopback/);
+    assert.match(why('2002:a00:1::', policy)!, /6to4.*private/);
+    assert.match(why('2001:0:4136:e378:8000:63bf:80ff:fffe', policy)!, /Teredo/);
     // Even a public IPv4 inside an embedding form: trace the IPv4 address itself.
-    assert.match(refusal('::ffff:8.8.8.8', policy)!, /trace the IPv4 address itself/);
+    assert.match(why('::ffff:8.8.8.8', policy)!, /trace the IPv4 address itself/);
   });
   test('the operator can allow a range (a lab), and the server never traces itself', () => {
-    assert.equal(refusal('198.18.1.1', { allow: ['198.18.0.0/15'] }), undefined);
-    assert.equal(refusal('2001:2::1', { allow: ['2001:2::/48'] }), undefined);
-    assert.ok(refusal('10.0.0.1', { allow: ['198.18.0.0/15'] }));
+    assert.equal(why('198.18.1.1', { allow: ['198.18.0.0/15'] }), undefined);
+    assert.equal(why('2001:2::1', { allow: ['2001:2::/48'] }), undefined);
+    assert.ok(why('10.0.0.1', { allow: ['198.18.0.0/15'] }));
   });
 });
 
@@ -215,22 +230,22 @@ function ipv6Bytes(addr: string): Buffer {
 
 test('refusal reasons name what the address is: IPv6 loopback, and embedded IPv4 checked as itself', () => {
   const policy = { allow: [] };
-  assert.equal(refusal('::1', policy), '::1 is the IPv6 loopback address');
-  assert.equal(refusal('::', policy), ':: is the unspecified address');
+  assert.equal(why('::1', policy), '::1 is the IPv6 loopback address.');
+  assert.equal(why('::', policy), ':: is the unspecified address.');
   assert.equal(
-    refusal('::127.0.0.1', policy),
-    '::127.0.0.1 is the IPv4-compatible form of 127.0.0.1, and 127.0.0.1 is loopback address space',
+    why('::127.0.0.1', policy),
+    '::127.0.0.1 is the IPv4-compatible form of 127.0.0.1, and 127.0.0.1 is loopback address space.',
   );
   assert.equal(
-    refusal('::ffff:8.8.8.8', policy),
-    '::ffff:8.8.8.8 is IPv4-mapped for 8.8.8.8: trace the IPv4 address itself',
+    why('::ffff:8.8.8.8', policy),
+    '::ffff:8.8.8.8 is IPv4-mapped for 8.8.8.8: trace the IPv4 address itself.',
   );
   // This machine's own IPv4 address, mapped into IPv6, is its own address too.
   const own = Object.values(networkInterfaces())
     .flat()
     .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
   // (Refused as its own address, or earlier for the space it is in: documentation space on a lab machine.)
-  if (own) assert.match(refusal(`::ffff:${own}`, policy) ?? '', /own address|address space/);
+  if (own) assert.match(why(`::ffff:${own}`, policy) ?? '', /own address|address space/);
 });
 
 test('network keys: an IPv6 /48, or the IPv4 address', () => {
