@@ -36,6 +36,7 @@ export async function lookingGlassBench(row: (name: string, value: string) => vo
       maxStreamsPerClient: 10_000,
       // Every client of the benchmark comes from one address.
       maxConnectionsPerClient: 100_000,
+      requestsPerClientPerMinute: 100_000,
       defaultCount: 2,
       interval: 0.05,
     },

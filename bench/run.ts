@@ -35,6 +35,32 @@ function startupBench(): void {
   }
 }
 
+/**
+ * What the privilege switch costs a command started as root: `mtr -c 1` to loopback with the switch
+ * (re-executing as nobody) and with --keep-capabilities (no switch). Loopback only.
+ */
+function privilegeSwitchBench(): void {
+  if (process.getuid?.() !== 0) {
+    row('privilege switch (root)', 'skipped: not root');
+    return;
+  }
+  const bin = new URL('../bin/vpsline.js', import.meta.url).pathname;
+  const median = (extra: string[], env: NodeJS.ProcessEnv): number => {
+    const times: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const t0 = performance.now();
+      execFileSync(process.execPath, [bin, 'mtr', '-rn', '-c', '1', '127.0.0.1', ...extra], { stdio: 'ignore', env });
+      times.push(performance.now() - t0);
+    }
+    return times.sort((a, b) => a - b)[5] ?? Number.NaN;
+  };
+  const { VPSLINE_USER: _, ...env } = process.env;
+  const switched = median([], env);
+  const kept = median(['--keep-capabilities'], env);
+  row('vpsline mtr -rn -c 1 127.0.0.1 as root, switching to nobody', `${switched.toFixed(0)} ms`);
+  row('  the same with --keep-capabilities (no switch)', `${kept.toFixed(0)} ms`);
+}
+
 /** The offline AS index and the carrier table: ready time, added RSS, cost per lookup, package size. */
 function asnBench(): void {
   const out = execFileSync(
@@ -221,6 +247,7 @@ console.log(
 console.log(`| ${'what'.padEnd(58)} | ${'figure'.padStart(22)} |`);
 console.log(`|${'-'.repeat(60)}|${'-'.repeat(24)}|`);
 startupBench();
+privilegeSwitchBench();
 asnBench();
 decodeBench();
 for (const family of [4, 6] as const) {

@@ -42,6 +42,8 @@ export interface Limits {
   requestTimeoutMs: number;
   /** Open connections from one address (a proxy in --trust-proxy is not counted). */
   maxConnectionsPerClient: number;
+  /** Requests per client (/32 or /64) and minute, whatever they ask (@fastify/rate-limit). */
+  requestsPerClientPerMinute: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -70,6 +72,7 @@ export const DEFAULT_LIMITS: Limits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 20_000,
   maxConnectionsPerClient: 64,
+  requestsPerClientPerMinute: 600,
 };
 
 const MAX_KEYS = 100_000;

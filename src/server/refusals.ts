@@ -134,6 +134,10 @@ const TEXT = {
     en: (p) => `upload budget used up; try again in ${p.seconds} s`,
     zh: (p) => `上传额度已用完；请 ${p.seconds} 秒后再试`,
   },
+  'request-rate': {
+    en: (p) => `too many requests from your address; try again in ${p.seconds} s`,
+    zh: (p) => `你的地址请求过于频繁；请 ${p.seconds} 秒后再试`,
+  },
   'streams-total': { en: () => 'too many live viewers on this server', zh: () => '本服务器的实时查看者过多' },
   'streams-client': {
     en: () => 'too many live views open from your address',

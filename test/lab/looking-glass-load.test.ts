@@ -42,6 +42,7 @@ describe('looking glass under load', { skip }, () => {
           maxStreamsPerClient: 200,
           // Every simulated visitor comes from the driver's one address.
           maxConnectionsPerClient: 1000,
+          requestsPerClientPerMinute: 100_000,
           interval: 0.2,
         },
       }),

@@ -222,6 +222,13 @@ describe('looking glass API', () => {
     assert.match(metrics, /^vpsline_reports_stored_total 4$/m);
   });
 
+  test('health checks are not counted against the request rate (600 a minute per client)', async () => {
+    for (let i = 0; i < 650; i++) {
+      const r = await lg.app.inject({ url: '/healthz', remoteAddress: '192.0.2.80' });
+      assert.equal(r.statusCode, 200, `poll ${i}`);
+    }
+  });
+
   test("the router's own refusals have the one error shape and the security headers", async () => {
     const long = await lg.app.inject({ url: `/api/v1/traces/${'a'.repeat(5000)}` });
     assert.equal(long.statusCode, 414);
@@ -372,10 +379,11 @@ test('budgets per IPv6 /48 as well as per /64: a site cannot spread over its 65,
   }
 });
 
-test('a flood of refused requests adds a row or two to the audit log, and the store size is in /metrics', async () => {
+test('a flood of refused requests is throttled, adds a few rows to the audit log; the store size is in /metrics', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-flood-'));
   const lg = await createLookingGlass({ db: join(dir, 'lg.db'), dns: false });
   try {
+    const statuses: number[] = [];
     for (let i = 0; i < 1000; i++) {
       const r = await lg.app.inject({
         method: 'POST',
@@ -383,14 +391,23 @@ test('a flood of refused requests adds a row or two to the audit log, and the st
         payload: { target: '198.51.100.7' },
         remoteAddress: '203.0.113.66',
       });
-      assert.equal(r.statusCode, 401);
+      statuses.push(r.statusCode);
+      if (r.statusCode === 429) assert.equal(r.json().code, 'request-rate');
     }
+    // 600 requests a minute reach the handler (each refused: no token); the rest are cut off before it.
+    // (A flood that crosses a minute's end gets a fresh window: then more than 600 pass.)
+    const passed = statuses.filter((s) => s === 401).length;
+    assert.ok(passed >= 600 && passed < 1000, `${passed} reached the handler`);
+    assert.equal(statuses.filter((s) => s === 429).length, 1000 - passed);
+    // Another client is served meanwhile.
+    const other = await lg.app.inject({ url: '/api/v1/whoami', remoteAddress: '203.0.113.67' });
+    assert.equal(other.statusCode, 200);
     await lg.close();
     const { Store } = await import('../../src/server/store.js');
     const store = new Store(join(dir, 'lg.db'));
     const rows = store.auditLog(2000).filter((r) => r.client === '203.0.113.66');
-    // One row per minute: two if the flood crossed a minute's end.
-    assert.ok(rows.length >= 1 && rows.length <= 2, `${rows.length} rows`);
+    // One row per reason (no token, request rate) and minute: four if the flood crossed a minute's end.
+    assert.ok(rows.length >= 2 && rows.length <= 4, `${rows.length} rows`);
     assert.equal(
       rows.reduce((n, r) => n + (r.count ?? 0), 0),
       1000,
