@@ -379,7 +379,7 @@ test('budgets per IPv6 /48 as well as per /64: a site cannot spread over its 65,
   }
 });
 
-test('a flood of refused requests is throttled, adds a few rows to the audit log; the store size is in /metrics', async () => {
+test('a flood of refused requests is throttled and adds a few audit rows; the store size is in /metrics', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-flood-'));
   const lg = await createLookingGlass({ db: join(dir, 'lg.db'), dns: false });
   try {
