@@ -167,7 +167,9 @@ const SPECS: Spec[] = [
     family: 'edu',
     role: 'access',
     asn: 4538,
-    byName: /china education and research network/i,
+    // CERNET2, its IPv6 backbone (AS23910) with the Beijing exchange it runs (AS23911, CNGI-6IX) and its
+    // university IXs ("CERNET2 IX at ..."), is named apart from CERNET in the dataset.
+    byName: /china education and research network|\bcernet2\b|^china next generation internet\b/i,
   },
 ];
 
