@@ -37,6 +37,7 @@ napi_value throw_errno(napi_env env, int err, const char *what) {
     case ENOBUFS: name = "ENOBUFS"; break;
     case EMFILE: name = "EMFILE"; break;
     case ENFILE: name = "ENFILE"; break;
+    case ENODEV: name = "ENODEV"; break;
     case EBADF: name = "EBADF"; break;
     case EHOSTDOWN: name = "EHOSTDOWN"; break;
     case ENETDOWN: name = "ENETDOWN"; break;
@@ -231,6 +232,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"bind", NULL, js_bind, NULL, NULL, NULL, napi_default, NULL},
+      {"bindDevice", NULL, js_bind_device, NULL, NULL, NULL, napi_default, NULL},
       {"localAddress", NULL, js_local_address, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},

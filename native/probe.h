@@ -14,7 +14,7 @@
  * The addon is split by job; this header is what the parts share.
  *   addon.c        module init, per-environment state, socket slots, teardown,
  *                  small N-API helpers
- *   sockets.c      open, adopt, fd, close, bind, localAddress, setIcmpFilter,
+ *   sockets.c      open, adopt, fd, close, bind, bindDevice, localAddress, setIcmpFilter,
  *                  setReceiveBuffer, ref, routeSource
  *   receive.c      recvmsg, the uv_poll callback, drain, TCP connect results
  *   rxparse.c      control-message parsing (pure C: no N-API, no libuv, so it
@@ -139,6 +139,7 @@ napi_value js_drain(napi_env env, napi_callback_info info);
 napi_value js_now(napi_env env, napi_callback_info info);
 napi_value js_clock_offset(napi_env env, napi_callback_info info);
 napi_value js_adopt(napi_env env, napi_callback_info info);
+napi_value js_bind_device(napi_env env, napi_callback_info info);
 napi_value js_fd(napi_env env, napi_callback_info info);
 napi_value js_lookup_user(napi_env env, napi_callback_info info);
 napi_value js_drop_privileges_and_exec(napi_env env, napi_callback_info info);

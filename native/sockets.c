@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <linux/filter.h>
 #include <linux/net_tstamp.h>
 #include <netinet/icmp6.h>
@@ -238,6 +239,20 @@ napi_value js_bind(napi_env env, napi_callback_info info) {
   socklen_t len;
   if (make_sockaddr(s->family, addr, port, &ss, &len)) return throw_type(env, "bind: bad address");
   if (bind(s->fd, (struct sockaddr *)&ss, len) != 0) return throw_errno(env, errno, "bind");
+  return NULL;
+}
+
+/* bindDevice(handle, name): send and receive through one interface only (SO_BINDTODEVICE, mtr's -I). */
+napi_value js_bind_device(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return throw_type(env, "bindDevice(handle, name)");
+  GET_SOCK(s, argv[0]);
+  char name[IFNAMSIZ];
+  if (get_string(env, argv[1], name, sizeof name) || !name[0]) return throw_type(env, "bindDevice: bad interface name");
+  if (setsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, name, (socklen_t)strlen(name)) != 0)
+    return throw_errno(env, errno, "setsockopt(SO_BINDTODEVICE)");
   return NULL;
 }
 

@@ -50,6 +50,8 @@ export interface NativeProbe {
   open(family: 4 | 6, kind: number, onMessages: (msgs: NativeMessage[]) => void): number;
   close(handle: number): void;
   bind(handle: number, addr: string, port: number): void;
+  /** SO_BINDTODEVICE: one interface only. */
+  bindDevice(handle: number, name: string): void;
   localAddress(handle: number): { addr: string; port: number };
   /** Returns the send time (ns), read in native code right before sendmsg. */
   send(handle: number, packet: Buffer, addr: string, port: number, ttl: number, tos: number): number;

@@ -1,4 +1,5 @@
 // `vpsline mtr`: mtr's options, checked and turned into an MtrRun (src/commands/mtr.ts runs it).
+import { isIP } from 'node:net';
 import { type Command, Option } from 'commander';
 import type { MtrOutput, MtrRun } from '../commands/mtr.js';
 import { VpslineError } from '../errors.js';
@@ -114,8 +115,8 @@ export function mtrCommand(program: Command): void {
     )
     .option('-y, --ipinfo <n>', 'IP information per hop: 0 = origin AS (like -z); 1-4 are not supported', intArg('n'))
     // mtr options vpsline does not have: accepted, so the answer is why rather than "unknown option".
-    .addOption(new Option('-a, --address <address>', 'not supported: source address').hideHelp())
-    .addOption(new Option('-I, --interface <name>', 'not supported: network interface').hideHelp())
+    .option('-a, --address <address>', 'send every probe from this address of this machine')
+    .option('-I, --interface <name>', 'send and receive through this network interface only')
     .addOption(new Option('-M, --mark <mark>', 'not supported: packet mark').hideHelp())
     .addOption(new Option('-L, --localport <port>', 'not supported: UDP source port').hideHelp())
     .addOption(new Option('-p, --split', 'not supported: split output').hideHelp())
@@ -192,18 +193,6 @@ function output(f: MtrFlags, order: readonly Display[]): MtrOutput {
 /** Why each mtr option vpsline lacks is missing: one line each, exit 2. */
 const UNSUPPORTED: [flag: keyof MtrFlags, option: string, why: string][] = [
   [
-    'address',
-    '-a/--address',
-    "probe sockets are shared by every trace in the process and take the kernel's source address " +
-      '(choose it with a route: ip route add <target> src <address>)',
-  ],
-  [
-    'interface',
-    '-I/--interface',
-    'probe sockets are shared by every trace in the process and follow the routing table ' +
-      '(choose the interface with a route: ip route add <target> dev <name>)',
-  ],
-  [
     'mark',
     '-M/--mark',
     'setting a packet mark (SO_MARK) needs CAP_NET_ADMIN, and vpsline keeps no capability but CAP_NET_RAW',
@@ -227,6 +216,10 @@ export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean, order: r
   if (f.ipinfo !== undefined && f.ipinfo !== 0)
     bad(`-y ${f.ipinfo} is not supported by vpsline: only -y 0 (origin AS number, the same as -z).`);
   if (f.inet && f.inet6) bad('-4 and -6 cannot be used together.');
+  if (f.address !== undefined && isIP(f.address) === 0)
+    bad(`-a ${JSON.stringify(f.address)}: give an IPv4 or IPv6 address of this machine.`);
+  if (f.interface !== undefined && !/^[^\s/:]{1,15}$/.test(f.interface))
+    bad(`-I ${JSON.stringify(f.interface)}: an interface name is 1 to 15 characters, without spaces, "/" or ":".`);
   if (f.udp && f.tcp) bad('-u and -T cannot be used together.');
   if ((f.udp || f.tcp) && (f.icmp || f.icmpSocket)) bad('--icmp/--icmp-socket cannot be combined with -u or -T.');
   if (f.order !== undefined && !/^[LDRSNBAWVGJMXI _]+$/.test(f.order))
@@ -275,5 +268,13 @@ export function mtrRun(host: string, f: MtrFlags, cyclesGiven: boolean, order: r
     lang: f.lang,
     keepCapabilities: !!f.keepCapabilities,
     ...(f.user ? { user: f.user } : {}),
+    ...(f.address !== undefined || f.interface !== undefined
+      ? {
+          binding: {
+            ...(f.address !== undefined ? { address: f.address } : {}),
+            ...(f.interface !== undefined ? { device: f.interface } : {}),
+          },
+        }
+      : {}),
   };
 }

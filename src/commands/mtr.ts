@@ -7,6 +7,7 @@ import { loadAsnData, shippedAsnIndex, TableAsLookup } from '../lookup/asn-data.
 import { CarrierTable } from '../lookup/carriers.js';
 import { resolveTarget } from '../lookup/resolve.js';
 import { ReverseDns } from '../lookup/reverse-dns.js';
+import { ProbeEngine, type SourceBinding } from '../probe/engine.js';
 import { defaultEngine, openThenDropPrivileges } from '../probe/process-engine.js';
 import { renderCsv, renderXml } from '../report/csv-xml.js';
 import { renderJson } from '../report/json.js';
@@ -44,10 +45,12 @@ export interface MtrRun {
   keepCapabilities: boolean;
   /** Who to carry on as when started as root (--user; default nobody). */
   user?: string;
+  /** -a and -I: where every probe is sent from. */
+  binding?: SourceBinding;
 }
 
 export async function runMtr(run: MtrRun, io: CommandIO): Promise<void> {
-  const engine = run.trace.engine ?? defaultEngine();
+  const engine = run.trace.engine ?? (run.binding ? new ProbeEngine({ binding: run.binding }) : defaultEngine());
   const flows = run.flows ?? 0;
   const flowProtocol = run.trace.protocol === 'tcp' ? 'tcp' : 'udp';
   const traces = flows

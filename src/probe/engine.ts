@@ -119,6 +119,17 @@ export interface EngineOptions {
    * with a scripted transport, no kernel involved.
    */
   transport?: NativeProbe;
+  /**
+   * Where every socket of this engine sends from (mtr's -a and -I): a source
+   * address, and an interface (SO_BINDTODEVICE). For one process's one run
+   * (the CLI): every trace on this engine shares them.
+   */
+  binding?: SourceBinding;
+}
+
+export interface SourceBinding {
+  address?: string;
+  device?: string;
 }
 
 /** A shared socket handed across execve: its name in the engine and its descriptor. */
@@ -149,9 +160,11 @@ export class ProbeEngine {
   private readonly clock: ClockWatch;
   /** Sockets handed over across execve, by name, not yet taken up (see adoptInherited). */
   private readonly inherited = new Map<string, number>();
+  private readonly binding: SourceBinding;
 
   constructor(options: EngineOptions = {}) {
     this.addon = options.transport ?? native();
+    this.binding = options.binding ?? {};
     this.icmpPreference = options.icmpSocket;
     const addon = this.addon;
     this.clock = new ClockWatch(options.clockOffset ?? (() => addon.clockOffset()));
@@ -253,7 +266,7 @@ export class ProbeEngine {
       // Errors for our UDP flow probes reach this socket too; matching counts them as foreign.
       s.handle = this.openNative(family, protocol, (msgs) => this.onMessages(s, msgs), name);
       this.addon.ref(s.handle, false);
-      if (!adopted) this.addon.bind(s.handle, family === 4 ? '0.0.0.0' : '::', 0);
+      if (!adopted) this.place(s.handle, family, true);
       this.shared.set(name, s);
       sock = s;
     }
@@ -385,6 +398,38 @@ export class ProbeEngine {
 
   // ---- sockets ----
 
+  /**
+   * Put a new socket where --address and --interface say: the interface
+   * first (SO_BINDTODEVICE), then the source address. `always`: bind to the
+   * wildcard address when no source is chosen (to get a port).
+   */
+  private place(handle: number, family: Family, always: boolean): void {
+    const { address, device } = this.binding;
+    if (device)
+      try {
+        this.addon.bindDevice(handle, device);
+      } catch (err) {
+        const code = isNativeError(err) ? err.code : String(err);
+        const why =
+          code === 'ENODEV' ? 'there is no such interface' : code === 'EPERM' ? 'this needs CAP_NET_RAW' : code;
+        throw new VpslineError('EVPSLINE_BAD_OPTION', `-I ${device}: ${why} (${code}).`, 1, { cause: err });
+      }
+    if (address && addressFamily(address) !== family)
+      throw new VpslineError(
+        'EVPSLINE_BAD_OPTION',
+        `-a ${address} is an IPv${addressFamily(address)} address, but the target is IPv${family}.`,
+        2,
+      );
+    if (!address && !always) return;
+    try {
+      this.addon.bind(handle, address ?? (family === 4 ? '0.0.0.0' : '::'), 0);
+    } catch (err) {
+      if (!address || !isNativeError(err)) throw err;
+      const why = err.code === 'EADDRNOTAVAIL' ? 'it is not an address of this machine' : err.code;
+      throw new VpslineError('EVPSLINE_BAD_OPTION', `-a ${address}: ${why} (${err.code}).`, 1, { cause: err });
+    }
+  }
+
   private openNative(
     family: Family,
     kind: SocketKindName,
@@ -442,6 +487,13 @@ export class ProbeEngine {
     sock.handle = this.openNative(family, kind, (msgs) => this.onMessages(sock, msgs), name);
     this.firstOpenMs ??= performance.now();
     this.addon.ref(sock.handle, false);
+    // Raw sockets are bound only to a chosen source; ping and UDP sockets always (for their port).
+    try {
+      if (!adopted) this.place(sock.handle, family, kind === 'ping' || kind === 'udp');
+    } catch (err) {
+      this.addon.close(sock.handle);
+      throw err;
+    }
     if (kind === 'raw') {
       this.addon.setReceiveBuffer(sock.handle, RAW_RECEIVE_BUFFER);
       this.addon.setIcmpFilter(
@@ -455,7 +507,6 @@ export class ProbeEngine {
       // replies: as an ICMP identifier it cannot collide with another vpsline.
       sock.icmpId = this.addon.localAddress(this.sharedSocket(family, 'udp').handle).port;
     } else if (kind === 'ping' || kind === 'udp') {
-      if (!adopted) this.addon.bind(sock.handle, family === 4 ? '0.0.0.0' : '::', 0);
       if (kind === 'ping') sock.icmpId = this.addon.localAddress(sock.handle).port;
       else sock.localPort = this.addon.localAddress(sock.handle).port;
     }
@@ -481,7 +532,11 @@ export class ProbeEngine {
     const dstPort = request.port ?? (tcp ? DEFAULT_TCP_PORT : FLOW_DST_PORT);
     let src = this.sources.get(dst);
     if (!src) {
-      src = addressBytes(this.addon.routeSource(family, dst), family);
+      const bound = this.binding.address;
+      src = addressBytes(
+        bound && addressFamily(bound) === family ? bound : this.addon.routeSource(family, dst),
+        family,
+      );
       this.sources.set(dst, src);
     }
     const key = this.registry.allocate(tcp ? 'tcp-flow' : 'udp-flow', dst);
@@ -509,7 +564,12 @@ export class ProbeEngine {
       if (entry) this.onTcpMessages(entry, msgs);
     });
     this.addon.ref(handle, false);
-    this.addon.bind(handle, request.family === 4 ? '0.0.0.0' : '::', 0);
+    try {
+      this.place(handle, request.family, true);
+    } catch (err) {
+      this.addon.close(handle);
+      throw err;
+    }
     const wirePort = this.addon.localAddress(handle).port;
     entry = this.register(request, done, { protocol: 'tcp', key: handle, socket: handle }, true);
     entry.wirePort = wirePort;

@@ -58,8 +58,8 @@ describe('vpsline mtr options', () => {
   });
 
   for (const [args, says] of [
-    [['-a', '198.18.0.2'], /^vpsline: -a\/--address is not supported by vpsline: .*ip route add <target> src/],
-    [['-I', 'eth0'], /^vpsline: -I\/--interface is not supported by vpsline: .*dev <name>/],
+    [['-a', 'somewhere'], /^vpsline: -a "somewhere": give an IPv4 or IPv6 address of this machine/],
+    [['-I', 'eth0/1'], /^vpsline: -I "eth0\/1": an interface name is 1 to 15 characters/],
     [['-M', '7'], /^vpsline: -M\/--mark is not supported by vpsline: .*CAP_NET_ADMIN/],
     [['-L', '4000'], /^vpsline: -L\/--localport is not supported by vpsline: .*--flows/],
     [['-p'], /^vpsline: -p\/--split is not supported by vpsline: .*-l \(raw events\)/],

@@ -32,6 +32,7 @@ function scriptedTransport(opts: { loseEvery?: number } = {}) {
       callbacks.delete(handle);
     },
     bind() {},
+    bindDevice() {},
     localAddress: () => ({ addr: '0.0.0.0', port: 4242 }),
     send(handle, packet, addr, _port, ttl) {
       const txNs = nowNs();
