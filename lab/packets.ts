@@ -1,5 +1,5 @@
 // Well-formed messages as each socket kind delivers them, for decoder tests.
-import type { NativeMessage } from '../src/native.js';
+import type { ErrorQueueMessage, PacketMessage } from '../src/native.js';
 import { addressBytes, type Family } from '../src/packet/address.js';
 import { encodeEcho, encodeIcmpError, ICMP4, ICMP6, type MplsLabel } from '../src/packet/icmp.js';
 import { encodeIp, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../src/packet/ip.js';
@@ -42,7 +42,7 @@ export function rawTimeExceeded(
   probe: Buffer,
   mpls?: MplsLabel[],
   quoteBytes = 548,
-): NativeMessage {
+): PacketMessage {
   const e = ep(family, router, CLIENT[family]);
   const icmp = encodeIcmpError(
     family,
@@ -56,15 +56,15 @@ export function rawTimeExceeded(
     e,
   );
   const data = family === 4 ? encodeIp(4, { ...e, protocol: IPPROTO_ICMP, ttl: 63 }, icmp) : icmp;
-  return { data, addr: router, rxNs: 1_000_000, kernelTime: true, ttl: 63, errqueue: false };
+  return { kind: 'packet', data, truncated: false, addr: router, rxNs: 1_000_000, kernelTime: true, ttl: 63 };
 }
 
 /** The destination's echo reply, as a raw socket receives it. */
-export function rawEchoReply(family: Family, from: string, id: number, seq: number): NativeMessage {
+export function rawEchoReply(family: Family, from: string, id: number, seq: number): PacketMessage {
   const e = ep(family, from, CLIENT[family]);
   const icmp = encodeEcho(family, true, { id, seq, payload: new Uint8Array(36) }, e);
   const data = family === 4 ? encodeIp(4, { ...e, protocol: IPPROTO_ICMP, ttl: 60 }, icmp) : icmp;
-  return { data, addr: from, rxNs: 1_000_000, kernelTime: true, ttl: 60, errqueue: false };
+  return { kind: 'packet', data, truncated: false, addr: from, rxNs: 1_000_000, kernelTime: true, ttl: 60 };
 }
 
 /** An error-queue message (ping/UDP/TCP sockets): quoted transport data, original destination, offender. */
@@ -76,14 +76,15 @@ export function errqueueMessage(
   quoted: Buffer,
   type?: number,
   code = 0,
-): NativeMessage {
+): ErrorQueueMessage {
   return {
+    kind: 'error-queue',
     data: quoted,
+    truncated: false,
     addr: dst,
     port: dstPort,
     rxNs: 1_000_000,
     kernelTime: true,
-    errqueue: true,
     ee: { errno: 113, origin: family === 4 ? 2 : 3, type: type ?? (family === 4 ? 11 : 3), code, info: 0, offender },
   };
 }

@@ -76,8 +76,8 @@ static int read_one(napi_env env, probe_sock *s, int errqueue, napi_value *out) 
   void *copy;
   napi_value buffer;
   napi_create_buffer_copy(env, (size_t)n, data, &copy, &buffer);
+  set_str(env, obj, "kind", errqueue ? "error-queue" : "packet");
   napi_set_named_property(env, obj, "data", buffer);
-  set_bool(env, obj, "errqueue", errqueue);
   set_bool(env, obj, "truncated", (msg.msg_flags & MSG_TRUNC) != 0);
   if (msg.msg_namelen > 0) sockaddr_to_js(env, obj, "addr", "port", (struct sockaddr *)&from);
 
@@ -140,6 +140,7 @@ static uint32_t tcp_result(napi_env env, probe_sock *s, napi_value arr, uint32_t
   getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
   napi_value obj;
   napi_create_object(env, &obj);
+  set_str(env, obj, "kind", "connect");
   if (err == 0) {
     struct tcp_info info;
     socklen_t ilen = sizeof info;
@@ -149,14 +150,14 @@ static uint32_t tcp_result(napi_env env, probe_sock *s, napi_value arr, uint32_t
     /* CLOSE_WAIT: the connection was made and the server has already closed
      * it (a server that closes at once can get its FIN here before we look). */
     if (info.tcpi_state == TCP_ESTABLISHED || info.tcpi_state == TCP_CLOSE_WAIT) {
-      set_str(env, obj, "tcp", "open");
+      set_str(env, obj, "result", "open");
       /* The kernel's own SYN -> SYN-ACK time, in µs from its send stamp of the
        * SYN when that was sent once (from TCP timestamps, in ms steps, when it
        * was resent: such probes are dropped as lost). */
       set_int(env, obj, "tcpRttUs", info.tcpi_rtt);
     } else {
       /* Closed with the error already taken (by connect itself, say). */
-      set_str(env, obj, "tcp", "error");
+      set_str(env, obj, "result", "error");
       set_int(env, obj, "errno", 0);
     }
   } else if (err == ECONNRESET) {
@@ -166,10 +167,10 @@ static uint32_t tcp_result(napi_env env, probe_sock *s, napi_value arr, uint32_t
     socklen_t ilen = sizeof info;
     memset(&info, 0, sizeof info);
     getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &info, &ilen);
-    set_str(env, obj, "tcp", "open");
+    set_str(env, obj, "result", "open");
     set_int(env, obj, "tcpRttUs", info.tcpi_rtt);
   } else {
-    set_str(env, obj, "tcp", err == ECONNREFUSED ? "refused" : "error");
+    set_str(env, obj, "result", err == ECONNREFUSED ? "refused" : "error");
     set_int(env, obj, "errno", err);
   }
   set_int(env, obj, "retransmits", tcp_retransmits(s->fd));

@@ -20,31 +20,53 @@ export interface NativeExtendedError {
   extensionOffset?: number;
 }
 
-/** One message read from a socket (normal queue or error queue), or a TCP connect result. */
-export interface NativeMessage {
-  data?: Buffer;
-  errqueue?: boolean;
-  truncated?: boolean;
-  /** Sender for normal messages; original destination for error-queue messages. */
-  addr?: string;
-  port?: number;
-  /** Receive time, ns on the addon's clock scale (kernel timestamp when kernelTime). */
+/** When a message was received: ns on the addon's clock scale, a kernel stamp when `kernelTime`. */
+interface Received {
   rxNs: number;
   kernelTime: boolean;
+}
+
+/** A packet read from a socket's normal queue: an echo reply, or any packet a raw socket sees. */
+export interface PacketMessage extends Received {
+  kind: 'packet';
+  data: Buffer;
+  truncated: boolean;
+  /** The sender (raw IPv4 sockets: also in the IP header). */
+  addr?: string;
+  port?: number;
   /** TTL / hop limit of the received packet. */
   ttl?: number;
+}
+
+/** An ICMP error the kernel queued for a packet we sent (MSG_ERRQUEUE). */
+export interface ErrorQueueMessage extends Received {
+  kind: 'error-queue';
+  /** The quoted part of our packet. */
+  data: Buffer;
+  truncated: boolean;
+  /** The original destination (and port) of the packet the error answers. */
+  addr?: string;
+  port?: number;
+  ttl?: number;
   ee?: NativeExtendedError;
-  /** TCP probe sockets only: how the connect ended. */
-  tcp?: 'open' | 'refused' | 'error';
-  tcpRttUs?: number;
-  errno?: number;
-  /**
-   * TCP probe sockets only (connect results and error-queue messages): how
-   * often the kernel has sent the SYN again so far (tcpi_total_retrans); -1
-   * when unknown.
-   */
+  /** TCP probe sockets: how often the kernel has sent the SYN again so far (tcpi_total_retrans); -1 unknown. */
   retransmits?: number;
 }
+
+/** How a TCP probe socket's connect() ended. Read when it ended: never a kernel stamp. */
+export interface ConnectMessage extends Received {
+  kind: 'connect';
+  result: 'open' | 'refused' | 'error';
+  /** open: the kernel's own SYN -> SYN-ACK time (tcpi_rtt, µs). */
+  tcpRttUs?: number;
+  /** refused or error: the socket's error (0: taken already). */
+  errno?: number;
+  /** How often the kernel has sent the SYN again so far (tcpi_total_retrans); -1 unknown. */
+  retransmits: number;
+}
+
+/** One message from a socket: what each kind carries, and nothing else. */
+export type NativeMessage = PacketMessage | ErrorQueueMessage | ConnectMessage;
 
 export interface NativeProbe {
   open(family: 4 | 6, kind: number, onMessages: (msgs: NativeMessage[]) => void): number;

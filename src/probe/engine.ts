@@ -597,7 +597,9 @@ export class ProbeEngine {
     if (result.errno === ECONNREFUSED) {
       // Loopback answers inside connect() itself: the RST has already come back.
       const rxNs = this.now();
-      this.onTcpMessages(entry, [{ tcp: 'refused', errno: result.errno, rxNs, kernelTime: false, retransmits: 0 }]);
+      this.onTcpMessages(entry, [
+        { kind: 'connect', result: 'refused', errno: result.errno, rxNs, kernelTime: false, retransmits: 0 },
+      ]);
     }
     return key;
   }
@@ -618,21 +620,21 @@ export class ProbeEngine {
         continue;
       }
       this.counters.received++;
-      if (!msg.tcp) {
+      if (msg.kind !== 'connect') {
         // An error-queue message of this probe's own socket: check that it quotes our port.
         const decoded = decodeMessage({ kind: 'tcp', family: entry.request.family }, msg);
         if (!decoded.ok) this.counters[decoded.reason]++;
         else if (decoded.value.identity.key !== entry.wirePort) this.counters.foreign++;
-        else if ((msg.retransmits ?? 0) !== 0) this.resent(entry);
+        else if (msg.kind === 'error-queue' && (msg.retransmits ?? 0) !== 0) this.resent(entry);
         else this.accept(entry, decoded.value);
         continue;
       }
-      if (msg.tcp === 'error') continue; // the error-queue entry (if any) carries the details
-      if ((msg.retransmits ?? 0) !== 0) {
+      if (msg.result === 'error') continue; // the error-queue entry (if any) carries the details
+      if (msg.retransmits !== 0) {
         this.resent(entry);
         continue;
       }
-      const kind = msg.tcp === 'open' ? 'tcp-open' : 'tcp-refused';
+      const kind = msg.result === 'open' ? 'tcp-open' : 'tcp-refused';
       const identity = { protocol: 'tcp' as const, dst: entry.request.dst, key: entry.wirePort ?? entry.key };
       const stamped = this.rawAnswerOf(entry, kind);
       if (stamped) {
@@ -643,7 +645,7 @@ export class ProbeEngine {
       // No raw socket (no CAP_NET_RAW) or its copy was lost: an open port is
       // timed by the kernel itself (tcpi_rtt, µs, from its send stamp of this
       // one SYN); a refusal (RST) has no kernel stamp and is timed when read.
-      const rttMs = msg.tcp === 'open' && msg.tcpRttUs ? msg.tcpRttUs / 1000 : undefined;
+      const rttMs = msg.result === 'open' && msg.tcpRttUs ? msg.tcpRttUs / 1000 : undefined;
       const reply: DecodedReply = {
         identity,
         kind,

@@ -14,7 +14,7 @@ import {
 } from '../packet/icmp.js';
 import { decodeIPv4, drop, IPPROTO_ICMP, IPPROTO_TCP, type Decoded } from '../packet/ip.js';
 import { decodeTcp, TCP_ACK, TCP_RST, TCP_SYN } from '../packet/transport.js';
-import type { NativeMessage } from '../native.js';
+import type { ErrorQueueMessage, NativeMessage, PacketMessage } from '../native.js';
 import type { SocketKindName } from '../native.js';
 
 export type ProbeProtocol = 'icmp' | 'udp' | 'tcp';
@@ -60,14 +60,19 @@ const SO_EE_ORIGIN_ICMP6 = 3;
 
 /** Decode one native message. Foreign and malformed packets come back as drop reasons. */
 export function decodeMessage(sock: SocketContext, msg: NativeMessage): Decoded<DecodedReply> {
+  // A connect result carries no packet: the engine reads it itself.
+  if (msg.kind === 'connect') return drop('unsupported');
   if (sock.kind === 'raw') return decodeRaw(sock.family, msg);
   if (sock.kind === 'raw-tcp') return decodeRawTcp(sock.family, msg);
-  if (msg.errqueue) return decodeErrorQueue(sock, msg);
+  if (msg.kind === 'error-queue') return decodeErrorQueue(sock, msg);
   if (sock.kind === 'ping') return decodePingReply(sock.family, msg);
   return drop('unsupported');
 }
 
-function base(msg: NativeMessage): Pick<DecodedReply, 'rxNs' | 'kernelTime' | 'replyTtl'> {
+/** A message that carries a packet (or the part of ours an ICMP error quotes). */
+type DataMessage = PacketMessage | ErrorQueueMessage;
+
+function base(msg: DataMessage): Pick<DecodedReply, 'rxNs' | 'kernelTime' | 'replyTtl'> {
   const b: Pick<DecodedReply, 'rxNs' | 'kernelTime' | 'replyTtl'> = { rxNs: msg.rxNs, kernelTime: msg.kernelTime };
   if (msg.ttl !== undefined) b.replyTtl = msg.ttl;
   return b;
@@ -82,7 +87,7 @@ interface RawPayload {
 }
 
 /** Raw sockets: IPv4 delivers the IP header, IPv6 only what follows it (the sender is the message address). */
-function rawPayload(family: Family, msg: NativeMessage, protocol: number): Decoded<RawPayload> {
+function rawPayload(family: Family, msg: DataMessage, protocol: number): Decoded<RawPayload> {
   const data = msg.data;
   if (!data) return drop('malformed');
   if (family === 6)
@@ -93,7 +98,7 @@ function rawPayload(family: Family, msg: NativeMessage, protocol: number): Decod
   return { ok: true, value: { data, off: ip.value.payloadOffset, from: ip.value.src, replyTtl: ip.value.ttl } };
 }
 
-function decodeRaw(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
+function decodeRaw(family: Family, msg: DataMessage): Decoded<DecodedReply> {
   const raw = rawPayload(family, msg, IPPROTO_ICMP);
   if (!raw.ok) return raw;
   const { data, off, from, replyTtl } = raw.value;
@@ -133,7 +138,7 @@ function decodeRaw(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
  * constant-flow SYN; it acknowledges our sequence number + 1. IPv4 delivers
  * the IP header, IPv6 only the TCP header.
  */
-function decodeRawTcp(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
+function decodeRawTcp(family: Family, msg: DataMessage): Decoded<DecodedReply> {
   const raw = rawPayload(family, msg, IPPROTO_TCP);
   if (!raw.ok) return raw;
   const { data, off, from, replyTtl } = raw.value;
@@ -159,7 +164,7 @@ function decodeRawTcp(family: Family, msg: NativeMessage): Decoded<DecodedReply>
 }
 
 /** Ping sockets: the kernel hands over only the ICMP echo reply addressed to this socket. */
-function decodePingReply(family: Family, msg: NativeMessage): Decoded<DecodedReply> {
+function decodePingReply(family: Family, msg: PacketMessage): Decoded<DecodedReply> {
   if (!msg.data || !msg.addr) return drop('malformed');
   const icmp = decodeIcmp(msg.data, 0, family);
   if (!icmp.ok) return icmp;
@@ -182,7 +187,7 @@ function decodePingReply(family: Family, msg: NativeMessage): Decoded<DecodedRep
  * to this socket. The payload is the quoted transport header (ping, TCP) or
  * the original UDP payload; the message address is the original destination.
  */
-function decodeErrorQueue(sock: SocketContext, msg: NativeMessage): Decoded<DecodedReply> {
+function decodeErrorQueue(sock: SocketContext, msg: ErrorQueueMessage): Decoded<DecodedReply> {
   const ee = msg.ee;
   if (!ee || !msg.addr || !msg.data) return drop('malformed');
   if (ee.origin !== SO_EE_ORIGIN_ICMP && ee.origin !== SO_EE_ORIGIN_ICMP6) return drop('unsupported');

@@ -8,7 +8,7 @@
 // identifier check or the socket check fails this test.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { NativeMessage } from '../../src/native.js';
+import type { ErrorQueueMessage, NativeMessage, PacketMessage } from '../../src/native.js';
 import { seededRandom } from '../../lab/sim/path.js';
 import { decodeMessage } from '../../src/probe/reply.js';
 import { ProbeRegistry, type ReceivingSocket, type RegisteredProbe } from '../../src/probe/registry.js';
@@ -96,8 +96,8 @@ function ourRegistry(): ProbeRegistry<RegisteredProbe> {
 }
 
 /** Valid answers to a *foreign* tracer (identifier 0x2222, other destinations). */
-function foreignCorpus(): NativeMessage[] {
-  const out: NativeMessage[] = [];
+function foreignCorpus(): (PacketMessage | ErrorQueueMessage)[] {
+  const out: (PacketMessage | ErrorQueueMessage)[] = [];
   for (const family of [4, 6] as const) {
     const dst = family === 4 ? '198.18.7.7' : '2001:2:0:7::7';
     const router = family === 4 ? '198.18.1.1' : '2001:2:0:1::1';
@@ -161,22 +161,27 @@ test(`fuzz: ${ITERATIONS.toLocaleString('en')} random and mutated packets, no ex
       // Pure noise, any length, with or without error-queue metadata.
       const data = Buffer.alloc(Math.floor(random() * 160));
       for (let j = 0; j < data.length; j++) data[j] = byte();
-      msg = { data, rxNs: i, kernelTime: true, addr: random() < 0.5 ? '198.18.9.9' : '2001:2:0:9::9', port: byte() };
-      if (random() < 0.5)
-        msg.ee = { errno: byte(), origin: byte() % 5, type: byte(), code: byte(), info: 0, offender: '198.18.1.1' };
-      msg.errqueue = random() < 0.5;
+      const addr = random() < 0.5 ? '198.18.9.9' : '2001:2:0:9::9';
+      const common = { data, truncated: false, rxNs: i, kernelTime: true, addr, port: byte() };
+      const ee = { errno: byte(), origin: byte() % 5, type: byte(), code: byte(), info: 0, offender: '198.18.1.1' };
+      msg =
+        random() < 0.5
+          ? { kind: 'error-queue', ...common, ...(random() < 0.5 ? { ee } : {}) }
+          : { kind: 'packet', ...common };
     } else {
       // A real foreign packet with bytes flipped, cut short or extended.
       const base = corpus[Math.floor(random() * corpus.length)]!;
-      const data = Buffer.from(base.data!);
+      const data = Buffer.from(base.data);
       const flips = 1 + Math.floor(random() * 4);
       for (let f = 0; f < flips && data.length; f++) data[Math.floor(random() * data.length)] = byte();
       let mutated: Buffer = data;
       if (strategy === 2) mutated = data.subarray(0, Math.floor(random() * data.length));
       if (strategy === 3 && random() < 0.3)
         mutated = Buffer.concat([data, Buffer.alloc(Math.floor(random() * 64), byte())]);
-      msg = { ...base, data: mutated };
-      if (base.ee && random() < 0.2) msg.ee = { ...base.ee, type: byte(), code: byte() };
+      msg =
+        base.kind === 'error-queue' && base.ee && random() < 0.2
+          ? { ...base, data: mutated, ee: { ...base.ee, type: byte(), code: byte() } }
+          : { ...base, data: mutated };
     }
     // The decoder itself must not throw (the registry would hide it by counting).
     decodeMessage(sock, msg);

@@ -86,8 +86,11 @@ describe('ProbeRegistry', () => {
 
   test('garbage is counted by reason, never thrown', () => {
     const r = new ProbeRegistry<RegisteredProbe>();
-    assert.equal(r.match(RAW4, { data: Buffer.alloc(3), rxNs: 0, kernelTime: true }), undefined);
-    assert.equal(r.match(UDP4, { rxNs: 0, kernelTime: true, errqueue: true }), undefined);
+    const packet = { kind: 'packet', data: Buffer.alloc(3), truncated: false, rxNs: 0, kernelTime: true } as const;
+    assert.equal(r.match(RAW4, packet), undefined);
+    // An error-queue message without the kernel's extended error.
+    const bare = { kind: 'error-queue', data: Buffer.alloc(0), truncated: false, rxNs: 0, kernelTime: true } as const;
+    assert.equal(r.match(UDP4, bare), undefined);
     assert.equal(r.counters.truncated, 1);
     assert.equal(r.counters.malformed, 1);
   });
