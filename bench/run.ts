@@ -84,7 +84,8 @@ function asnBench(): void {
 
 function decodeBench(): void {
   const registry = new ProbeRegistry<RegisteredProbe>();
-  for (let key = 0; key < 1000; key++) registry.add({ protocol: 'icmp', dst: '198.18.9.9', key, socket: 1 });
+  for (let key = 0; key < 1000; key++)
+    registry.add({ identity: { by: 'icmp-seq', dst: '198.18.9.9', seq: key }, socket: 1 });
   const raw = { handle: 1, kind: 'raw' as const, family: 4 as const, icmpId: 0x1111 };
   const udp = { handle: 2, kind: 'udp' as const, family: 6 as const };
   const msgs = [

@@ -17,7 +17,7 @@ import { encodeTcp, encodeUdpWithChecksum, TCP_SYN } from '../packet/transport.j
 import { ClockWatch, DeadlineHeap } from './deadlines.js';
 import { pingRemedy, RAW_REMEDY } from './privileges.js';
 import { ProbeRegistry, type EngineCounters, type ReceivingSocket, type RegisteredProbe } from './registry.js';
-import { decodeMessage, type DecodedReply, type ProbeProtocol } from './reply.js';
+import { decodeMessage, type DecodedReply, type ProbeProtocol, type WireIdentity, wireValue } from './reply.js';
 
 export type { EngineCounters } from './registry.js';
 
@@ -319,13 +319,17 @@ export class ProbeEngine {
     if (request.protocol === 'tcp') return this.sendTcp(request, done);
     const sock =
       request.protocol === 'udp' ? this.sharedSocket(request.family, 'udp') : this.icmpSocket(request.family);
+    const udp = request.protocol === 'udp';
     const key = this.registry.allocate(
-      request.protocol,
+      udp ? 'udp-port' : 'icmp-seq',
       request.dst,
-      request.protocol === 'udp' ? request.port : undefined,
+      udp ? request.port : undefined,
       sock.localPort,
     );
-    const entry = this.register(request, done, { protocol: request.protocol, key, socket: sock.handle });
+    const identity: WireIdentity = udp
+      ? { by: 'udp-port', dst: request.dst, port: key }
+      : { by: 'icmp-seq', dst: request.dst, seq: key };
+    const entry = this.register(request, done, { identity, socket: sock.handle });
     const payload = probePayload(request);
     let packet: Buffer;
     let port = 0;
@@ -342,12 +346,11 @@ export class ProbeEngine {
   private register(
     request: ProbeRequest,
     done: (r: ProbeResult) => void,
-    identity: Pick<InFlight, 'protocol' | 'key' | 'socket' | 'flow' | 'altSocket'>,
+    identity: Pick<InFlight, 'identity' | 'socket' | 'altSocket'>,
     ownSocket = false,
   ): InFlight {
     const entry: InFlight = {
       request,
-      dst: request.dst,
       ...identity,
       txNs: 0,
       deadlineNs: 0,
@@ -369,12 +372,13 @@ export class ProbeEngine {
       this.counters.sendErrors++;
       const message = isNativeError(err) ? err.code : String(err);
       const txNs = this.now();
-      queueMicrotask(() => entry.done({ request, status: 'error', txNs, rttMs: null, key: entry.key, error: message }));
-      return entry.key;
+      const key = wireKey(entry);
+      queueMicrotask(() => entry.done({ request, status: 'error', txNs, rttMs: null, key, error: message }));
+      return key;
     }
     this.counters.sent++;
     this.arm(entry);
-    return entry.key;
+    return wireKey(entry);
   }
 
   /** Promise form of `send`. */
@@ -539,11 +543,12 @@ export class ProbeEngine {
       );
       this.sources.set(dst, src);
     }
-    const key = this.registry.allocate(tcp ? 'tcp-flow' : 'udp-flow', dst);
+    const key = this.registry.allocate(tcp ? 'tcp-seq' : 'udp-checksum', dst);
+    const flowPorts = { srcPort, dstPort };
     const entry = this.register(request, done, {
-      protocol: tcp ? 'tcp' : 'udp',
-      flow: { srcPort, dstPort },
-      key,
+      identity: tcp
+        ? { by: 'tcp-seq', dst, seq: key, flow: flowPorts }
+        : { by: 'udp-checksum', dst, checksum: key, flow: flowPorts },
       socket: receiving.handle,
       ...(tcp ? { altSocket: sender.handle } : {}),
     });
@@ -571,7 +576,12 @@ export class ProbeEngine {
       throw err;
     }
     const wirePort = this.addon.localAddress(handle).port;
-    entry = this.register(request, done, { protocol: 'tcp', key: handle, socket: handle }, true);
+    entry = this.register(
+      request,
+      done,
+      { identity: { by: 'tcp-socket', dst: request.dst, handle }, socket: handle },
+      true,
+    );
     entry.wirePort = wirePort;
     if (this.shared.has(`${request.family}/raw-tcp`)) {
       entry.connectKey = connectKey(request.dst, wirePort, request.port ?? DEFAULT_TCP_PORT);
@@ -624,7 +634,8 @@ export class ProbeEngine {
         // An error-queue message of this probe's own socket: check that it quotes our port.
         const decoded = decodeMessage({ kind: 'tcp', family: entry.request.family }, msg);
         if (!decoded.ok) this.counters[decoded.reason]++;
-        else if (decoded.value.identity.key !== entry.wirePort) this.counters.foreign++;
+        else if (decoded.value.identity.by !== 'tcp-port' || decoded.value.identity.port !== entry.wirePort)
+          this.counters.foreign++;
         else if (msg.kind === 'error-queue' && (msg.retransmits ?? 0) !== 0) this.resent(entry);
         else this.accept(entry, decoded.value);
         continue;
@@ -635,7 +646,7 @@ export class ProbeEngine {
         continue;
       }
       const kind = msg.result === 'open' ? 'tcp-open' : 'tcp-refused';
-      const identity = { protocol: 'tcp' as const, dst: entry.request.dst, key: entry.wirePort ?? entry.key };
+      const identity: WireIdentity = { by: 'tcp-port', dst: entry.request.dst, port: wireKey(entry) };
       const stamped = this.rawAnswerOf(entry, kind);
       if (stamped) {
         // The raw socket's copy of the very segment that ended the connect: its kernel receive stamp.
@@ -672,7 +683,7 @@ export class ProbeEngine {
     const decoded = decodeMessage(sock, msg);
     if (!decoded.ok) return false;
     const { identity } = decoded.value;
-    if (!identity.flow) return false;
+    if (identity.by !== 'tcp-seq') return false;
     const entry = this.connectProbes.get(connectKey(identity.dst, identity.flow.srcPort, identity.flow.dstPort));
     if (!entry || decoded.value.rxNs < entry.txNs) return false;
     this.counters.received++;
@@ -734,7 +745,7 @@ export class ProbeEngine {
       request: entry.request,
       txNs: entry.txNs,
       rttMs: null,
-      key: entry.wirePort ?? entry.key,
+      key: wireKey(entry),
       ...outcome,
     };
     if (!result.clockStepped) delete result.clockStepped;
@@ -822,4 +833,10 @@ function probePayload(req: ProbeRequest): Uint8Array {
   const headers = (req.family === 4 ? IPV4_HEADER : IPV6_HEADER) + ICMP_OR_UDP_HEADER;
   const size = req.size ?? 64;
   return new Uint8Array(Math.max(0, size - headers));
+}
+
+/** The number a probe carried on the wire (its ICMP sequence, UDP port, TCP source port, checksum or sequence). */
+function wireKey(entry: InFlight): number {
+  const id = entry.identity;
+  return id.by === 'tcp-socket' ? (entry.wirePort ?? -1) : wireValue(id);
 }

@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import { VpslineError } from '../errors.js';
 import type { NativeMessage, SocketKindName } from '../native.js';
 import type { Family } from '../packet/address.js';
-import { decodeMessage, type DecodedReply, type ProbeProtocol } from './reply.js';
+import { decodeMessage, type DecodedReply, type WireIdentity, wireValue } from './reply.js';
 
 /** Counters for everything read; nothing is ever thrown at the event loop. */
 export interface EngineCounters {
@@ -28,14 +28,16 @@ export interface EngineCounters {
   clockSteps: number;
 }
 
+/**
+ * How the registry tells a probe apart: what it carries on the wire, or, for a
+ * TCP connect probe, its own socket (the kernel may give its port to the next
+ * probe as soon as an answer closes the connection, before we read it).
+ */
+export type ProbeIdentity = WireIdentity | { by: 'tcp-socket'; dst: string; handle: number };
+
 /** What the registry needs to know about a probe. */
 export interface RegisteredProbe {
-  protocol: ProbeProtocol;
-  /** Constant-flow UDP: identity is the checksum, and these ports must match. */
-  flow?: { srcPort: number; dstPort: number };
-  dst: string;
-  /** ICMP sequence, UDP destination port or TCP source port. */
-  key: number;
+  identity: ProbeIdentity;
   /** Socket handle its answers come back on. */
   socket: number;
   /** A second socket that may answer it (the raw TCP socket for constant-flow SYNs). */
@@ -54,10 +56,17 @@ export interface ReceivingSocket {
 const UDP_BASE_PORT = 33434;
 const UDP_PORT_RANGE = 8192;
 
-/** Constant-flow probes have their own identity space: a checksum is not a port. */
-export function registryKey(protocol: ProbeProtocol, dst: string, key: number, flow = false): string {
-  return `${protocol}${flow ? '~flow' : ''}|${dst}|${key}`;
+/** Each way of telling probes apart has its own space: a checksum is not a port. */
+export function registryKey(id: ProbeIdentity): string {
+  return keyString(id.by, id.dst, id.by === 'tcp-socket' ? id.handle : wireValue(id));
 }
+
+function keyString(by: ProbeIdentity['by'], dst: string, value: number): string {
+  return `${by}|${dst}|${value}`;
+}
+
+/** The ways a probe's identity is handed out by the registry (allocate). */
+export type AllocatedBy = 'icmp-seq' | 'udp-port' | 'udp-checksum' | 'tcp-seq';
 
 export class ProbeRegistry<P extends RegisteredProbe> {
   readonly counters: EngineCounters = {
@@ -86,7 +95,7 @@ export class ProbeRegistry<P extends RegisteredProbe> {
   }
 
   private keyOf(probe: P): string {
-    return registryKey(probe.protocol, probe.dst, probe.key, probe.flow !== undefined);
+    return registryKey(probe.identity);
   }
 
   add(probe: P): void {
@@ -109,39 +118,33 @@ export class ProbeRegistry<P extends RegisteredProbe> {
   }
 
   /**
-   * A free identity for one more probe to `dst`: the next ICMP sequence or UDP
+   * A free value for one more probe to `dst`: the next ICMP sequence or UDP
    * destination port not in flight, from a random start per destination.
-   * `fixedPort` (UDP) asks for exactly that port; `avoid` is one key never to
-   * hand out (the sending UDP socket's own port). 'udp-flow': a checksum
-   * value for a constant-flow probe.
+   * `fixedPort` (UDP) asks for exactly that port; `avoid` is one value never to
+   * hand out (the sending UDP socket's own port). Constant flows: a checksum
+   * or a sequence number.
    */
-  allocate(
-    protocol: 'icmp' | 'udp' | 'udp-flow' | 'tcp-flow',
-    dst: string,
-    fixedPort?: number,
-    avoid?: number,
-  ): number {
-    if (fixedPort !== undefined && protocol === 'udp') {
-      if (this.inFlight.has(registryKey(protocol, dst, fixedPort)))
+  allocate(by: AllocatedBy, dst: string, fixedPort?: number, avoid?: number): number {
+    if (fixedPort !== undefined && by === 'udp-port') {
+      if (this.inFlight.has(keyString(by, dst, fixedPort)))
         throw new VpslineError(
           'EVPSLINE_SOCKET',
           `a probe to port ${fixedPort} of ${dst} is still in flight; use a longer interval`,
         );
       return fixedPort;
     }
-    // ICMP sequence 0..65535; UDP destination ports from 33434; flow checksums 1..0xfffe.
-    const flow = protocol === 'udp-flow' || protocol === 'tcp-flow';
-    const size = protocol === 'udp' ? UDP_PORT_RANGE : flow ? 0xfffe : 0x10000;
-    const base = protocol === 'udp' ? UDP_BASE_PORT : flow ? 1 : 0;
-    const proto = protocol === 'udp-flow' ? 'udp' : protocol === 'tcp-flow' ? 'tcp' : protocol;
-    const space = `${protocol}|${dst}`;
+    // ICMP sequence 0..65535; UDP destination ports from 33434; flow checksums and sequences 1..0xfffe.
+    const flow = by === 'udp-checksum' || by === 'tcp-seq';
+    const size = by === 'udp-port' ? UDP_PORT_RANGE : flow ? 0xfffe : 0x10000;
+    const base = by === 'udp-port' ? UDP_BASE_PORT : flow ? 1 : 0;
+    const space = `${by}|${dst}`;
     let cursor = this.cursors.get(space) ?? randomInt(0, size);
     for (let i = 0; i < size; i++) {
-      const key = base + (cursor % size);
+      const value = base + (cursor % size);
       cursor = (cursor + 1) % size;
-      if (key !== avoid && !this.inFlight.has(registryKey(proto, dst, key, flow))) {
+      if (value !== avoid && !this.inFlight.has(keyString(by, dst, value))) {
         this.cursors.set(space, cursor);
-        return key;
+        return value;
       }
     }
     throw new VpslineError('EVPSLINE_SOCKET', `too many probes in flight to ${dst}`);
@@ -167,19 +170,22 @@ export class ProbeRegistry<P extends RegisteredProbe> {
     const reply = decoded.value;
     const id = reply.identity;
     // Raw sockets see every tracer's ICMP: the identifier must be this socket's.
-    if (sock.icmpId !== undefined && id.protocol === 'icmp' && id.icmpId !== sock.icmpId) {
+    if (sock.icmpId !== undefined && id.by === 'icmp-seq' && id.icmpId !== sock.icmpId) {
       this.counters.foreign++;
       return undefined;
     }
-    const probe = this.inFlight.get(registryKey(id.protocol, id.dst, id.key, id.flow !== undefined));
-    if (
-      !probe ||
-      (probe.socket !== sock.handle && probe.altSocket !== sock.handle) ||
-      (probe.flow && (probe.flow.srcPort !== id.flow?.srcPort || probe.flow.dstPort !== id.flow?.dstPort))
-    ) {
+    const probe = this.inFlight.get(registryKey(id));
+    if (!probe || (probe.socket !== sock.handle && probe.altSocket !== sock.handle) || !sameFlow(probe.identity, id)) {
       this.counters.foreign++;
       return undefined;
     }
     return { probe, reply };
   }
+}
+
+/** A constant-flow answer must come back on the flow's own ports. */
+function sameFlow(probe: ProbeIdentity, reply: WireIdentity): boolean {
+  if (probe.by !== 'udp-checksum' && probe.by !== 'tcp-seq') return true;
+  if (reply.by !== probe.by) return false;
+  return probe.flow.srcPort === reply.flow.srcPort && probe.flow.dstPort === reply.flow.dstPort;
 }

@@ -20,22 +20,47 @@ import type { SocketKindName } from '../native.js';
 export type ProbeProtocol = 'icmp' | 'udp' | 'tcp';
 
 /** Which probe a reply belongs to: matched against the engine's registry. */
-export interface ReplyIdentity {
-  protocol: ProbeProtocol;
-  /** The probe's destination (from the quoted header or the reply source). */
-  dst: string;
-  /** ICMP sequence, UDP destination port, or TCP source port. */
-  key: number;
-  /** ICMP identifier when the packet carries one (raw sockets must check it). */
-  icmpId?: number;
-  /** A constant-flow probe: `key` is its UDP checksum or TCP sequence number, ports are the flow's. */
-  flow?: { srcPort: number; dstPort: number };
+/** A constant flow's ports (Paris traceroute): fixed for every probe of the flow. */
+export interface FlowPorts {
+  srcPort: number;
+  dstPort: number;
+}
+
+/**
+ * What tells one probe from another on the wire, and the value it carried:
+ * one variant per way. `dst` is the probe's destination (from the quoted
+ * header, or the reply's source).
+ */
+export type WireIdentity =
+  /** ICMP echo: the sequence number; the identifier too when the packet carries one (raw sockets check it). */
+  | { by: 'icmp-seq'; dst: string; seq: number; icmpId?: number }
+  /** UDP: the destination port. */
+  | { by: 'udp-port'; dst: string; port: number }
+  /** TCP connect probes: the source port the kernel gave the probe's socket. */
+  | { by: 'tcp-port'; dst: string; port: number }
+  /** Constant-flow UDP: the checksum (the ports are the flow's). */
+  | { by: 'udp-checksum'; dst: string; checksum: number; flow: FlowPorts }
+  /** Constant-flow TCP SYN: the sequence number. */
+  | { by: 'tcp-seq'; dst: string; seq: number; flow: FlowPorts };
+
+/** The number a wire identity carries (sequence, port or checksum). */
+export function wireValue(id: WireIdentity): number {
+  switch (id.by) {
+    case 'icmp-seq':
+    case 'tcp-seq':
+      return id.seq;
+    case 'udp-port':
+    case 'tcp-port':
+      return id.port;
+    case 'udp-checksum':
+      return id.checksum;
+  }
 }
 
 export type ReplyKind = 'echo-reply' | 'time-exceeded' | 'unreachable' | 'tcp-open' | 'tcp-refused';
 
 export interface DecodedReply {
-  identity: ReplyIdentity;
+  identity: WireIdentity;
   kind: ReplyKind;
   /** Who answered: the router for errors, the destination for echo/port replies. */
   from: string;
@@ -110,22 +135,27 @@ function decodeRaw(family: Family, msg: DataMessage): Decoded<DecodedReply> {
   if (m.kind === 'echo-reply') {
     return {
       ok: true,
-      value: { ...common, kind: 'echo-reply', identity: { protocol: 'icmp', dst: from, key: m.seq, icmpId: m.id } },
+      value: { ...common, kind: 'echo-reply', identity: { by: 'icmp-seq', dst: from, seq: m.seq, icmpId: m.id } },
     };
   }
   if (m.kind !== 'time-exceeded' && m.kind !== 'unreachable') return drop('unsupported');
   const q = decodeQuotedProbe(data, m.quotedOffset, m.quotedEnd);
   if (!q.ok) return q;
   const p = q.value;
-  let identity: ReplyIdentity;
+  let identity: WireIdentity;
   if (p.protocol === 'icmp') {
-    identity = { protocol: 'icmp', dst: p.dst, key: p.icmpSeq, icmpId: p.icmpId };
+    identity = { by: 'icmp-seq', dst: p.dst, seq: p.icmpSeq, icmpId: p.icmpId };
   } else if (p.protocol === 'udp') {
     // Constant-flow UDP probes are sent raw and answered here.
-    identity = { protocol: 'udp', dst: p.dst, key: p.udpChecksum, flow: { srcPort: p.srcPort, dstPort: p.dstPort } };
+    identity = {
+      by: 'udp-checksum',
+      dst: p.dst,
+      checksum: p.udpChecksum,
+      flow: { srcPort: p.srcPort, dstPort: p.dstPort },
+    };
   } else {
     // Constant-flow TCP SYNs: the sequence number is the identity.
-    identity = { protocol: 'tcp', dst: p.dst, key: p.tcpSeq, flow: { srcPort: p.srcPort, dstPort: p.dstPort } };
+    identity = { by: 'tcp-seq', dst: p.dst, seq: p.tcpSeq, flow: { srcPort: p.srcPort, dstPort: p.dstPort } };
   }
   const reply: DecodedReply = { ...common, kind: m.kind, identity };
   if (m.kind === 'unreachable') reply.unreachable = unreachableReason(family, m.code);
@@ -153,9 +183,9 @@ function decodeRawTcp(family: Family, msg: DataMessage): Decoded<DecodedReply> {
     kind: open ? 'tcp-open' : 'tcp-refused',
     from,
     identity: {
-      protocol: 'tcp',
+      by: 'tcp-seq',
       dst: from,
-      key: (ack - 1) >>> 0,
+      seq: (ack - 1) >>> 0,
       flow: { srcPort: t.value.dstPort, dstPort: t.value.srcPort },
     },
   };
@@ -177,7 +207,7 @@ function decodePingReply(family: Family, msg: PacketMessage): Decoded<DecodedRep
       from: msg.addr,
       icmpType: icmp.value.type,
       icmpCode: icmp.value.code,
-      identity: { protocol: 'icmp', dst: msg.addr, key: icmp.value.seq, icmpId: icmp.value.id },
+      identity: { by: 'icmp-seq', dst: msg.addr, seq: icmp.value.seq, icmpId: icmp.value.id },
     },
   };
 }
@@ -195,10 +225,10 @@ function decodeErrorQueue(sock: SocketContext, msg: ErrorQueueMessage): Decoded<
   const family: Family = ee.origin === SO_EE_ORIGIN_ICMP ? 4 : 6;
   const kind = icmpKind(family, ee.type);
   if (kind !== 'time-exceeded' && kind !== 'unreachable') return drop('unsupported');
-  let identity: ReplyIdentity;
+  let identity: WireIdentity;
   if (sock.kind === 'udp') {
     if (msg.port === undefined) return drop('malformed');
-    identity = { protocol: 'udp', dst: msg.addr, key: msg.port };
+    identity = { by: 'udp-port', dst: msg.addr, port: msg.port };
   } else {
     const protocol = sock.kind === 'ping' ? 'icmp' : 'tcp';
     const t = decodeQuotedTransport(msg.data, 0, protocol, sock.family);
@@ -206,8 +236,8 @@ function decodeErrorQueue(sock: SocketContext, msg: ErrorQueueMessage): Decoded<
     const quoted = t.value;
     identity =
       quoted.protocol === 'icmp'
-        ? { protocol: 'icmp', dst: msg.addr, key: quoted.icmpSeq, icmpId: quoted.icmpId }
-        : { protocol: quoted.protocol, dst: msg.addr, key: quoted.srcPort };
+        ? { by: 'icmp-seq', dst: msg.addr, seq: quoted.icmpSeq, icmpId: quoted.icmpId }
+        : { by: 'tcp-port', dst: msg.addr, port: quoted.srcPort };
   }
   const reply: DecodedReply = {
     ...base(msg),

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ErrorQueueMessage, NativeMessage, PacketMessage } from '../../src/native.js';
 import { seededRandom } from '../../lab/sim/path.js';
-import { decodeMessage } from '../../src/probe/reply.js';
+import { decodeMessage, type WireIdentity } from '../../src/probe/reply.js';
 import { ProbeRegistry, type ReceivingSocket, type RegisteredProbe } from '../../src/probe/registry.js';
 import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded, tcpProbe, udpProbe } from '../../lab/packets.js';
 
@@ -83,14 +83,15 @@ function ourRegistry(): ProbeRegistry<RegisteredProbe> {
   for (const s of sockets) {
     // A destination per socket: probes of two sockets must not share an identity.
     const dst = probeDst(s);
-    const protocol = s.kind === 'udp' ? 'udp' : s.kind === 'tcp' ? 'tcp' : 'icmp';
-    for (let key = 0; key < 64; key++)
-      r.add({
-        protocol,
-        dst,
-        key: protocol === 'udp' ? 33434 + key : protocol === 'tcp' ? 40000 + key : key,
-        socket: s.handle,
-      });
+    for (let key = 0; key < 64; key++) {
+      const identity: WireIdentity =
+        s.kind === 'udp'
+          ? { by: 'udp-port', dst, port: 33434 + key }
+          : s.kind === 'tcp'
+            ? { by: 'tcp-port', dst, port: 40000 + key }
+            : { by: 'icmp-seq', dst, seq: key };
+      r.add({ identity, socket: s.handle });
+    }
   }
   return r;
 }

@@ -269,7 +269,7 @@ function* events(
       let result: ProbeEvent['result'] = { request, status: 'timeout', txNs: 0, rttMs: null, key };
       if (o) {
         const reply: NonNullable<ProbeEvent['result']['reply']> = {
-          identity: { protocol: 'icmp', dst: '198.18.9.9', key },
+          identity: { by: 'icmp-seq', dst: '198.18.9.9', seq: key },
           kind: 'time-exceeded',
           from,
           rxNs: 0,
