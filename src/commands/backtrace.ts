@@ -49,6 +49,7 @@ export async function runBacktrace(run: BacktraceRun, io: CommandIO): Promise<vo
     keepCapabilities: run.keepCapabilities,
     ...(run.user ? { user: run.user } : {}),
     reads: [run.targets, run.carriers, ...(run.alsoReads ?? [])].filter((f): f is string => !!f),
+    notice: (line) => io.stderr.write(`${line}\n`),
   });
   const results = await backtrace(
     wanted.map((t) => t.target),

@@ -76,6 +76,7 @@ export async function runMtr(run: MtrRun, io: CommandIO): Promise<void> {
     keepCapabilities: run.keepCapabilities,
     ...(run.user ? { user: run.user } : {}),
     reads: filesRead(run),
+    notice: (line) => io.stderr.write(`${line}\n`),
   });
   if (opened && 'mode' in opened && opened.mode.fallbacks.length && io.stderr.isTTY) {
     const { mode } = opened;

@@ -44,6 +44,7 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
     ...(run.user ? { user: run.user } : {}),
     reads: [run.config, run.tokenFile, run.carriers].filter((f): f is string => !!f),
     store: run.db,
+    notice: (line) => io.stderr.write(`${line}\n`),
     listen: { host, port },
   });
   const config: ServeConfig = run.config ? readServeConfig(run.config) : {};

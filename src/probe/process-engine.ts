@@ -48,8 +48,14 @@ export interface PrivilegedSetup {
   optional?: boolean;
   /** Keep every privilege (for debugging): no switch, no exec. */
   keepCapabilities?: boolean;
-  /** Who to carry on as when started as root (--user); default nobody. */
+  /**
+   * Who to carry on as when started as root (--user, VPSLINE_USER). Not given:
+   * nobody, or, when nobody cannot read what the command needs, root without
+   * any capability (said through `notice`).
+   */
   user?: string;
+  /** One line for the user (standard error): why the switch went to root instead of nobody. */
+  notice?: (line: string) => void;
   /** Files the command reads after the switch: checked first, so a refusal comes with its reason. */
   reads?: string[];
   /** A file the command creates and writes after the switch (the looking glass's store). */
@@ -77,8 +83,7 @@ export async function openThenDropPrivileges(engine: ProbeEngine, setup: Privile
   if (handover) return continueAfterExec(engine, setup, handover);
   const opened = openNeeds(engine, setup);
   if (setup.keepCapabilities || !processIsPrivileged()) return { opened };
-  const target = switchTarget(setup.user ?? 'nobody');
-  checkAccess(target, setup);
+  const target = checkAccess(switchTarget(setup.user ?? 'nobody'), setup);
   const listener = setup.listen ? await listenWhilePrivileged(setup.listen) : undefined;
   const next: Handover = {
     sockets: engine.inheritable(),
@@ -184,40 +189,62 @@ function switchTarget(user: string): SwitchTarget {
 
 /**
  * After the switch the new image loads vpsline's own files and the command's
- * files as `target`: check now, while the reason can still be told.
- * The store's directory must be writable (SQLite's WAL creates files beside it).
+ * files as `target`: check now, while the reason can still be told. The
+ * store's directory must be writable (SQLite's WAL creates files beside it).
+ * A user named with --user who cannot is refused; the default user (nobody)
+ * gives way to root without any capability, with a notice: an install in a
+ * private folder (a checkout in /root) still runs, and still gives up every
+ * privilege but the uid.
  */
-function checkAccess(target: SwitchTarget, setup: PrivilegedSetup): void {
-  if (target.uid === -1) return;
+function checkAccess(target: SwitchTarget, setup: PrivilegedSetup): SwitchTarget {
+  if (target.uid === -1) return target;
+  const testBin = existsSync('/usr/bin/test') ? '/usr/bin/test' : 'test';
   const can = (flag: '-r' | '-w', path: string): boolean =>
-    spawnSync('test', [flag, path], { uid: target.uid, gid: target.gid, stdio: 'ignore' }).status === 0;
-  const refuse = (what: string, fix: string): never => {
+    spawnSync(testBin, [flag, path], { uid: target.uid, gid: target.gid, stdio: 'ignore' }).status === 0;
+  const store = setup.store ? resolve(setup.store) : undefined;
+  const problem = accessProblem(target, setup, store, can);
+  if (!problem) {
+    if (store) prepareStore(store, target);
+    return target;
+  }
+  if (setup.user !== undefined)
     throw new VpslineError(
       'EVPSLINE_PRIVILEGES',
-      `vpsline gives up root for user ${target.name}, who cannot ${what}: ${fix}, or name another user with --user.`,
+      `vpsline gives up root for user ${target.name}, who cannot ${problem.what}: ${problem.fix}, ` +
+        'or name another user with --user.',
     );
-  };
+  setup.notice?.(
+    `vpsline: ${target.name} cannot ${problem.what}, so vpsline goes on as root without any capability ` +
+      `(to run as ${target.name}: ${problem.fix}; or name a user with --user).`,
+  );
+  return { name: 'root', uid: -1, gid: -1 };
+}
+
+function accessProblem(
+  target: SwitchTarget,
+  setup: PrivilegedSetup,
+  store: string | undefined,
+  can: (flag: '-r' | '-w', path: string) => boolean,
+): { what: string; fix: string } | undefined {
   const script = realpathSync(process.argv[1] ?? '');
   if (!can('-r', script))
-    refuse(`read vpsline's own files (${script})`, 'install vpsline where every user can read it (npm install -g)');
+    return { what: `read vpsline's own files (${script})`, fix: 'install vpsline where every user can read it' };
   for (const file of setup.reads ?? [])
-    if (existsSync(file) && !can('-r', file)) refuse(`read ${file}`, `make it readable by ${target.name}`);
-  if (setup.store) prepareStore(resolve(setup.store), target, can, refuse);
+    if (existsSync(file) && !can('-r', file))
+      return { what: `read ${file}`, fix: `make it readable by ${target.name}` };
+  const dir = store ? dirname(store) : undefined;
+  if (dir && existsSync(dir) && !can('-w', dir))
+    return { what: `write in ${dir}, where the store ${store} lives`, fix: `chown ${target.name} ${dir}` };
+  return undefined;
 }
 
 /** Create the store's directory if missing (owned by the user), and hand an existing store to the user. */
-function prepareStore(
-  file: string,
-  target: SwitchTarget,
-  can: (flag: '-r' | '-w', path: string) => boolean,
-  refuse: (what: string, fix: string) => never,
-): void {
+function prepareStore(file: string, target: SwitchTarget): void {
   const dir = dirname(file);
   if (!existsSync(dir)) {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     chownSync(dir, target.uid, target.gid);
   }
-  if (!can('-w', dir)) refuse(`write in ${dir}, where the store ${file} lives`, `chown ${target.name} ${dir}`);
   for (const f of [file, `${file}-wal`, `${file}-shm`])
     if (existsSync(f) && statSync(f).uid !== target.uid) chownSync(f, target.uid, target.gid);
 }

@@ -141,7 +141,7 @@ describe('privilege boundary: commands started as root', { skip }, () => {
     assert.match(out, /^ {2}1\.\|-- 127\.0\.0\.1 +0\.0% +40 /m);
   });
 
-  test('refusals before the switch: one line each, nothing half done', () => {
+  test('before the switch: refusals in one line, nothing half done; nobody gives way to root', () => {
     const run = (args: string[], cwdBin = bin, env: NodeJS.ProcessEnv = rootEnv()) =>
       spawnSync('ip', ['netns', 'exec', ns.name, process.execPath, cwdBin, ...args], { encoding: 'utf8', env });
     const oneLine = (r: { stderr: string }): string => {
@@ -158,7 +158,7 @@ describe('privilege boundary: commands started as root', { skip }, () => {
     // The store in a folder only root may enter: refused before anything is created.
     const closed = mkdtempSync(join(tmpdir(), 'vpsline-closed-'));
     try {
-      const r = run(['serve', '--listen', '127.0.0.1:82', '--db', join(closed, 'lg.db')]);
+      const r = run(['serve', '--listen', '127.0.0.1:82', '--db', join(closed, 'lg.db'), '--user', 'nobody']);
       assert.equal(r.status, 1);
       assert.match(oneLine(r), new RegExp(`user nobody, who cannot write in ${closed}.*chown nobody ${closed}`));
       assert.equal(existsSync(join(closed, 'lg.db')), false);
@@ -166,9 +166,17 @@ describe('privilege boundary: commands started as root', { skip }, () => {
       // vpsline itself in a folder nobody cannot read (a checkout made with mktemp -d).
       const hidden = join(closed, 'vpsline');
       spawnSync('cp', ['-al', checkoutFor(NOBODY), hidden]);
-      const unreadable = run(mtr, join(hidden, 'bin', 'vpsline.js'));
+      const unreadable = run([...mtr, '--user', 'nobody'], join(hidden, 'bin', 'vpsline.js'));
       assert.equal(unreadable.status, 1);
       assert.match(oneLine(unreadable), /user nobody, who cannot read vpsline's own files .*--user/);
+      // Not named, nobody gives way to root without any capability, and says so.
+      const fallback = run([...mtr, '-n'], join(hidden, 'bin', 'vpsline.js'));
+      assert.equal(fallback.status, 0, fallback.stderr);
+      assert.match(
+        oneLine(fallback),
+        /nobody cannot read vpsline's own files .* goes on as root without any capability/,
+      );
+      assert.match(fallback.stdout, /^ {2}1\.\|-- 127\.0\.0\.1 /m);
     } finally {
       rmSync(closed, { recursive: true, force: true });
     }
