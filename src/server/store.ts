@@ -3,6 +3,7 @@
 // so a kill -9 loses at most the trace that was still running, and that one is
 // marked "interrupted" at the next start.
 import Database from 'better-sqlite3';
+import { VpslineError } from '../errors.js';
 
 export type TraceStatus = 'running' | 'done' | 'failed' | 'interrupted';
 
@@ -59,8 +60,7 @@ export class Store {
   private readonly stmts;
 
   constructor(readonly file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    this.db = openDatabase(file);
     // NORMAL with WAL: a committed transaction survives a process crash (not necessarily a power cut).
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 2000');
@@ -209,5 +209,29 @@ export class Store {
 
   close(): void {
     this.db.close();
+  }
+}
+
+/**
+ * Open (or create) the store and switch it to write-ahead logging: the two
+ * steps that need the file and its folder writable. Refused, they are one
+ * line that names the file and the process's user, not an internal error.
+ */
+function openDatabase(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    return db;
+  } catch (err) {
+    db?.close();
+    const uid = process.getuid?.();
+    throw new VpslineError(
+      'EVPSLINE_BAD_OPTION',
+      `Cannot open the store ${file} as uid ${uid}: ${(err as Error).message}. ` +
+        'Its folder must be writable by the user vpsline runs as (see --user).',
+      1,
+      { cause: err },
+    );
   }
 }

@@ -5,7 +5,17 @@
 // the namespace, so a trace that works proves the raw socket came across.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -100,6 +110,50 @@ describe('privilege boundary: commands started as root', { skip }, () => {
     // It still traces: raw ICMP, opened before the switch (ping sockets are closed here).
     assert.deepEqual(await traceOnce(ns, base, '127.0.0.1'), { status: 'done', answered: 1 });
     child.kill('SIGTERM');
+  });
+
+  test('a store root made earlier is handed to nobody, with what it holds', async () => {
+    const folder = join(dir, 'handed');
+    mkdirSync(folder);
+    const db = join(folder, 'lg.db');
+    const first = await serve(['--listen', '127.0.0.1:83', '--db', db, '--user', 'root']);
+    const started = fetchIn(ns, `${first.base}/api/v1/traces`, { target: '127.0.0.1', count: 1, protocol: 'icmp' });
+    const id = String(started.json.id);
+    await new Promise((res) => setTimeout(res, 1500));
+    const exited = new Promise((res) => first.child.once('exit', res));
+    first.child.kill('SIGTERM');
+    await exited;
+    assert.equal(statSync(db).uid, 0, 'made by root');
+    // Root without capabilities cannot write in a folder that is not its own: one line, not an internal error.
+    chownSync(folder, NOBODY, NOBODY);
+    const refused = spawnSync(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns.name,
+        process.execPath,
+        bin,
+        'serve',
+        '--listen',
+        '127.0.0.1:84',
+        '--db',
+        join(folder, 'x.db'),
+        '--user',
+        'root',
+      ],
+      { encoding: 'utf8', env: rootEnv(), timeout: 30_000 },
+    );
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /^vpsline: Cannot open the store .*x\.db as uid 0: .*see --user\)\.\n$/);
+    // The folder is nobody's now: the default switch hands the store over and keeps what it holds.
+    const second = await serve(['--listen', '127.0.0.1:83', '--db', db]);
+    for (const f of [db, `${db}-wal`, `${db}-shm`].filter((f) => existsSync(f)))
+      assert.equal(statSync(f).uid, NOBODY, f);
+    assert.equal(threads(second.child.pid!)[0]!.uids[0], NOBODY);
+    const again = fetchIn(ns, `${second.base}/api/v1/traces/${id}`);
+    assert.equal(again.json.status, 'done', JSON.stringify(again.json).slice(0, 200));
+    second.child.kill('SIGTERM');
   });
 
   test('--user root: uid 0 stays, but no thread holds a capability or may gain one, and it traces', async () => {
