@@ -29,6 +29,7 @@ export async function lookingGlassBench(row: (name: string, value: string) => vo
     db: join(dir, 'lg.db'),
     dns: false,
     allow: ['127.0.0.0/8'],
+    allowSelf: true,
     limits: {
       uploadsPerClientPerHour: 1e9,
       uploadsPerNetworkPerHour: 1e9,

@@ -4,7 +4,11 @@ import type { ServeRun } from '../commands/serve.js';
 import { userOption } from './parse.js';
 
 /** What commander hands over: the run's settings, with the switches possibly absent. */
-type ServeFlags = Omit<ServeRun, 'log' | 'keepCapabilities'> & { log?: boolean; keepCapabilities?: boolean };
+type ServeFlags = Omit<ServeRun, 'log' | 'keepCapabilities' | 'allowSelf'> & {
+  log?: boolean;
+  keepCapabilities?: boolean;
+  allowSelf?: boolean;
+};
 
 const collect = (v: string, list: string[]): string[] => [...list, v];
 
@@ -18,6 +22,7 @@ export function serveCommand(program: Command): void {
     .option('--token-file <file>', 'tokens (one per line) that may trace targets other than the visitor')
     .option('--trust-proxy <cidr>', 'believe X-Forwarded-For from this proxy (repeatable)', collect, [])
     .option('--allow <cidr>', 'allow this special address range as a target (a lab or a LAN; repeatable)', collect, [])
+    .option('--allow-self', "trace this server's own addresses too, which --allow never opens (a lab or a test)")
     .option('--metrics-allow <cidr>', 'who may read /metrics (repeatable; default: loopback only)', collect, [])
     .option('--public-host <name>', 'how the forward-direction commands name this server')
     .option('--carriers <file>', 'extra or replacement carrier prefixes')
@@ -30,6 +35,9 @@ export function serveCommand(program: Command): void {
         import('../commands/serve.js'),
         import('../commands/io.js'),
       ]);
-      await runServe({ ...f, log: !!f.log, keepCapabilities: !!f.keepCapabilities }, processIO());
+      await runServe(
+        { ...f, log: !!f.log, keepCapabilities: !!f.keepCapabilities, allowSelf: !!f.allowSelf },
+        processIO(),
+      );
     });
 }

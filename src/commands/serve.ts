@@ -14,6 +14,8 @@ export interface ServeRun {
   tokenFile?: string;
   trustProxy: string[];
   allow: string[];
+  /** Trace this server's own addresses too (a lab or a test). */
+  allowSelf: boolean;
   /** Who may read /metrics (CIDRs); none given: loopback only. */
   metricsAllow: string[];
   publicHost?: string;
@@ -57,6 +59,7 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
     tokens,
     trustProxy: normalizeCidrs([...(config.trustProxy ?? []), ...run.trustProxy], '--trust-proxy'),
     allow: normalizeCidrs([...(config.allow ?? []), ...run.allow], '--allow'),
+    allowSelf: run.allowSelf || config.allowSelf === true,
     ...metricsAllowed([...(config.metricsAllow ?? []), ...run.metricsAllow]),
     ...(config.limits ? { limits: config.limits } : {}),
     dns: run.dns && config.dns !== false,

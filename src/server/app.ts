@@ -45,8 +45,10 @@ export interface ServeOptions {
   tokens?: string[];
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed. */
   trustProxy?: string[];
-  /** Special address space the operator allows anyway (CIDRs). */
+  /** Special address space the operator allows anyway (CIDRs); never this server's own addresses. */
   allow?: string[];
+  /** Trace this server's own addresses too (a lab or a test; --allow-self). */
+  allowSelf?: boolean;
   limits?: Partial<Limits>;
   /** Reverse DNS for hop names (default true). */
   dns?: boolean;
@@ -168,7 +170,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       metrics.traceSeconds.observe(seconds);
     },
   });
-  const policy: TargetPolicy = { allow: opts.allow ?? [] };
+  const policy: TargetPolicy = { allow: opts.allow ?? [], refuseOwnAddresses: !opts.allowSelf };
   const tokens = (opts.tokens ?? []).filter(Boolean).map(digest);
   const refusals = new RefusalAudit(store);
   const uploads = new RateWindow(limits.uploadsPerClientPerHour, 3_600_000);

@@ -10,13 +10,14 @@ export interface ServeConfig {
   tokens?: string[];
   trustProxy?: string[];
   allow?: string[];
+  allowSelf?: boolean;
   metricsAllow?: string[];
   publicHost?: string;
   dns?: boolean;
   limits?: Partial<Limits>;
 }
 
-const KNOWN = ['tokens', 'trustProxy', 'allow', 'metricsAllow', 'limits', 'publicHost', 'dns'];
+const KNOWN = ['tokens', 'trustProxy', 'allow', 'allowSelf', 'metricsAllow', 'limits', 'publicHost', 'dns'];
 
 function usage(message: string): never {
   throw new VpslineError('EVPSLINE_BAD_OPTION', message, 2);
@@ -49,6 +50,10 @@ export function parseServeConfig(doc: unknown, file: string): ServeConfig {
   if (doc.publicHost !== undefined) {
     if (typeof doc.publicHost !== 'string') usage(`--config ${file}: publicHost must be a string.`);
     config.publicHost = doc.publicHost;
+  }
+  if (doc.allowSelf !== undefined) {
+    if (typeof doc.allowSelf !== 'boolean') usage(`--config ${file}: allowSelf must be true or false.`);
+    config.allowSelf = doc.allowSelf;
   }
   if (doc.dns !== undefined) {
     if (typeof doc.dns !== 'boolean') usage(`--config ${file}: dns must be true or false.`);

@@ -130,7 +130,9 @@ function parseAsKernel(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
 /** Why `address` may not be traced, or undefined when it may. */
 export function refusal(address: string, policy: TargetPolicy): Refusal | undefined {
   const a = parseAsKernel(address);
-  if (inAny(a, policy.allow)) return undefined;
+  const own = policy.refuseOwnAddresses !== false && ownAddresses().has(a.toNormalizedString());
+  // An allowed range opens special space (a lab, a LAN), never this server's own addresses.
+  if (inAny(a, policy.allow)) return own ? { code: 'target-own-address', params: { address } } : undefined;
   if (isV4(a)) {
     const hit = V4_BLOCKED.find(([[net, bits]]) => a.match(net, bits));
     if (hit) return { code: 'target-special', params: { address, space: hit[1] } };
@@ -150,8 +152,7 @@ export function refusal(address: string, policy: TargetPolicy): Refusal | undefi
     const hit = V6_BLOCKED.find(([[net, bits]]) => a.match(net, bits));
     if (hit) return { code: 'target-special', params: { address, space: hit[1] } };
   }
-  if (policy.refuseOwnAddresses !== false && ownAddresses().has(a.toNormalizedString()))
-    return { code: 'target-own-address', params: { address } };
+  if (own) return { code: 'target-own-address', params: { address } };
   return undefined;
 }
 

@@ -88,7 +88,7 @@ describe('privilege boundary: commands started as root', { skip }, () => {
   });
 
   async function serve(args: string[]): Promise<{ child: ChildProcess; base: string }> {
-    const child = lab.spawn(ns, process.execPath, [bin, 'serve', '--allow', '127.0.0.0/8', ...args], {
+    const child = lab.spawn(ns, process.execPath, [bin, 'serve', '--allow', '127.0.0.0/8', '--allow-self', ...args], {
       env: rootEnv(),
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -256,6 +256,7 @@ describe('looking glass traces (loopback only)', () => {
       db: join(dir, 'lg.db'),
       dns: false,
       allow: ['127.0.0.0/8'],
+      allowSelf: true,
       limits: { maxPerClient: 1, tracesPerClientPerHour: 3, defaultCount: 2, interval: 0.05 },
     });
   });
@@ -323,6 +324,7 @@ test('a trace stopped by the server shutting down is stored as interrupted, with
       db,
       dns: false,
       allow: ['127.0.0.0/8'],
+      allowSelf: true,
       limits: { maxCount: 100, interval: 0.05 },
     });
     const start = await lg.app.inject({

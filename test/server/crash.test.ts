@@ -47,6 +47,7 @@ test('kill -9, restart: every finished trace and upload is still there', async (
     config,
     JSON.stringify({
       allow: ['127.0.0.0/8'],
+      allowSelf: true,
       limits: { maxPerClient: 10, maxPerTarget: 10, interval: 0.05, defaultCount: 3 },
     }),
   );

@@ -132,6 +132,10 @@ describe('special address space', () => {
     assert.equal(why('198.18.1.1', { allow: ['198.18.0.0/15'] }), undefined);
     assert.equal(why('2001:2::1', { allow: ['2001:2::/48'] }), undefined);
     assert.ok(why('10.0.0.1', { allow: ['198.18.0.0/15'] }));
+    // An allowed range never opens this server's own addresses (loopback is one); only refuseOwnAddresses does.
+    assert.equal(why('127.0.0.1', { allow: ['127.0.0.0/8'] }), "127.0.0.1 is this server's own address.");
+    assert.equal(why('127.0.0.2', { allow: ['127.0.0.0/8'] }), undefined, 'loopback, but no address of an interface');
+    assert.equal(why('127.0.0.1', { allow: ['127.0.0.0/8'], refuseOwnAddresses: false }), undefined);
   });
 });
 

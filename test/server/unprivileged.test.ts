@@ -17,7 +17,10 @@ test('uid 65534 without capabilities: traces run on unprivileged sockets', { ski
   chmodSync(dir, 0o755);
   chownSync(dir, NOBODY, NOBODY);
   const config = join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({ allow: ['127.0.0.0/8'], limits: { defaultCount: 2, interval: 0.05 } }));
+  writeFileSync(
+    config,
+    JSON.stringify({ allow: ['127.0.0.0/8'], allowSelf: true, limits: { defaultCount: 2, interval: 0.05 } }),
+  );
   const child = spawn(
     'setpriv',
     [
