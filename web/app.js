@@ -27,6 +27,7 @@ const TEXT = {
     levels: { high: 'high', medium: 'medium', low: 'low' },
     sent: (f) => `Read as ${f}.`,
     empty: 'Paste a trace first.',
+    tooBig: (size, limit) => `This file is ${kb(size)}; uploads are at most ${kb(limit)}. Choose one trace.`,
     latency: 'Avg (ms)',
     worst: 'Worst (ms)',
     loss: 'Loss %',
@@ -56,6 +57,7 @@ const TEXT = {
     levels: { high: '高', medium: '中', low: '低' },
     sent: (f) => `识别为 ${f}。`,
     empty: '请先粘贴追踪结果。',
+    tooBig: (size, limit) => `该文件大小为 ${kb(size)}；上传最多 ${kb(limit)}。请只选择一份路由追踪。`,
     latency: '平均 (ms)',
     worst: '最差 (ms)',
     loss: '丢包 %',
@@ -68,6 +70,7 @@ const params = new URLSearchParams(location.search);
 let lang = params.get('lang') === 'zh' || (!params.get('lang') && navigator.language.startsWith('zh')) ? 'zh' : 'en';
 const t = () => TEXT[lang];
 const $ = (id) => document.getElementById(id);
+const kb = (bytes) => (bytes >= 1024 * 1024 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`);
 const state = {
   traceId: params.get('trace'),
   reportId: params.get('report'),
@@ -76,6 +79,8 @@ const state = {
   report: null,
   server: '',
   chart: null,
+  /** Bytes an upload may have (the server says in whoami; 256 KB by default). */
+  uploadLimit: 256 * 1024,
 };
 
 function el(tag, text, className) {
@@ -364,15 +369,24 @@ async function init() {
   });
   $('trace').addEventListener('click', startTrace);
   $('upload').addEventListener('submit', upload);
+  // A file over the server's limit is refused here, whole: never cut to fit and sent as if complete.
   $('forward-file').addEventListener('change', async () => {
     const file = $('forward-file').files[0];
-    if (file) $('forward-text').value = (await file.text()).slice(0, 256 * 1024);
+    if (!file) return;
+    if (file.size > state.uploadLimit) {
+      $('forward-file').value = '';
+      setStatus('forward-status', t().tooBig(file.size, state.uploadLimit), true);
+      return;
+    }
+    $('forward-text').value = await file.text();
+    setStatus('forward-status', '');
   });
   translate();
   try {
     const me = await api('/api/v1/whoami');
     $('visitor').textContent = me.address;
     state.server = me.server;
+    if (Number.isFinite(me.uploadLimit)) state.uploadLimit = me.uploadLimit;
     drawCommands();
   } catch (err) {
     $('visitor').textContent = err.message;

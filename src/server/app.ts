@@ -321,7 +321,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   app.get('/api/v1/whoami', async (req) => {
     const address = visitorAddress(req);
     const host = opts.publicHost ?? req.socket.localAddress?.replace(/^::ffff:/, '') ?? '';
-    return { address, family: address.includes(':') ? 6 : 4, server: host };
+    return { address, family: address.includes(':') ? 6 : 4, server: host, uploadLimit: limits.uploadLimit };
   });
 
   app.post<{ Body: { target?: string; protocol?: Protocol; count?: number } | undefined }>(

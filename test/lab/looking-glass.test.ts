@@ -195,4 +195,23 @@ describe('looking glass in a browser', { skip }, () => {
       await page.close();
     }
   });
+
+  test('a file over the upload limit is refused whole, in the page language, never cut to fit', async () => {
+    for (const [lang, words] of [
+      ['en', /^This file is 300 KB; uploads are at most 256 KB\./],
+      ['zh', /^该文件大小为 300 KB；上传最多 256 KB。/],
+    ] as const) {
+      const page = await open(`/?lang=${lang}`);
+      await page.waitForFunction(() => document.getElementById('visitor')?.textContent !== '…');
+      await page.setInputFiles('#forward-file', {
+        name: 'big.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.alloc(300 * 1024, 'x'),
+      });
+      await page.waitForFunction(() => document.getElementById('forward-status')?.classList.contains('error'));
+      assert.match((await page.textContent('#forward-status')) ?? '', words);
+      assert.equal(await page.inputValue('#forward-text'), '', 'nothing was put in the text box');
+      await page.close();
+    }
+  });
 });
