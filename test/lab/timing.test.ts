@@ -27,6 +27,8 @@ const TARGET = { 4: '198.18.200.1', 6: '2001:2:0:200::1' } as const;
  * sample within SAMPLE_BOUND_MS.
  */
 const BODY_BOUND_MS = 0.1;
+/** Rounds per case: enough samples that the 95th percentile is not three unlucky ones. */
+const ROUNDS = 40;
 const SAMPLE_BOUND_MS = 0.5;
 /** Both are differences of one clock (the truth's CLOCK_MONOTONIC, vpsline's CLOCK_REALTIME): a few µs of slack. */
 const LOW_SLACK_MS = 0.005;
@@ -119,13 +121,15 @@ describe('RTT accuracy on a simulated 20 ms link, beside a CPU hog', { skip }, (
   ] as const;
   for (const c of cases) {
     test(`${c.name}: RTTs sample by sample against the path's true ones`, async (t) => {
-      const job = { target: TARGET[c.family], trace: { ...c.trace, cycles: 10, interval: 0.05 } };
+      // 40 rounds, about 200 samples: the 95th percentile of 50 is the third worst sample, and one burst
+      // of the hog's preemptions (between the send stamp and sendmsg) once put three samples above the bound.
+      const job = { target: TARGET[c.family], trace: { ...c.trace, cycles: ROUNDS, interval: 0.05 } };
       const { r, compared } = await measured(path, job, c.trace.protocol, 'uid' in c ? c.uid : undefined);
       t.diagnostic(describeErrors(compared));
       const hop2 = r.report.hops[1];
-      assert.equal(hop2?.received, 10);
+      assert.equal(hop2?.received, ROUNDS);
       // Every hop answers every probe (the first round also probes beyond the destination).
-      assert.ok(compared.length >= 50, `only ${compared.length} samples`);
+      assert.ok(compared.length >= 5 * ROUNDS, `only ${compared.length} samples`);
       assertClose(compared);
       // The path never answers early, so a sample below the link's delay would be vpsline's error.
       const behind = compared.filter((x) => x.ttl >= 2);
