@@ -20,6 +20,8 @@ export interface AgentProbe {
   from?: string;
   kind?: string;
   kernelTime?: boolean;
+  /** The send time is the kernel's send stamp. */
+  kernelSendTime?: boolean;
   mpls?: MplsLabel[];
 }
 

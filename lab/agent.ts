@@ -29,6 +29,7 @@ async function run(job: AgentJob): Promise<AgentResult> {
       rttMs: e.result.rttMs,
       key: e.result.key,
     };
+    if (e.result.kernelSendTime) p.kernelSendTime = true;
     if (e.result.reply) {
       p.from = e.result.reply.from;
       p.kind = e.result.reply.kind;

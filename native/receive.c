@@ -6,13 +6,15 @@
  * connect() ended instead.
  *
  * Receive stamps come from SO_TIMESTAMPING (see sockets.c): a message without
- * one is stamped when it is read, and says so (kernelTime: false).
+ * one is stamped when it is read, and says so (kernelTime: false).  Send
+ * stamps (see send.c) come out of the error queue as messages of their own.
  */
 #include "probe.h"
 #include "rxparse.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -71,8 +73,19 @@ static int read_one(napi_env env, probe_sock *s, int errqueue, napi_value *out) 
     return 0;
   }
 
+  struct rx_meta meta;
+  rx_parse_control(&msg, &meta);
   napi_value obj;
   napi_create_object(env, &obj);
+  if (errqueue && meta.has_ee && meta.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+    /* The kernel's send stamp of a packet we sent, under the id send() gave
+     * it (see sockets.c for which stamp). */
+    set_str(env, obj, "kind", "tx-stamp");
+    set_double(env, obj, "id", meta.ee_data);
+    if (meta.has_rx_time) set_double(env, obj, "txNs", rel_ns(meta.rx_time_ns));
+    *out = obj;
+    return 1;
+  }
   void *copy;
   napi_value buffer;
   napi_create_buffer_copy(env, (size_t)n, data, &copy, &buffer);
@@ -83,8 +96,6 @@ static int read_one(napi_env env, probe_sock *s, int errqueue, napi_value *out) 
 
   /* Key order as before the parsing moved to rxparse.c, which was the order
    * the kernel writes its control messages in: stamp, TTL, extended error. */
-  struct rx_meta meta;
-  rx_parse_control(&msg, &meta);
   if (meta.has_rx_time) set_double(env, obj, "rxNs", rel_ns(meta.rx_time_ns));
   if (meta.has_ttl) set_int(env, obj, "ttl", meta.ttl);
   if (meta.has_ee) {

@@ -65,6 +65,7 @@ static void parse_extended_error(const unsigned char *data, size_t len, struct r
   out->ee_type = ee.ee_type;
   out->ee_code = ee.ee_code;
   out->ee_info = ee.ee_info;
+  out->ee_data = ee.ee_data;
   out->has_ext_offset = ee.ee_rfc4884.len && !(ee.ee_rfc4884.flags & SO_EE_RFC4884_FLAG_INVALID);
   out->ext_offset = out->has_ext_offset ? ee.ee_rfc4884.len : 0;
   out->has_offender = 0;

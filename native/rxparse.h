@@ -26,6 +26,8 @@ struct rx_meta {
   uint8_t ee_type;
   uint8_t ee_code;
   uint32_t ee_info;
+  /* Send stamps (ee_origin SO_EE_ORIGIN_TIMESTAMPING): the packet's id. */
+  uint32_t ee_data;
   /* RFC 4884: where extensions start in the quoted payload, when the kernel
    * found a valid one (IP_RECVERR_RFC4884). */
   int has_ext_offset;

@@ -144,7 +144,16 @@ napi_value js_open(napi_env env, napi_callback_info info) {
       return throw_errno(env, e, "setsockopt(SO_ATTACH_FILTER)");
     }
   }
+  /* Sockets that send probes also ask for the kernel's send stamp of each
+   * packet, queued on the error queue without the packet (OPT_TSONLY) under
+   * the id the send names (OPT_ID with SCM_TS_OPT_ID, see send.c). TX_SCHED:
+   * when the packet is handed to the device's queue, so a wait in the host's
+   * own queue counts, as it does for mtr and for the traffic; the time this
+   * process took to get there does not. TCP probe sockets send only a SYN,
+   * which the kernel never stamps. */
   int tsflags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+  if (kind != KIND_TCP)
+    tsflags |= SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
   setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &tsflags, sizeof tsflags);
   setsockopt(fd, SOL_SOCKET, SO_SELECT_ERR_QUEUE, &one, sizeof one);
   if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);

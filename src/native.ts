@@ -65,8 +65,19 @@ export interface ConnectMessage extends Received {
   retransmits: number;
 }
 
+/**
+ * The kernel's send stamp of a packet sent under `id` (SO_TIMESTAMPING's
+ * TX_SCHED, from the error queue): when the packet was handed to the device's
+ * queue. No `txNs` when the message holds no stamp.
+ */
+export interface SendStampMessage {
+  kind: 'tx-stamp';
+  id: number;
+  txNs?: number;
+}
+
 /** One message from a socket: what each kind carries, and nothing else. */
-export type NativeMessage = PacketMessage | ErrorQueueMessage | ConnectMessage;
+export type NativeMessage = PacketMessage | ErrorQueueMessage | ConnectMessage | SendStampMessage;
 
 export interface NativeProbe {
   open(family: 4 | 6, kind: number, onMessages: (msgs: NativeMessage[]) => void): number;
@@ -75,8 +86,20 @@ export interface NativeProbe {
   /** SO_BINDTODEVICE: one interface only. */
   bindDevice(handle: number, name: string): void;
   localAddress(handle: number): { addr: string; port: number };
-  /** Returns the send time (ns), read in native code right before sendmsg. */
-  send(handle: number, packet: Buffer, addr: string, port: number, ttl: number, tos: number): number;
+  /**
+   * Returns the send time (ns) read in native code right before sendmsg, and
+   * `stamped` when the packet was sent under `stampId` for a kernel send
+   * stamp (a SendStampMessage on this socket; Linux >= 6.13).
+   */
+  send(
+    handle: number,
+    packet: Buffer,
+    addr: string,
+    port: number,
+    ttl: number,
+    tos: number,
+    stampId: number,
+  ): { txNs: number; stamped: boolean };
   connect(handle: number, addr: string, port: number, ttl: number, tos: number): { txNs: number; errno: number };
   drain(handle: number): NativeMessage[];
   setIcmpFilter(handle: number, allowedTypes: number[]): void;

@@ -9,6 +9,7 @@ import {
   SocketKind,
   type NativeMessage,
   type NativeProbe,
+  type SendStampMessage,
   type SocketKindName,
 } from '../native.js';
 import { addressBytes, addressFamily, type Family } from '../packet/address.js';
@@ -50,8 +51,12 @@ export type ProbeStatus = 'reply' | 'timeout' | 'error';
 export interface ProbeResult {
   request: ProbeRequest;
   status: ProbeStatus;
-  /** Send time (ns, addon clock), read in native code right before the send syscall. */
+  /**
+   * Send time (ns, addon clock): the kernel's send stamp when `kernelSendTime`,
+   * else read in native code right before the send syscall.
+   */
   txNs: number;
+  kernelSendTime?: boolean;
   rxNs?: number;
   /** Round-trip time in ms; null when no reply, or when the clock was stepped meanwhile. */
   rttMs: number | null;
@@ -73,6 +78,10 @@ interface InFlight extends RegisteredProbe {
    */
   wirePort?: number;
   txNs: number;
+  /** The kernel's send stamp replaced the userland one. */
+  kernelSendTime?: boolean;
+  /** Sent under this id for a kernel send stamp that has not been read yet, on this socket. */
+  awaitingStamp?: { id: number; sender: SharedSocket } | undefined;
   deadlineNs: number;
   clockStepped: boolean;
   /** Set when the probe was sent on its own socket (TCP). */
@@ -158,6 +167,13 @@ export class ProbeEngine {
   private firstOpenMs: number | undefined;
   private readonly icmpPreference: IcmpSocketKind | undefined;
   private readonly clock: ClockWatch;
+  /**
+   * Probes whose kernel send stamp is still to be read, by the id they were
+   * sent under. The stamp is queued when the device takes the packet, before
+   * any answer can come, but possibly on another socket than the answer's.
+   */
+  private readonly awaitingStamps = new Map<number, InFlight>();
+  private nextStampId = 0;
   /** Sockets handed over across execve, by name, not yet taken up (see adoptInherited). */
   private readonly inherited = new Map<string, number>();
   private readonly binding: SourceBinding;
@@ -339,7 +355,7 @@ export class ProbeEngine {
       packet = Buffer.from(payload);
       port = key;
     }
-    return this.transmit(entry, sock.handle, packet, port);
+    return this.transmit(entry, sock, packet, port);
   }
 
   /** A probe in flight, registered so that replies can find it. */
@@ -363,10 +379,17 @@ export class ProbeEngine {
   }
 
   /** Send a registered probe's packet and start its clock; a send error settles it at once. */
-  private transmit(entry: InFlight, handle: number, packet: Buffer, port: number): number {
+  private transmit(entry: InFlight, sender: SharedSocket, packet: Buffer, port: number): number {
     const { request } = entry;
+    const stampId = this.nextStampId;
+    this.nextStampId = (this.nextStampId + 1) >>> 0;
     try {
-      entry.txNs = this.addon.send(handle, packet, request.dst, port, request.ttl, request.tos ?? 0);
+      const sent = this.addon.send(sender.handle, packet, request.dst, port, request.ttl, request.tos ?? 0, stampId);
+      entry.txNs = sent.txNs;
+      if (sent.stamped) {
+        entry.awaitingStamp = { id: stampId, sender };
+        this.awaitingStamps.set(stampId, entry);
+      }
     } catch (err) {
       this.registry.delete(entry);
       this.counters.sendErrors++;
@@ -557,7 +580,7 @@ export class ProbeEngine {
     const packet = tcp
       ? encodeTcp(ep, { srcPort, dstPort, seq: key, ack: 0, flags: TCP_SYN })
       : encodeUdpWithChecksum(ep, srcPort, dstPort, (request.size ?? 64) - headers, key);
-    return this.transmit(entry, sender.handle, packet, 0);
+    return this.transmit(entry, sender, packet, 0);
   }
 
   // ---- TCP: one socket per probe ----
@@ -650,7 +673,14 @@ export class ProbeEngine {
       const stamped = this.rawAnswerOf(entry, kind);
       if (stamped) {
         // The raw socket's copy of the very segment that ended the connect: its kernel receive stamp.
-        this.accept(entry, { ...stamped, identity });
+        // The SYN itself gets no kernel send stamp, and the userland one is read before connect() and
+        // may be late by however long this thread was preempted there. For an open port TCP's own
+        // sample (tcpi_rtt: SYN sent -> SYN-ACK handled, kernel clock) is an upper bound as well: the
+        // receive stamp minus it is no later than the real send, so the smaller RTT is the tighter one.
+        const fromStamp = (stamped.rxNs - entry.txNs) / 1e6;
+        const kernelRttMs =
+          msg.result === 'open' && msg.tcpRttUs ? Math.min(fromStamp, msg.tcpRttUs / 1000) : undefined;
+        this.accept(entry, { ...stamped, identity }, kernelRttMs);
         continue;
       }
       // No raw socket (no CAP_NET_RAW) or its copy was lost: an open port is
@@ -715,13 +745,47 @@ export class ProbeEngine {
   private onMessages(sock: SharedSocket, msgs: NativeMessage[]): void {
     this.checkClock();
     for (const msg of msgs) {
+      if (msg.kind === 'tx-stamp') {
+        this.noteSendStamp(sock, msg);
+        continue;
+      }
       if (sock.kind === 'raw-tcp' && this.noteConnectAnswer(sock, msg)) continue;
       const m = this.registry.match(sock, msg);
       if (m) this.accept(m.probe, m.reply);
     }
   }
 
+  /** A kernel send stamp: it becomes its probe's send time. */
+  private noteSendStamp(sock: SharedSocket, msg: SendStampMessage): void {
+    const entry = this.awaitingStamps.get(msg.id);
+    if (!entry || entry.awaitingStamp?.sender !== sock) return;
+    this.awaitingStamps.delete(msg.id);
+    entry.awaitingStamp = undefined;
+    if (msg.txNs === undefined) return;
+    entry.txNs = msg.txNs;
+    entry.kernelSendTime = true;
+    this.counters.kernelSendStamps++;
+  }
+
+  /**
+   * An answer came before its probe's send stamp was read (it came on
+   * another socket, or in an earlier batch): read the sender's queues now.
+   * Without a stamp there (the packet never reached a device: a local firewall answered it), the userland send
+   * time stands.
+   */
+  private collectSendStamp(entry: InFlight): void {
+    const awaiting = entry.awaitingStamp;
+    if (!awaiting) return;
+    this.onMessages(awaiting.sender, this.addon.drain(awaiting.sender.handle));
+    if (entry.awaitingStamp !== awaiting) return;
+    this.awaitingStamps.delete(awaiting.id);
+    entry.awaitingStamp = undefined;
+  }
+
   private accept(entry: InFlight, reply: DecodedReply, kernelRttMs?: number): void {
+    this.collectSendStamp(entry);
+    // Reading the sender's queue may have settled this probe (a second copy of its answer).
+    if (!this.registry.has(entry)) return;
     let rttMs: number | null = kernelRttMs ?? (reply.rxNs - entry.txNs) / 1e6;
     if (rttMs > entry.request.timeoutMs) {
       // Read late, but judged by kernel time: it came after the timeout.
@@ -738,6 +802,7 @@ export class ProbeEngine {
 
   private finish(entry: InFlight, outcome: Partial<ProbeResult> & { status: ProbeStatus }): void {
     if (!this.registry.delete(entry)) return;
+    if (entry.awaitingStamp) this.awaitingStamps.delete(entry.awaitingStamp.id);
     if (entry.ownSocket) this.addon.close(entry.socket);
     if (entry.connectKey && this.connectProbes.get(entry.connectKey) === entry)
       this.connectProbes.delete(entry.connectKey);
@@ -748,6 +813,7 @@ export class ProbeEngine {
       key: wireKey(entry),
       ...outcome,
     };
+    if (entry.kernelSendTime) result.kernelSendTime = true;
     if (!result.clockStepped) delete result.clockStepped;
     if (this.registry.size === 0) this.idle();
     entry.done(result);

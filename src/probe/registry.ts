@@ -26,6 +26,8 @@ export interface EngineCounters {
   malformed: number;
   unsupported: number;
   clockSteps: number;
+  /** Probes whose send time is the kernel's send stamp (the rest: read just before the send call). */
+  kernelSendStamps: number;
 }
 
 /**
@@ -81,6 +83,7 @@ export class ProbeRegistry<P extends RegisteredProbe> {
     malformed: 0,
     unsupported: 0,
     clockSteps: 0,
+    kernelSendStamps: 0,
   };
 
   private readonly inFlight = new Map<string, P>();

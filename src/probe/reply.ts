@@ -85,8 +85,8 @@ const SO_EE_ORIGIN_ICMP6 = 3;
 
 /** Decode one native message. Foreign and malformed packets come back as drop reasons. */
 export function decodeMessage(sock: SocketContext, msg: NativeMessage): Decoded<DecodedReply> {
-  // A connect result carries no packet: the engine reads it itself.
-  if (msg.kind === 'connect') return drop('unsupported');
+  // A connect result or a send stamp carries no packet: the engine reads them itself.
+  if (msg.kind === 'connect' || msg.kind === 'tx-stamp') return drop('unsupported');
   if (sock.kind === 'raw') return decodeRaw(sock.family, msg);
   if (sock.kind === 'raw-tcp') return decodeRawTcp(sock.family, msg);
   if (msg.kind === 'error-queue') return decodeErrorQueue(sock, msg);

@@ -17,22 +17,23 @@ const skip = labSkipReason();
 const TARGET = { 4: '198.18.200.1', 6: '2001:2:0:200::1' } as const;
 /**
  * How far vpsline's RTT may be from the truth, in ms. vpsline's RTT is the
- * kernel's receive stamp minus a send stamp read just before sendmsg; the
- * truth starts when the kernel hands the probe to the TUN device and ends
- * right before the pump's write() of the answer, in which the kernel stamps
- * it. So vpsline reads high by its own sendmsg path and never low. Measured
- * on a 2-CPU VM beside the hog: median 10-30 us, 95th percentile under 55 us,
- * worst 0.4 ms in about 14,000 samples (a sender preempted between its send
- * stamp and sendmsg). On a slower VM (2026-12-02) one sample in about 12,000
- * read 8 ms high, the simulator itself 0.7 ms late on the same probe: the hog
- * can preempt a sender for a whole scheduler slice. Until the send time comes
- * from the kernel (SOF_TIMESTAMPING_TX_SOFTWARE), that is what a userland
- * stamp can do, so: 95 % of the samples within BODY_BOUND_MS, and at most 1 %
- * (2 of 200) beyond SAMPLE_BOUND_MS.
+ * kernel's receive stamp minus the kernel's send stamp (TX_SCHED: when the
+ * probe is handed to the TUN device's queue); the truth starts a little later,
+ * when a packet socket on the device sees it (kernel stamp), and ends right
+ * before the pump's write() of the answer, in which the kernel stamps it. So
+ * vpsline reads high by a few kernel steps and never low. Measured on a 2-CPU
+ * VM beside the hog (2026-12-02): median 12-14 us, 95th percentile under
+ * 21 us, worst 226 us in about 1,400 samples.
+ *
+ * With the send time read in userland before sendmsg (Linux before 6.13
+ * cannot name a packet's send stamp), the same runs gave median 50 us, 95th
+ * percentile 60-130 us, and one sample in about 12,000 read 8 ms high: the
+ * hog preempted the sender between its clock read and sendmsg.
  */
-const BODY_BOUND_MS = 0.1;
+const BODY_BOUND_MS = 0.05;
 /** Rounds per case: enough samples that the 95th percentile is not three unlucky ones. */
 const ROUNDS = 40;
+/** No sample may be further than this from the truth. */
 const SAMPLE_BOUND_MS = 0.5;
 /** Both are differences of one clock (the truth's CLOCK_MONOTONIC, vpsline's CLOCK_REALTIME): a few µs of slack. */
 const LOW_SLACK_MS = 0.005;
@@ -43,6 +44,7 @@ interface Compared {
   rttMs: number;
   truthMs: number;
   errorMs: number;
+  kernelSendTime: boolean;
 }
 
 /** Each answered probe of `r` beside its truth; fails on a probe the simulator never answered. */
@@ -52,7 +54,8 @@ function compare(r: AgentResult, truth: readonly ProbeTruth[], protocol: 'icmp' 
     const t = findTruth(truth, { protocol, ttl: p.ttl, key: p.key });
     const truthMs = t && truthRttMs(t);
     assert.ok(truthMs !== undefined, `TTL ${p.ttl} key ${p.key}: an RTT of ${p.rttMs} ms for no answer the path sent`);
-    return { ttl: p.ttl, key: p.key, rttMs: p.rttMs, truthMs, errorMs: p.rttMs - truthMs };
+    const kernelSendTime = p.kernelSendTime === true;
+    return { ttl: p.ttl, key: p.key, rttMs: p.rttMs, truthMs, errorMs: p.rttMs - truthMs, kernelSendTime };
   });
 }
 
@@ -61,7 +64,9 @@ function assertClose(c: Compared[]): void {
   const show = (x: Compared): string => `TTL ${x.ttl}: ${x.rttMs.toFixed(4)} ms, truth ${x.truthMs.toFixed(4)} ms`;
   assert.deepEqual(c.filter((x) => x.errorMs < -LOW_SLACK_MS).map(show), [], 'samples below the truth');
   const far = c.filter((x) => x.errorMs > SAMPLE_BOUND_MS).map(show);
-  assert.ok(far.length <= Math.ceil(c.length / 100), `samples more than ${SAMPLE_BOUND_MS} ms from the truth: ${far}`);
+  assert.deepEqual(far, [], `samples more than ${SAMPLE_BOUND_MS} ms from the truth`);
+  const userland = c.filter((x) => !x.kernelSendTime).map(show);
+  assert.deepEqual(userland, [], 'samples timed from a userland send time, not the kernel send stamp');
   const p95 = percentile(
     c.map((x) => x.errorMs),
     0.95,
@@ -122,8 +127,6 @@ describe('RTT accuracy on a simulated 20 ms link, beside a CPU hog', { skip }, (
   ] as const;
   for (const c of cases) {
     test(`${c.name}: RTTs sample by sample against the path's true ones`, async (t) => {
-      // 40 rounds, about 200 samples: the 95th percentile of 50 is the third worst sample, and one burst
-      // of the hog's preemptions (between the send stamp and sendmsg) once put three samples above the bound.
       const job = { target: TARGET[c.family], trace: { ...c.trace, cycles: ROUNDS, interval: 0.05 } };
       const { r, compared } = await measured(path, job, c.trace.protocol, 'uid' in c ? c.uid : undefined);
       t.diagnostic(describeErrors(compared));
@@ -134,7 +137,7 @@ describe('RTT accuracy on a simulated 20 ms link, beside a CPU hog', { skip }, (
       assertClose(compared);
       // The path never answers early, so a sample below the link's delay would be vpsline's error.
       const behind = compared.filter((x) => x.ttl >= 2);
-      assert.ok(behind.every((x) => x.rttMs >= 20 && x.truthMs >= 20));
+      assert.ok(behind.every((x) => x.rttMs >= 20 - LOW_SLACK_MS && x.truthMs >= 20));
     });
   }
 

@@ -17,9 +17,16 @@ const rttAt = (ttl: number): number => 10 * ttl + 0.25;
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 
-/** The addon's shape, no sockets: sends are answered by the script, losses too. */
-function scriptedTransport(opts: { loseEvery?: number } = {}) {
+/**
+ * The addon's shape, no sockets: sends are answered by the script, losses too.
+ * `sendDelayMs`: the packet leaves that long after the userland send time (a
+ * thread preempted between reading the clock and the send call); answers are
+ * timed from when it left. `stamps`: the kernel's send stamp comes in the
+ * answer's batch, ahead of it, or waits in the sender's queue for a drain.
+ */
+function scriptedTransport(opts: { loseEvery?: number; sendDelayMs?: number; stamps?: 'batch' | 'drain' } = {}) {
   const callbacks = new Map<number, (msgs: NativeMessage[]) => void>();
+  const queued = new Map<number, NativeMessage[]>();
   const sent: { handle: number; ttl: number; id: number; seq: number }[] = [];
   let next = 1;
   const transport: NativeProbe = {
@@ -34,23 +41,32 @@ function scriptedTransport(opts: { loseEvery?: number } = {}) {
     bind() {},
     bindDevice() {},
     localAddress: () => ({ addr: '0.0.0.0', port: 4242 }),
-    send(handle, packet, addr, _port, ttl) {
+    send(handle, packet, addr, _port, ttl, _tos, stampId) {
       const txNs = nowNs();
+      const leftNs = txNs + (opts.sendDelayMs ?? 0) * 1e6;
+      const stamped = opts.stamps !== undefined;
       // Raw ICMPv4 sockets send the ICMP message; id and sequence are bytes 4-7.
       const id = packet.readUInt16BE(4);
       const seq = packet.readUInt16BE(6);
       sent.push({ handle, ttl, id, seq });
-      if (opts.loseEvery && sent.length % opts.loseEvery === 0) return txNs;
+      const stamp: NativeMessage[] = stamped ? [{ kind: 'tx-stamp', id: stampId, txNs: leftNs }] : [];
+      if (opts.stamps === 'drain') queued.set(handle, [...(queued.get(handle) ?? []), ...stamp]);
+      if (opts.loseEvery && sent.length % opts.loseEvery === 0) return { txNs, stamped };
       const reply =
         ttl >= 3 ? rawEchoReply(4, addr, id, seq) : rawTimeExceeded(4, router(ttl), echoProbe(4, addr, id, seq, ttl));
       const deliver = callbacks.get(handle);
-      setImmediate(() => deliver?.([{ ...reply, rxNs: txNs + rttAt(Math.min(ttl, 3)) * 1e6, kernelTime: true }]));
-      return txNs;
+      const answer: NativeMessage = { ...reply, rxNs: leftNs + rttAt(Math.min(ttl, 3)) * 1e6, kernelTime: true };
+      setImmediate(() => deliver?.([...(opts.stamps === 'batch' ? stamp : []), answer]));
+      return { txNs, stamped };
     },
     connect: () => {
       throw new Error('no TCP in this script');
     },
-    drain: () => [],
+    drain: (handle) => {
+      const waiting = queued.get(handle) ?? [];
+      queued.delete(handle);
+      return waiting;
+    },
     setIcmpFilter() {},
     setReceiveBuffer() {},
     ref() {},
@@ -95,5 +111,26 @@ describe('ProbeEngine with a scripted transport', () => {
     assert.ok(r.rttMs !== null && r.rttMs !== undefined && Math.abs(r.rttMs - rttAt(3)) < 1e-3);
     const lost = await engine.probe({ family: 4, protocol: 'icmp', dst: DST, ttl: 64, timeoutMs: 50 });
     assert.equal(lost.status, 'timeout');
+  });
+
+  for (const stamps of ['batch', 'drain'] as const) {
+    it(`a send delayed 3 ms after its clock read is timed from the kernel's send stamp (${stamps})`, async () => {
+      const { transport } = scriptedTransport({ sendDelayMs: 3, stamps });
+      const engine = new ProbeEngine({ transport });
+      const r = await engine.probe({ family: 4, protocol: 'icmp', dst: DST, ttl: 64, timeoutMs: 1000 });
+      assert.equal(r.status, 'reply');
+      assert.equal(r.kernelSendTime, true);
+      assert.ok(r.rttMs !== null && Math.abs(r.rttMs - rttAt(3)) < 1e-3, `${r.rttMs} ms, not ${rttAt(3)} ms`);
+      assert.equal(engine.counters.kernelSendStamps, 1);
+    });
+  }
+
+  it('without kernel send stamps the delay is in the RTT (the control for the tests above)', async () => {
+    const { transport } = scriptedTransport({ sendDelayMs: 3 });
+    const engine = new ProbeEngine({ transport });
+    const r = await engine.probe({ family: 4, protocol: 'icmp', dst: DST, ttl: 64, timeoutMs: 1000 });
+    assert.equal(r.kernelSendTime, undefined);
+    assert.ok(r.rttMs !== null && Math.abs(r.rttMs - (rttAt(3) + 3)) < 0.5, `${r.rttMs} ms`);
+    assert.equal(engine.counters.kernelSendStamps, 0);
   });
 });
