@@ -119,8 +119,10 @@ const HELMET: FastifyHelmetOptions = {
   referrerPolicy: { policy: 'no-referrer' },
   strictTransportSecurity: false,
 };
-/** The same headers where Fastify's hooks do not run (the router's own refusals). */
-// (The plugin's types come from helmet's CommonJS declarations, these from its ESM ones: the same shape.)
+/**
+ * The same headers where Fastify's hooks do not run (the router's own refusals).
+ * The cast: the plugin's types come from helmet's CommonJS declarations, these from its ESM ones (the same shape).
+ */
 const securityHeaders = helmet(HELMET as HelmetOptions);
 
 function digest(s: string): Buffer {
@@ -272,7 +274,8 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       refusals.refused(clientKey(visitor), {
         at: Date.now(),
         client: visitor,
-        action: req.routeOptions.url ?? 'request',
+        // One action for every route, so a flood is one row per client a minute, whatever it asks for.
+        action: 'request',
         target: null,
         resolved: null,
         decision: 'refused: request rate',
