@@ -52,8 +52,8 @@ export async function detectVirt(opts: DetectOptions = {}): Promise<VirtReport> 
     provider,
     evidence: [...container.evidence, ...vm.evidence, ...provider.evidence],
     capabilities,
-    compat: {
-      systemdDetectVirt: systemdContainer !== 'none' ? systemdContainer : vmId,
+    systemdTerms: {
+      virt: systemdContainer !== 'none' ? systemdContainer : vmId,
       vm: vmId,
       container: systemdContainer,
     },

@@ -29,7 +29,7 @@ const T = {
       ['memoryBalloon', 'Memory balloon'],
       ['beancounters', 'OpenVZ refusals'],
     ],
-    compat: 'systemd-detect-virt would say',
+    systemdTerms: "In systemd-detect-virt's ids (vpsline's verdict, not a run of it)",
     bareMetalCloud: 'cloud bare metal',
   },
   zh: {
@@ -56,7 +56,7 @@ const T = {
       ['memoryBalloon', '内存气球（宿主可回收内存）'],
       ['beancounters', 'OpenVZ 资源拒绝计数'],
     ],
-    compat: 'systemd-detect-virt 会输出',
+    systemdTerms: '用 systemd-detect-virt 的名称表示（vpsline 的判断，并非它的输出）',
     bareMetalCloud: '云上物理机',
   },
 } as const;
@@ -129,7 +129,8 @@ export function renderVirt(r: VirtReport, lang: Language = 'en', verbose = true)
     const answerPad = ' '.repeat(Math.max(1, 9 - columns(answer)));
     out.push(`  ${label}${labelPad}  ${answer}${answerPad}${text(cap.reasons, lang)}`);
   }
-  out.push('', `${t.compat}: ${r.compat.systemdDetectVirt} (--vm: ${r.compat.vm}, --container: ${r.compat.container})`);
+  const ids = r.systemdTerms;
+  out.push('', `${t.systemdTerms}: ${ids.virt} (--vm: ${ids.vm}, --container: ${ids.container})`);
   for (const n of r.noteReasons) out.push(`${lang === 'zh' ? '注意' : 'Note'}: ${text([n], lang)}`);
   return out.join('\n');
 }

@@ -115,22 +115,8 @@ export class HostSource implements VirtSource {
 
   cpuidVendor(leaf: number): Read {
     if (!this.isHost) return { status: 'missing' };
-    // The cpuid driver: the file position is the leaf (EAX); 16 bytes back are EAX, EBX, ECX, EDX.
-    let fd: number;
-    try {
-      fd = openSync('/dev/cpu/0/cpuid', 'r');
-    } catch (err) {
-      return errnoRead(err);
-    }
-    try {
-      const b = Buffer.alloc(16);
-      if (readSync(fd, b, 0, 16, leaf) !== 16) return { status: 'missing' };
-      return { status: 'ok', value: b.subarray(4, 16).toString('latin1') };
-    } catch (err) {
-      return errnoRead(err);
-    } finally {
-      closeSync(fd);
-    }
+    const r = readCpuid(leaf);
+    return r.status === 'ok' ? { status: 'ok', value: r.value.subarray(4, 16).toString('latin1') } : r;
   }
 
   command(name: CommandName): Read {
@@ -175,6 +161,28 @@ export class HostSource implements VirtSource {
   }
 }
 
+/**
+ * One CPUID leaf of CPU 0 through the cpuid driver (root, module `cpuid`): the
+ * file position is the leaf (EAX); the 16 bytes back are EAX, EBX, ECX, EDX.
+ */
+export function readCpuid(leaf: number): Read<Buffer> {
+  let fd: number;
+  try {
+    fd = openSync('/dev/cpu/0/cpuid', 'r');
+  } catch (err) {
+    return errnoRead(err);
+  }
+  try {
+    const b = Buffer.alloc(16);
+    if (readSync(fd, b, 0, 16, leaf) !== 16) return { status: 'missing' };
+    return { status: 'ok', value: b };
+  } catch (err) {
+    return errnoRead(err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** What a fixture (or `--probes FILE`) says about things files cannot carry. */
 export interface Probes {
   /** "0x40000000" -> vendor signature (12 characters; \u0000 padding allowed). */
@@ -188,6 +196,8 @@ export interface Probes {
   devices?: Record<string, boolean | 'denied'>;
   /** /proc/stat a moment later, for the steal rate. */
   statLater?: string;
+  /** A folder's entries as the machine listed them (a dump's folders hold only what was read). */
+  lists?: Record<string, string[]>;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -219,6 +229,7 @@ function parseProbes(doc: unknown, file: string): Probes {
   const links = doc.links ?? undefined;
   const devices = doc.devices ?? undefined;
   const statLater = doc.statLater ?? undefined;
+  const lists = doc.lists ?? undefined;
   if (cpuid !== undefined) {
     if (!isStringMap(cpuid)) throw wrong('cpuid', 'an object of leaf -> vendor string');
     probes.cpuid = cpuid;
@@ -242,6 +253,11 @@ function parseProbes(doc: unknown, file: string): Probes {
   if (statLater !== undefined) {
     if (typeof statLater !== 'string') throw wrong('statLater', 'a string');
     probes.statLater = statLater;
+  }
+  if (lists !== undefined) {
+    if (!isObject(lists) || !Object.values(lists).every(isStringList))
+      throw wrong('lists', 'an object of folder -> list of names');
+    probes.lists = lists as Record<string, string[]>;
   }
   return probes;
 }
@@ -287,7 +303,9 @@ export class FixtureSource implements VirtSource {
   }
 
   list(path: string): Read<string[]> {
-    return this.denied(path) ? { status: 'denied' } : this.files.list(path);
+    if (this.denied(path)) return { status: 'denied' };
+    const listed = this.probes.lists?.[path];
+    return listed !== undefined ? { status: 'ok', value: listed } : this.files.list(path);
   }
 
   readlink(path: string): Read {

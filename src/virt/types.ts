@@ -106,8 +106,12 @@ export interface VirtReport {
   /** Every piece of evidence, all layers. */
   evidence: Evidence[];
   capabilities: Capabilities;
-  /** What systemd-detect-virt would print (innermost layer), and with --vm / --container. */
-  compat: { systemdDetectVirt: string; vm: string; container: string };
+  /**
+   * vpsline's own verdict in systemd-detect-virt's ids (innermost layer, and
+   * the VM and container layers). Not what systemd-detect-virt prints: it
+   * trusts marker files vpsline rejects, and a dump records what it printed.
+   */
+  systemdTerms: { virt: string; vm: string; container: string };
   notes: string[];
   noteReasons: Reason[];
 }

@@ -2,9 +2,9 @@
 // exactly as the library does, --lang zh speaks Chinese, mistakes get one line.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { detectVirt } from '../../src/virt/detect.js';
 import { materialize } from './fixture.js';
@@ -55,6 +55,9 @@ describe('vpsline virt', () => {
       [['--lang', 'fr'], /--lang must be en or zh/],
       [['--steal', '-5'], /--steal must be 0 to 60000/],
       [['--steal', 'soon'], /steal must be a number/],
+      [['--dump', join(dir, 'd'), '--root', fx.root], /--dump saves this machine; it does not go with --root/],
+      [['--dump-hostname'], /--dump-hostname goes with --dump/],
+      [['--dump', dir], /--dump .* is not empty/],
     ];
     for (const [args, message] of cases) {
       const r = vpsline(...args);
@@ -62,6 +65,31 @@ describe('vpsline virt', () => {
       assert.match(r.stderr, message);
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
       assert.equal(r.stdout, '');
+    }
+  });
+
+  test('--dump on this machine, then --root on the dump: the same report as the live run', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'vpsline-virt-dump-')), 'dump');
+    try {
+      const live = vpsline('--dump', dir, '--json', '--steal', '200');
+      assert.equal(live.status, 0, live.stderr);
+      assert.match(live.stderr, /Saved what was read to .*; read it back with: vpsline virt --root /);
+      const replay = vpsline('--root', dir, '--json', '--steal', '200');
+      assert.equal(replay.status, 0, replay.stderr);
+      const [a, b] = [JSON.parse(live.stdout), JSON.parse(replay.stdout)] as Record<string, unknown>[];
+      // The cut serials and UUIDs aside (test/virt/dump.test.ts), the whole report is the same.
+      const verdict = (r: Record<string, unknown> | undefined) => [
+        r?.container,
+        r?.vm,
+        (r?.provider as { id?: string } | undefined)?.id,
+        r?.systemdTerms,
+      ];
+      assert.deepEqual(verdict(b), verdict(a));
+      assert.deepEqual(b?.capabilities, a?.capabilities);
+      const manifest = JSON.parse(readFileSync(join(dir, 'dump.json'), 'utf8')) as { format: string };
+      assert.equal(manifest.format, 'vpsline-virt-dump');
+    } finally {
+      rmSync(dirname(dir), { recursive: true, force: true });
     }
   });
 });

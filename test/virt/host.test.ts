@@ -80,8 +80,8 @@ describe('virt on this machine', () => {
   }, () => {
     const vm = run('systemd-detect-virt', ['--vm']);
     const container = run('systemd-detect-virt', ['--container']);
-    assert.equal(report.compat.vm, vm, `systemd-detect-virt --vm says ${vm}`);
-    if (container !== report.compat.container) {
+    assert.equal(report.systemdTerms.vm, vm, `systemd-detect-virt --vm says ${vm}`);
+    if (container !== report.systemdTerms.container) {
       assert.equal(report.container.type, null, `systemd says ${container}, we say ${report.container.type}`);
       assert.ok(
         report.evidence.some((e) => e.weight === 'rejected' && e.means === container),
