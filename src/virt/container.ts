@@ -77,6 +77,15 @@ function cgroupClaim(path: string, content: string): Claim | undefined {
   return undefined;
 }
 
+/**
+ * Docker bind-mounts /etc/hostname, /etc/hosts and /etc/resolv.conf into
+ * every container from its own containers/<64-hex id>/ folder, and offers no
+ * way to turn that off (moby/moby#41229): a mountinfo line whose root is such
+ * a file is Docker's own doing, kernel state rather than a file in the image.
+ * Fields: id, parent, major:minor, root, mount point (proc(5)).
+ */
+const DOCKER_MOUNT = /^\S+ \S+ \S+ (\S*\/containers\/[0-9a-f]{64}\/(?:hostname|hosts|resolv\.conf)) (\/etc\/\S+) /;
+
 /** The /proc files lxcfs overlays with per-container values. */
 const LXCFS_FILES = ['cpuinfo', 'meminfo', 'stat', 'uptime', 'swaps', 'diskstats', 'loadavg'];
 
@@ -218,12 +227,35 @@ export function detectContainer(src: VirtSource, facts: Facts): ContainerLayer {
     }
   }
 
-  // 8. Docker's marker file, checked last (it can ship inside an image).
+  // 8. Docker's mounts, then its marker file, checked last (it can ship inside an image, or be left
+  // on a machine; a process in a namespace of its own, e.g. under unshare or bubblewrap, still sees it).
+  const dockerMount =
+    mountinfo.status === 'ok'
+      ? mountinfo.value
+          .split('\n')
+          .map((l) => DOCKER_MOUNT.exec(l))
+          .find((m) => m !== null)
+      : undefined;
+  if (dockerMount)
+    claims.push({
+      type: 'docker',
+      marker: false,
+      evidence: ev('/proc/self/mountinfo', `${dockerMount[2]} from ${dockerMount[1]}`, 'docker'),
+    });
   for (const f of ['/.dockerenv', '/.dockerinit']) {
-    if (src.read(f).status !== 'missing') {
-      claims.push({ type: 'docker', marker: true, evidence: ev(f, 'exists', 'docker', 'supporting') });
-      break;
-    }
+    if (src.read(f).status === 'missing') continue;
+    const marker = ev(f, 'exists', 'docker', 'supporting');
+    const corroborated = claims.some((c) => c.type === 'docker' && !c.marker);
+    if (mountinfo.status === 'ok' && !corroborated)
+      evidence.push({
+        ...marker,
+        weight: 'rejected',
+        note:
+          'Docker bind-mounts /etc/hostname, /etc/hosts and /etc/resolv.conf from its containers/<id>/ folder ' +
+          'into every container, and no such mount is here: a file left behind, not a Docker container',
+      });
+    else claims.push({ type: 'docker', marker: true, evidence: marker });
+    break;
   }
 
   // 9. Namespaces: the fallback for containers that carry no name.
