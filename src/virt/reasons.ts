@@ -157,10 +157,10 @@ export const REASONS = {
   'ubc.clean': { en: () => 'no refusals counted', zh: () => '没有资源被拒绝的记录' },
   'note.artifact': {
     en: (p) =>
-      `Ignored ${p.files}: container markers on a machine whose namespaces are the initial ones ` +
-      `(tools that trust them alone, like systemd-detect-virt, say "${p.means}" here).`,
+      `Ignored ${p.files}: container markers that what the kernel shows contradicts (the evidence says why; ` +
+      `tools that trust them alone, like systemd-detect-virt, say "${p.means}" here).`,
     zh: (p) =>
-      `已忽略 ${p.files}：本机命名空间是初始的，这些只是残留的容器标记文件（只看标记文件的工具，如 systemd-detect-virt，会误报为 "${p.means}"）。`,
+      `已忽略 ${p.files}：内核呈现的状态与这些容器标记文件相矛盾（原因见依据；只看标记文件的工具，如 systemd-detect-virt，会误报为 "${p.means}"）。`,
   },
   'note.ovzOnVm': {
     en: () => 'The OpenVZ host itself is a virtual machine: two layers of overselling.',

@@ -63,6 +63,53 @@ const T = {
 
 const CONFIDENCE_ZH: Record<string, string> = { high: '高', medium: '中', low: '低', unknown: '未知' };
 
+/**
+ * The first lines: what the machine is, in the words a seller uses, and what
+ * that means for the buyer. A container shares the host's kernel; a VM or
+ * bare metal has its own. The evidence follows below.
+ */
+function inShort(r: VirtReport, lang: Language): string[] {
+  const c = r.container;
+  const v = r.vm;
+  const vmName = v.status === 'found' ? (v.name ?? v.type ?? '') : '';
+  // gVisor answers system calls with its own user-space kernel: the host's is not shared, nor is one yours.
+  const sandbox = c.type === 'gvisor';
+  if (lang === 'zh') {
+    if (sandbox) return ['简而言之：gVisor 沙箱，系统调用由它自己的用户态内核处理：不能加载内核模块，也不能选 BBR。'];
+    if (c.status === 'found')
+      return [
+        `简而言之：${c.name} 容器${vmName ? `，运行在 ${vmName} 虚拟机里` : ''}。`,
+        '它与宿主共用内核：不能加载自己的内核模块，BBR 只有宿主开了才有，内存可能被超售（看到的不一定归你独占）。',
+      ];
+    if (v.status === 'found')
+      return [
+        `简而言之：${vmName} 虚拟机，有自己的内核。`,
+        '内核模块、BBR 等内核设置由你自己决定；宿主仍可能占用 CPU（steal）或回收内存（气球）。',
+      ];
+    if (c.status === 'unknown' || v.status === 'unknown') return ['简而言之：无法判断，请看下面的依据。'];
+    return ['简而言之：没有发现虚拟化，是一台物理机（独立服务器），内核和硬件都归你。'];
+  }
+  if (sandbox)
+    return [
+      'In short: a gVisor sandbox: its own user-space kernel answers the system calls, so there are no kernel ' +
+        'modules to load and no BBR to choose.',
+    ];
+  if (c.status === 'found')
+    return [
+      `In short: a ${c.name} container${vmName ? `, inside a ${vmName} virtual machine` : ''}.`,
+      "It shares the host's kernel: no kernel modules of your own, BBR only if the host turned it on, " +
+        'and memory can be oversold (what you see is not necessarily reserved for you).',
+    ];
+  if (v.status === 'found')
+    return [
+      `In short: a ${vmName} virtual machine with its own kernel.`,
+      'Kernel modules and settings such as BBR are yours to choose; the host can still take CPU time (steal) ' +
+        'and memory back (balloon).',
+    ];
+  if (c.status === 'unknown' || v.status === 'unknown') return ['In short: could not tell; see the evidence below.'];
+  return ['In short: no virtualization found: a physical machine (bare metal), its kernel and hardware are yours.'];
+}
+
 function evidenceLines(evidence: Evidence[], lang: Language): string[] {
   const t = T[lang];
   return evidence.map((e) => {
@@ -90,7 +137,7 @@ function yesNo(v: boolean | number | null, lang: Language): string {
 export function renderVirt(r: VirtReport, lang: Language = 'en', verbose = true): string {
   const t = T[lang];
   const conf = (c: string): string => (lang === 'zh' ? (CONFIDENCE_ZH[c] ?? c) : c);
-  const out: string[] = [];
+  const out: string[] = [...inShort(r, lang), ''];
   const layer = (title: string, value: string, confidence: string, evidence: Evidence[]): void => {
     out.push(`${title}: ${value}  (${t.confidence}: ${conf(confidence)})`);
     if (verbose && evidence.length) out.push(`  ${t.evidence}:`, ...evidenceLines(evidence, lang));

@@ -32,11 +32,15 @@ describe('vpsline virt', () => {
   test('human output in English and Chinese, both layers named', () => {
     const en = vpsline('--root', fx.root, '--probes', fx.probesFile, '--steal', '0');
     assert.equal(en.status, 0, en.stderr);
+    // It opens with what the seller's word means, before the evidence.
+    const inShort = /^In short: a LXC container, inside a KVM[^\n]* virtual machine\.\nIt shares the host's kernel/;
+    assert.match(en.stdout, inShort);
     assert.match(en.stdout, /^Container: lxc — LXC {2}\(confidence: high\)$/m);
     assert.match(en.stdout, /^Virtual machine: kvm — KVM/m);
     assert.match(en.stdout, /^ {2}Load kernel modules +no +LXC shares the host's kernel/m);
     const zh = vpsline('--root', fx.root, '--probes', fx.probesFile, '--steal', '0', '--lang', 'zh', '--brief');
     assert.equal(zh.status, 0, zh.stderr);
+    assert.match(zh.stdout, /^简而言之：LXC 容器，运行在 KVM[^\n]* 虚拟机里。\n它与宿主共用内核/);
     assert.match(zh.stdout, /^容器层: lxc/m);
     assert.match(zh.stdout, /^对你意味着什么:/m);
     assert.match(zh.stdout, /与宿主共用内核/);

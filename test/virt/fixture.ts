@@ -38,8 +38,9 @@ export function mergeProbes(base: Json, over: Json): Json {
 }
 
 export function environments(): string[] {
-  return readdirSync(FIXTURES)
-    .filter((d) => !d.startsWith('_'))
+  return readdirSync(FIXTURES, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('_'))
+    .map((d) => d.name)
     .sort();
 }
 
