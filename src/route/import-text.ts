@@ -22,7 +22,7 @@ export interface TextTrace {
   truncated?: boolean;
 }
 
-/** Lines longer than this are not hop lines (a hop line is under 300 characters); only their start is read. */
+/** Lines longer than this are not hop lines (a hop line is under 300 characters): they are skipped. */
 const MAX_LINE = 2000;
 
 /**
@@ -83,8 +83,8 @@ interface LineFacts {
 
 const SILENT_WORDS = ['Request timed out', '请求超时', 'No response from host', 'Zeitüberschreitung', 'Délai d'];
 
-function factsOf(raw: string): LineFacts {
-  const line = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
+/** What a line holds; `line` is at most MAX_LINE long (the reader skips longer ones). */
+function factsOf(line: string): LineFacts {
   const table = line.includes('|') && !line.includes('|--');
   const winmtr = table && / - +\d{1,3} +\|/.test(line);
   // mtr writes "  3.|-- host" and "  3. AS4809 host"; markdown tables "| 3 | host |" or " 3|host|".
@@ -159,9 +159,9 @@ export function readTextTrace(text: string, maxHopLines: number): TextTrace | un
   const addressesAt = new Map<number, Set<string>>();
   let lastTtl: number | null = null;
 
-  for (const raw of lines) {
-    if (isSeparator(raw)) continue;
-    const line = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
+  for (const line of lines) {
+    // Reading the start of a 250 KB "hop line" would make a hop out of whatever it begins with.
+    if (line.length > MAX_LINE || isSeparator(line)) continue;
     const head =
       /^\s{0,8}traceroute6? to (\S{1,255})/.exec(line) ??
       /^\s{0,8}Tracing route to (?:\S{1,255} \[)?([^\s\]]{1,255})/.exec(line);
