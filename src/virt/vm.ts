@@ -443,7 +443,11 @@ export function detectVm(src: VirtSource, facts: Facts): VmLayer {
     return result(null, 'high');
   }
   if (dmiType && dmiType !== 'microsoft') {
-    const type = dmiType === 'amazon' || dmiType === 'google' ? 'kvm' : dmiType;
+    let type = dmiType === 'amazon' || dmiType === 'google' ? 'kvm' : dmiType;
+    // QEMU's firmware says QEMU whether or not KVM runs it; with no CPUID to read (a saved machine, a
+    // sandbox), the kernel's own traces tell: KVM's paravirtual clock (kvm-clock), which software
+    // emulation (TCG) does not offer, or its boot log naming KVM.
+    if (type === 'qemu' && (kernelType === 'kvm' || (clock !== null && /\bkvm-clock\b/.test(clock)))) type = 'kvm';
     const hidden = hypervisorBit === false;
     if (hidden)
       evidence.push(
