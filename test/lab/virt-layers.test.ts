@@ -90,7 +90,8 @@ const LAYERS: Layer[] = [
     needs: 'bwrap',
     wrap: (argv, dumps) => [
       ...['bwrap', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp'],
-      ...['--bind', dumps, dumps, '--unshare-all', '--die-with-parent'],
+      // A checkout under /tmp (CI's) would be hidden by the tmpfs: bind it back over it.
+      ...['--ro-bind', repo, repo, '--bind', dumps, dumps, '--unshare-all', '--die-with-parent'],
       ...argv,
     ],
   },
