@@ -179,7 +179,12 @@ describe('TCP probes time one SYN each (real routers, iptables SYN loss)', { ski
         // A kernel stamp of a 0.1 ms path is within a fraction of a millisecond of the ICMP echo's:
         // TCP's millisecond estimate (1,000 µs) or a read time on a busy loop is not.
         assert.ok(Math.abs(median(rtts) - real) < 0.3, `median ${median(rtts)} ms against ${real} ms`);
-        assert.ok(Math.max(...rtts) <= real + 1, `worst ${Math.max(...rtts)} ms against ${real} ms`);
+        // An open port's sample is also bounded by TCP's own SYN -> SYN-ACK time (kernel clock), so none
+        // may read high. A refused one has only the send time read before connect() (Linux stamps no SYN
+        // it sends): a thread preempted there reads high by as long (3.2 ms once in CI, 1 sample in 20).
+        const high = rtts.filter((x) => x > real + 1);
+        if (kind === 'tcp-open') assert.deepEqual(high, [], `samples over ${real} + 1 ms`);
+        else assert.ok(high.length <= 1, `samples over ${real} + 1 ms: ${high.join(', ')}`);
       });
     }
     test(`IPv${family}, root: each answer is the SYN-ACK or RST packet itself (its TTL, its kernel stamp)`, () => {
