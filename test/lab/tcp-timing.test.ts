@@ -118,7 +118,7 @@ describe('TCP probes time one SYN each (real routers, iptables SYN loss)', { ski
 
   for (const family of [4, 6] as const) {
     for (const who of ['root', 'uid 65534'] as const) {
-      test(`IPv${family}, ${who}: 30 % SYN loss reads as ~30 % loss, no RTT over the real one + 1 ms`, async () => {
+      test(`IPv${family}, ${who}: 30 % SYN loss reads as ~30 % loss, RTTs within the real one + 1 ms`, async () => {
         const target = family === 4 ? chain.server4 : chain.server6;
         const r = await runAgent(
           lab,
@@ -147,7 +147,12 @@ describe('TCP probes time one SYN each (real routers, iptables SYN loss)', { ski
         // Binomial(100, 0.3): 18..42 % holds with probability > 99.4 %.
         assert.ok(lossPercent >= 18 && lossPercent <= 42, `loss ${lossPercent} % for 30 % dropped SYNs`);
         assert.equal(r.report.hops.at(-1)?.lossPercent, lossPercent, 'the report counts what the probes saw');
-        assert.ok(worst <= real + 1, `worst RTT ${worst} ms on a path of ${real} ms`);
+        // No retransmission is counted (that would read 1 s and more). Each sample is bounded by the
+        // kernel's own SYN -> SYN-ACK time, so what reads high was late inside this machine's kernel: once
+        // in CI (1 of 73) both the kernel's time and the raw stamp read 2.97 ms on a 0.03 ms path.
+        const high = rtts.filter((x) => x > real + 1);
+        assert.ok(worst < 100, `worst RTT ${worst} ms on a path of ${real} ms: a resent SYN counted?`);
+        assert.ok(high.length <= 1, `RTTs over ${real} + 1 ms: ${high.join(', ')}`);
         for (const p of answered) assert.equal(p.kind, 'tcp-open');
         if (who === 'root') for (const p of answered) assert.equal(p.kernelTime, true, 'root: kernel-stamped SYN-ACKs');
       });
