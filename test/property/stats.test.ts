@@ -64,7 +64,9 @@ test('Avg, StDev, Gmean and Javg agree with a two-pass computation', () => {
       const mean = samples.reduce((a, b) => a + b, 0) / n;
       const sd = n > 1 ? Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
       assert.ok(near(s.mean, mean, s.worst), `mean ${s.mean} vs ${mean}`);
-      assert.ok(Math.abs(s.stdev - sd) <= 1e-7 * Math.max(s.worst, 1e-300), `stdev ${s.stdev} vs ${sd}`);
+      // Below about 1e-154 ms the squares are subnormal, and the two-pass reference itself loses its
+      // digits (seed -1810402980 found [3.2e-161, 0, 0]); there, only finite and >= 0 is asked (above).
+      if (s.worst >= 1e-150) assert.ok(Math.abs(s.stdev - sd) <= 1e-7 * s.worst, `stdev ${s.stdev} vs ${sd}`);
       if (samples.every((x) => x > 0)) {
         const g = Math.exp(samples.reduce((a, b) => a + Math.log(b), 0) / n);
         // Relative rounding grows with |log x| (2e-12 near 1e-287 ms): compare at 1e-11.
