@@ -32,11 +32,12 @@ async function pollWhile(url: string, stop: Promise<unknown>): Promise<number[]>
   return times;
 }
 
-describe('uploads are parsed off the main thread', () => {
+/** A listening looking glass on loopback with this parse deadline, removed after the suite. */
+function useLookingGlass(parseDeadlineMs: number): { base: () => string } {
   let dir: string;
   let engine: ProbeEngine;
   let lg: LookingGlass;
-  let base: string;
+  let base = '';
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-parse-'));
     engine = new ProbeEngine();
@@ -44,7 +45,7 @@ describe('uploads are parsed off the main thread', () => {
       db: join(dir, 'lg.db'),
       engine,
       dns: false,
-      limits: { uploadsPerClientPerHour: 100, uploadLimit: 3 * 1024 * 1024, parseDeadlineMs: 1500 },
+      limits: { uploadsPerClientPerHour: 100, uploadLimit: 3 * 1024 * 1024, parseDeadlineMs },
     });
     await lg.app.listen({ host: '127.0.0.1', port: 0 });
     const address = lg.app.server.address();
@@ -56,10 +57,15 @@ describe('uploads are parsed off the main thread', () => {
     engine.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  return { base: () => base };
+}
+
+describe('uploads are parsed off the main thread', () => {
+  const server = useLookingGlass(1500);
 
   type Answer = { status: number; body: { error?: string; code?: string; verdict?: string } };
   const upload = async (text: string): Promise<Answer> => {
-    const r = await fetch(`${base}/api/v1/reports`, {
+    const r = await fetch(`${server.base()}/api/v1/reports`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text }),
@@ -71,12 +77,12 @@ describe('uploads are parsed off the main thread', () => {
     // Warm up first: the first request of a process loads the HTTP client and
     // compiles the routes, which is start-up cost and not the parse under test.
     for (let i = 0; i < 3; i++) {
-      await (await fetch(`${base}/healthz`)).text();
+      await (await fetch(`${server.base()}/healthz`)).text();
       await upload(`  1.|-- 198.18.0.${i + 1}  0.0%    1    0.1   0.1   0.1   0.1   0.0`);
     }
     const hostile = `  1.|-- ${'a '.repeat(125_000)} 0.0%`;
     const answer = upload(hostile);
-    const polls = await pollWhile(`${base}/healthz`, answer);
+    const polls = await pollWhile(`${server.base()}/healthz`, answer);
     const { status, body } = await answer;
     assert.equal(status, 400, JSON.stringify(body));
     assert.equal(body.code, 'report-unreadable');
@@ -86,44 +92,22 @@ describe('uploads are parsed off the main thread', () => {
 });
 
 describe('an upload whose parse runs over its deadline', () => {
-  let dir: string;
-  let engine: ProbeEngine;
-  let lg: LookingGlass;
-  let base: string;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-deadline-'));
-    engine = new ProbeEngine();
-    // 2 MB of hop lines takes far longer than 20 ms to read.
-    lg = await createLookingGlass({
-      db: join(dir, 'lg.db'),
-      engine,
-      dns: false,
-      limits: { uploadsPerClientPerHour: 100, uploadLimit: 3 * 1024 * 1024, parseDeadlineMs: 20 },
-    });
-    await lg.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = lg.app.server.address();
-    assert.ok(address && typeof address === 'object');
-    base = `http://127.0.0.1:${address.port}`;
-  });
-  after(async () => {
-    await lg.close();
-    engine.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  // 2 MB of hop lines takes far longer than 20 ms to read.
+  const server = useLookingGlass(20);
 
   test('is cut off and answered 422 with one line; /healthz keeps answering within 100 ms', async (t) => {
-    for (let i = 0; i < 3; i++) await (await fetch(`${base}/healthz`)).text();
+    for (let i = 0; i < 3; i++) await (await fetch(`${server.base()}/healthz`)).text();
     const lines = Array.from({ length: 4000 }, (_, i) => `${(i % 255) + 1}  59.43.${i % 256}.1  12.${i} ms`);
     const big = lines
       .join('\n')
       .repeat(12)
       .slice(0, 2 * 1024 * 1024 - 1);
-    const answer = fetch(`${base}/api/v1/reports`, {
+    const answer = fetch(`${server.base()}/api/v1/reports`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: big }),
     }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code?: string; error?: string } }));
-    const polls = await pollWhile(`${base}/healthz`, answer);
+    const polls = await pollWhile(`${server.base()}/healthz`, answer);
     const { status, body } = await answer;
     t.diagnostic(`${polls.length} polls, slowest ${Math.max(...polls).toFixed(1)} ms; upload answered ${status}`);
     assert.deepEqual([status, body.code], [422, 'parse-deadline'], JSON.stringify(body));
