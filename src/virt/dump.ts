@@ -10,8 +10,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { VpslineError } from '../errors.js';
-import { type CommandName, FixtureSource, type Probes, type Read, readCpuid, type VirtSource } from './source.js';
+import { errnoCode, VpslineError } from '../errors.js';
+import {
+  type CommandName,
+  FixtureSource,
+  outputOf,
+  type Probes,
+  type Read,
+  readCpuid,
+  type VirtSource,
+} from './source.js';
 
 export const DUMP_FORMAT = 'vpsline-virt-dump';
 export const DUMP_VERSION = 1;
@@ -175,11 +183,9 @@ function runTool(file: string, args: string[]): { stdout: string; exitCode: numb
     const stdout = execFileSync(file, args, { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
     return { stdout, exitCode: 0 };
   } catch (err) {
-    const code: unknown = err instanceof Error ? Reflect.get(err, 'code') : undefined;
-    if (code === 'ENOENT') return undefined;
+    if (errnoCode(err) === 'ENOENT') return undefined;
     const status: unknown = err instanceof Error ? Reflect.get(err, 'status') : undefined;
-    const stdout: unknown = err instanceof Error ? Reflect.get(err, 'stdout') : undefined;
-    return { stdout: typeof stdout === 'string' ? stdout : '', exitCode: typeof status === 'number' ? status : -1 };
+    return { stdout: outputOf(err, 'stdout') ?? '', exitCode: typeof status === 'number' ? status : -1 };
   }
 }
 

@@ -38,7 +38,7 @@ export interface VirtSource {
 }
 
 /** What a failed command wrote to `stream` before it failed (execFileSync puts it on the error), if anything. */
-function outputOf(err: unknown, stream: 'stdout' | 'stderr'): string | undefined {
+export function outputOf(err: unknown, stream: 'stdout' | 'stderr'): string | undefined {
   if (!(err instanceof Error)) return undefined;
   const value: unknown = Reflect.get(err, stream);
   return typeof value === 'string' ? value : undefined;
