@@ -8,7 +8,8 @@
 // then lab tests; the exit status is non-zero if any group fails.
 // A filter keeps the files whose path contains it (npm test -- test/packet).
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 // Files run at once in the unit group. Measured on an idle 2-core machine
@@ -59,7 +60,21 @@ function header(g) {
 // tests run vpsline as root-without-privileges (--user root, through
 // VPSLINE_USER); test/lab/privileges.test.ts clears this and checks the
 // default switch to nobody from a copy nobody can read.
-const testEnv = { ...process.env, VPSLINE_USER: 'root' };
+//
+// The tests' temporary files go to one folder of this run (TMPDIR), removed
+// at the end; what a test left there is named, so a leak is seen and fixed
+// rather than piling up in /tmp. Mode 1777 like /tmp: the lab runs some
+// processes as other users, who make their own folders in it.
+const scratch = mkdtempSync(join(tmpdir(), 'vpsline-test-run-'));
+chmodSync(scratch, 0o1777);
+const testEnv = { ...process.env, VPSLINE_USER: 'root', TMPDIR: scratch };
+
+/** What the tests left in the run's TMPDIR (tsx's compile cache is meant to stay), then removed. */
+function leftovers() {
+  const left = readdirSync(scratch).filter((name) => !name.startsWith('tsx-'));
+  rmSync(scratch, { recursive: true, force: true });
+  return left;
+}
 
 function nodeTest(g) {
   return ['--import', 'tsx', '--test', `--test-concurrency=${g.concurrency}`, ...g.files];
@@ -99,6 +114,11 @@ for (const g of groups) {
   const r = spawnSync(process.execPath, nodeTest(g), { cwd: root, env: testEnv, stdio: 'inherit' });
   if (noteNeeded) console.log(note);
   if (r.status !== 0) failed.push(g.name);
+}
+const left = leftovers();
+if (left.length) {
+  console.log(`\nFAILED: the tests left ${left.length} temporary files or folders: ${left.sort().join(', ')}`);
+  failed.push('clean-up');
 }
 if (groups.length > 1)
   console.log(`\n${failed.length ? `FAILED: ${failed.join(', ')} tests` : 'all test groups passed'}`);

@@ -9,8 +9,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   copyFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -38,8 +40,17 @@ interface Layer {
   /** What the layer is, as it was made: the container type vpsline must name. */
   truth: string;
   needs: string;
-  /** argv that runs `argv` inside the layer, with `dumps` writable there. */
-  wrap: (argv: string[], dumps: string) => string[];
+  /** A reason the layer cannot be made here, or nothing. */
+  missing?: () => string | undefined;
+  /** Where the layer sees the checkout and may write its dumps: by default the checkout and the shared dumps dir. */
+  stage?: () => Place;
+  /** argv that runs `argv` inside the layer, with the checkout readable and `dumps` writable there. */
+  wrap: (argv: string[], place: Place) => string[];
+}
+
+interface Place {
+  repo: string;
+  dumps: string;
 }
 
 /**
@@ -48,7 +59,7 @@ interface Layer {
  * read-only (merged /usr: bin, lib, sbin are links into it). One per layer,
  * removed after: podman writes /run/.containerenv into the root it is given.
  */
-function containerTree(): string {
+function containerTree(owner?: string): string {
   const root = mkdtempSync(join(tmpdir(), 'vpsline-layer-root-'));
   trees.push(root);
   for (const d of ['usr', 'etc', 'proc', 'sys', 'dev', 'tmp', 'run']) mkdirSync(join(root, d));
@@ -56,6 +67,8 @@ function containerTree(): string {
   // virt-what finds its helper with `which`, an alternatives link on Debian.
   cpSync('/etc/alternatives', join(root, 'etc/alternatives'), { recursive: true, verbatimSymlinks: true });
   for (const d of ['bin', 'lib', 'lib64', 'sbin']) symlinkSync(`usr/${d}`, join(root, d));
+  // A rootless container's root is the user's: its uid 0 is theirs, and may write nothing else.
+  if (owner) spawnSync('chown', ['-R', `${owner}:${owner}`, root]);
   return root;
 }
 
@@ -67,6 +80,47 @@ function openFilesLimit(): string {
   const line = /^Max open files\s+(\d+)\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
   return line ? `${line[1]}:${line[2]}` : '1024:1024';
 }
+
+const ROOTLESS = 'vpsline-rootless';
+
+function rootlessMissing(): string | undefined {
+  if (spawnSync('id', ['-u', ROOTLESS]).status !== 0) return `no user ${ROOTLESS} (.ci/run makes one)`;
+  const ranges = existsSync('/etc/subuid') ? readFileSync('/etc/subuid', 'utf8').split('\n') : [];
+  if (!ranges.some((line) => line.startsWith(`${ROOTLESS}:`))) return `${ROOTLESS} has no /etc/subuid range`;
+  if (!existsSync('/usr/bin/newuidmap')) return 'newuidmap is not installed (Debian: uidmap)';
+  return undefined;
+}
+
+/**
+ * The checkout where the rootless user can read it (CI's sits in a 0700 mktemp dir): hard links, or a
+ * copy across file systems, in a directory anyone may enter; beside it the user's dumps, HOME and
+ * XDG_RUNTIME_DIR, so podman's storage and pause process are this run's and go with it.
+ */
+function rootlessStage(): Place {
+  const stage = mkdtempSync(join(tmpdir(), 'vpsline-rootless-'));
+  trees.push(stage);
+  rootlessRuns.push(join(stage, 'run'));
+  chmodSync(stage, 0o755);
+  const staged = join(stage, 'repo');
+  mkdirSync(staged);
+  const parts = ['bin', 'dist', 'package.json', 'node_modules', 'build'].map((p) => join(repo, p));
+  if (spawnSync('cp', ['-al', ...parts, staged]).status !== 0) spawnSync('cp', ['-a', ...parts, staged]);
+  for (const d of ['dumps', 'home', 'run']) mkdirSync(join(stage, d), { mode: 0o700 });
+  spawnSync('chown', ['-R', `${ROOTLESS}:${ROOTLESS}`, join(stage, 'dumps'), join(stage, 'home'), join(stage, 'run')]);
+  return { repo: staged, dumps: join(stage, 'dumps') };
+}
+
+/** Rootless podman leaves a pause process holding its namespaces; the test ends it. */
+function endPauseProcesses(): void {
+  for (const run of rootlessRuns) {
+    try {
+      process.kill(Number(readFileSync(join(run, 'libpod/tmp/pause.pid'), 'utf8')), 'SIGKILL');
+    } catch {
+      // no pause process was left
+    }
+  }
+}
+const rootlessRuns: string[] = [];
 
 const LAYERS: Layer[] = [
   {
@@ -88,7 +142,7 @@ const LAYERS: Layer[] = [
     name: 'bubblewrap --unshare-all',
     truth: 'container-other',
     needs: 'bwrap',
-    wrap: (argv, dumps) => [
+    wrap: (argv, { repo, dumps }) => [
       ...['bwrap', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp'],
       // A checkout under /tmp (CI's) would be hidden by the tmpfs: bind it back over it.
       ...['--ro-bind', repo, repo, '--bind', dumps, dumps, '--unshare-all', '--die-with-parent'],
@@ -99,7 +153,7 @@ const LAYERS: Layer[] = [
     name: 'systemd-nspawn',
     truth: 'systemd-nspawn',
     needs: 'systemd-nspawn',
-    wrap: (argv, dumps) => [
+    wrap: (argv, { repo, dumps }) => [
       ...['systemd-nspawn', '-q', '-D', containerTree(), '--register=no', '--keep-unit', '--as-pid2'],
       ...['--console=pipe', '--bind-ro=/usr', `--bind-ro=${repo}`, `--bind=${dumps}`, `--setenv=${PATH}`],
       ...argv,
@@ -111,7 +165,7 @@ const LAYERS: Layer[] = [
     name: 'podman (rootful)',
     truth: 'podman',
     needs: 'podman',
-    wrap: (argv, dumps) => [
+    wrap: (argv, { repo, dumps }) => [
       ...['podman', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', 'run', '--rm', '--network', 'none'],
       ...['--ulimit', `nofile=${openFilesLimit()}`, '--ulimit', 'nproc=32768:32768', '--env', PATH],
       ...['-v', '/usr:/usr:ro', '-v', `${repo}:${repo}:ro`, '-v', `${dumps}:${dumps}`, '--rootfs', containerTree()],
@@ -119,10 +173,27 @@ const LAYERS: Layer[] = [
     ],
   },
   {
+    // As an unprivileged user with a /etc/subuid range (.ci/run makes it): uid 0 inside is that user outside.
+    name: 'podman (rootless)',
+    truth: 'podman',
+    needs: 'podman',
+    missing: rootlessMissing,
+    stage: rootlessStage,
+    wrap: (argv, { repo, dumps }) => {
+      const stage = join(dumps, '..');
+      return [
+        ...['runuser', '-u', ROOTLESS, '--', 'env', `HOME=${stage}/home`, `XDG_RUNTIME_DIR=${stage}/run`],
+        ...['podman', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', 'run', '--rm', '--network', 'none'],
+        ...['--env', PATH, '-v', '/usr:/usr:ro', '-v', `${repo}:${repo}:ro`, '-v', `${dumps}:${dumps}`],
+        ...['--rootfs', containerTree(ROOTLESS), ...argv],
+      ];
+    },
+  },
+  {
     name: 'LXC (lxc-execute)',
     truth: 'lxc',
     needs: 'lxc-execute',
-    wrap: (argv, dumps) => {
+    wrap: (argv, { repo, dumps }) => {
       const config = join(containerTree(), 'tmp', 'lxc.conf');
       const rootfs = join(config, '..', '..');
       writeFileSync(
@@ -152,9 +223,9 @@ function run(argv: string[]): { status: number | null; stdout: string; stderr: s
 }
 
 /** What a tool prints in the layer, one line, or why not. */
-function tool(layer: Layer, dumps: string, argv: string[]): string {
+function tool(layer: Layer, place: Place, argv: string[]): string {
   if (!hasCommand(argv[0] ?? '')) return 'not installed';
-  const r = run(layer.wrap(['env', PATH, ...argv], dumps));
+  const r = run(layer.wrap(['env', PATH, ...argv], place));
   return (r.stdout.trim() || `(nothing; exit ${r.status})`).split('\n').join(', ');
 }
 
@@ -176,19 +247,22 @@ describe('vpsline virt inside real containers', { skip }, () => {
         ['| layer | truth | vpsline | systemd-detect-virt | virt-what |', '|---|---|---|---|---|', ...table].join('\n'),
       );
     rmSync(dumps, { recursive: true, force: true });
+    endPauseProcesses();
     for (const t of trees) rmSync(t, { recursive: true, force: true });
   });
 
   for (const layer of LAYERS) {
     test(`${layer.name}: container ${layer.truth}, the VM underneath as outside`, {
-      skip: hasCommand(layer.needs) ? false : `${layer.needs} is not installed`,
+      skip: hasCommand(layer.needs) ? (layer.missing?.() ?? false) : `${layer.needs} is not installed`,
     }, () => {
-      const dump = join(dumps, layer.name.replace(/\W+/g, '-'));
-      const r = run(layer.wrap([process.execPath, bin, 'virt', '--json', '--steal', '0', '--dump', dump], dumps));
+      const place = layer.stage?.() ?? { repo, dumps };
+      const dump = join(place.dumps, layer.name.replace(/\W+/g, '-'));
+      const here = join(place.repo, 'bin/vpsline.js');
+      const r = run(layer.wrap([process.execPath, here, 'virt', '--json', '--steal', '0', '--dump', dump], place));
       assert.equal(r.status, 0, `${layer.name}: ${r.stderr}`);
       const inside = JSON.parse(r.stdout) as Verdict;
-      const sdv = tool(layer, dumps, ['systemd-detect-virt']);
-      const vw = tool(layer, dumps, ['virt-what']);
+      const sdv = tool(layer, place, ['systemd-detect-virt']);
+      const vw = tool(layer, place, ['virt-what']);
       table.push(
         `| ${layer.name} | ${layer.truth} | ${inside.container.type} (${inside.container.confidence}), ` +
           `VM ${inside.vm.type} on ${inside.vm.hypervisor} | ${sdv} | ${vw} |`,
@@ -209,7 +283,7 @@ describe('vpsline virt inside real containers', { skip }, () => {
       if (keep) {
         const to = join(keep, layer.name.replace(/\W+/g, '-').replace(/-$/, '').toLowerCase());
         cpSync(dump, join(to, 'dump'), { recursive: true });
-        const truth = { container: layer.truth, hypervisor: outside.vm.hypervisor, made: layer.wrap(['…'], dumps) };
+        const truth = { container: layer.truth, hypervisor: outside.vm.hypervisor, made: layer.wrap(['…'], place) };
         writeFileSync(join(to, 'truth.json'), `${JSON.stringify(truth, null, 2)}\n`);
       }
     });

@@ -4,13 +4,13 @@
 // judged on published traces, in corpus.test.ts. Addresses here are data,
 // never probe targets.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CarrierTable } from '../../src/lookup/carriers.js';
 import { classify, type ClassifyHop } from '../../src/route/classify.js';
 import { noteText } from '../../src/route/notes.js';
+import { scratchDir } from '../support/scratch.js';
 
 const table = CarrierTable.load();
 
@@ -60,7 +60,7 @@ describe('carrier table (data/carriers.json, built from routing data)', () => {
   });
 
   test('a user file replaces entries by id and adds new ones; mistakes are explained', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vpsline-carriers-'));
+    const dir = scratchDir('vpsline-carriers-');
     const file = join(dir, 'c.json');
     writeFileSync(
       file,

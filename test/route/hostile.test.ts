@@ -5,13 +5,13 @@
 // memory (peak RSS measured by GNU time, which CI installs).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { scratchDir } from '../support/scratch.js';
 
 const bin = new URL('../../bin/vpsline.js', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'vpsline-hostile-'));
+const dir = scratchDir('vpsline-hostile-');
 
 interface Run {
   code: number | null;

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { CarrierTable } from '../../src/lookup/carriers.js';
 import { classify } from '../../src/route/classify.js';
 import { importTrace } from '../../src/route/import.js';
+import { scratchDir } from '../support/scratch.js';
 
 test('mtr -rwb: "name (address)" keeps the address; -z rows carry the AS', () => {
   const t = importTrace(
@@ -64,10 +65,9 @@ test('bad input gets one clear line', () => {
 
 test('backtrace target lists: JSON or "<address> <name>" lines; bad entries are named', async () => {
   const { loadTargets } = await import('../../src/route/backtrace.js');
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'vpsline-targets-'));
+  const dir = scratchDir('vpsline-targets-');
   const lines = join(dir, 't.txt');
   writeFileSync(lines, '# lab\n198.18.9.9 Lab one\n2001:2::9  Lab v6\n');
   assert.deepEqual(

@@ -2,14 +2,14 @@
 // today: old mtr's quoted numbers, fields of the wrong type, carriers added
 // by a user file. Each gets a verdict or one clear error, never a TypeError.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CarrierTable, parseTable } from '../../src/lookup/carriers.js';
 import { loadTargets } from '../../src/route/backtrace.js';
 import { classify } from '../../src/route/classify.js';
 import { importTrace } from '../../src/route/import.js';
+import { scratchDir } from '../support/scratch.js';
 
 test('older mtr versions wrote "count" as a string: TTLs are numbers, so hop 10 comes after hop 4', () => {
   const hosts = ['198.18.1.1', '203.0.113.9', '59.43.1.1', '59.43.2.1', '198.18.5.5'];
@@ -70,7 +70,7 @@ test('JSON fields of the wrong type are read as absent', () => {
 });
 
 test('backtrace target lists: an entry that is not an object, or "targets" that is not a list', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vpsline-targets-'));
+  const dir = scratchDir('vpsline-targets-');
   const file = join(dir, 't.json');
   writeFileSync(file, '[null]');
   assert.throws(() => loadTargets(file), /target 1 needs an IP address/);

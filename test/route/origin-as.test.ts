@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AsnLookup, cymruName } from '../../src/lookup/asn.js';
@@ -15,6 +14,7 @@ import { classify, type ClassifyHop } from '../../src/route/classify.js';
 import { noteText } from '../../src/route/notes.js';
 import { addOriginAs } from '../../src/route/origin-as.js';
 import { answer, questionName, type DnsConfig } from '../../lab/dns-server.js';
+import { scratchDir } from '../support/scratch.js';
 
 const table = CarrierTable.load();
 
@@ -144,7 +144,7 @@ describe('Team Cymru DNS (lab server on loopback)', () => {
 
 describe('vpsline classify --asn-db', () => {
   test('a NextTrace-less trace (traceroute text) gets AS10099 from the file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vpsline-asn-'));
+    const dir = scratchDir('vpsline-asn-');
     const db = join(dir, 'ip2asn.tsv');
     writeFileSync(db, '198.51.100.0\t198.51.100.255\t10099\tHK\tCUG-BACKBONE\n');
     const trace = [

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { ProbeEngine } from '../../src/probe/engine.js';
 import { createLookingGlass, type LookingGlass } from '../../src/server/app.js';
 import { REFUSAL_CODES, type RefusalCode } from '../../src/server/refusals.js';
+import { scratchDir } from '../support/scratch.js';
 
 const MTR_REPORT = [
   'Start: 2026-11-28T04:38:04+0000',
@@ -419,7 +420,7 @@ test('a flood of refused requests is throttled and adds a few audit rows; the st
     rmSync(dir, { recursive: true, force: true });
   }
   const again = await createLookingGlass({
-    db: join(mkdtempSync(join(tmpdir(), 'vpsline-lg-m-')), 'lg.db'),
+    db: join(scratchDir('vpsline-lg-m-'), 'lg.db'),
     dns: false,
   });
   try {

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { detectVirt } from '../../src/virt/detect.js';
 import { materialize } from './fixture.js';
+import { scratchDir } from '../support/scratch.js';
 
 const bin = new URL('../../bin/vpsline.js', import.meta.url).pathname;
 const vpsline = (...args: string[]) => spawnSync(process.execPath, [bin, 'virt', ...args], { encoding: 'utf8' });
@@ -48,7 +49,7 @@ describe('vpsline virt', () => {
   });
 
   test('mistakes: one line, exit 2, no stack trace', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vpsline-virt-cli-'));
+    const dir = scratchDir('vpsline-virt-cli-');
     const badJson = join(dir, 'probes.json');
     writeFileSync(badJson, '{"cpuid": ');
     const cases: [string[], RegExp][] = [

@@ -2,14 +2,14 @@
 // is one clear error naming it (it used to load, then throw a TypeError or
 // give a wrong answer when the check read it).
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isVpslineError } from '../../src/errors.js';
 import { FixtureSource } from '../../src/virt/source.js';
+import { scratchDir } from '../support/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vpsline-probes-'));
+const dir = scratchDir('vpsline-probes-');
 const probes = (doc: unknown): string => {
   const file = join(dir, 'probes.json');
   writeFileSync(file, JSON.stringify(doc));
