@@ -2,19 +2,19 @@
 // maps to carriers. Never the default target list: lab addresses only.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../lab/checkout.js';
 import { labSkipReason } from '../../lab/netns.js';
 import { useSimulatedPath } from './suite.js';
+import { scratchDir } from '../support/scratch.js';
 
 const skip = labSkipReason();
 
 function files(): { carriers: string; targets: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'vpsline-backtrace-'));
+  const dir = scratchDir('vpsline-backtrace-');
   const carriers = join(dir, 'carriers.json');
   writeFileSync(
     carriers,
@@ -111,7 +111,7 @@ describe('vpsline backtrace on lab targets', { skip }, () => {
   });
 
   test('hops the carrier file does not name are named by a local AS database (--asn-db)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vpsline-asn-db-'));
+    const dir = scratchDir('vpsline-asn-db-');
     // 163 known by its AS number only: no prefixes in this carrier file.
     const noPrefixes = join(dir, 'carriers.json');
     writeFileSync(
@@ -146,7 +146,7 @@ describe('vpsline backtrace on lab targets', { skip }, () => {
   });
 
   test('flows that take different lines are named, each with its count (--flows 16)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vpsline-flows-'));
+    const dir = scratchDir('vpsline-flows-');
     const split = join(dir, 'carriers.json');
     writeFileSync(
       split,

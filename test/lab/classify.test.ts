@@ -3,8 +3,7 @@
 // (Only lab addresses are traced; the carrier names are just labels here.)
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -12,13 +11,14 @@ import { projectRoot } from '../../lab/checkout.js';
 import { labSkipReason, type Netns } from '../../lab/netns.js';
 import { useSimulatedPath } from './suite.js';
 import { toolSkipReason } from '../../lab/tools.js';
+import { scratchDir } from '../support/scratch.js';
 
 const skip = labSkipReason();
 const vpsline = `${projectRoot}/bin/vpsline.js`;
 
 /** The twenty-ms path: hops 2-3 play CN2, hop 4 Unicom 4837, the target a Unicom provincial network. */
 function carrierFile(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'vpsline-carriers-')), 'lab.json');
+  const file = join(scratchDir('vpsline-carriers-'), 'lab.json');
   writeFileSync(
     file,
     JSON.stringify({

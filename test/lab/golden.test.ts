@@ -20,8 +20,7 @@
 // runs; a renderer difference fails all three, and every run's output is shown.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -42,6 +41,7 @@ import {
 import { startDns } from '../golden/lab-dns.js';
 import { maskGolden } from '../golden/mask.js';
 import { formatOf, parseGolden, withoutExtensions } from '../golden/rebuild.js';
+import { scratchDir } from '../support/scratch.js';
 
 const skip = labSkipReason() ?? (hasCommand('unshare') ? undefined : 'unshare (util-linux) is not installed');
 
@@ -71,7 +71,7 @@ function swapEcmp(text: string, target: string): string {
 let labAsnIndex: string | undefined;
 async function asnIndex(): Promise<string> {
   if (labAsnIndex) return labAsnIndex;
-  const dir = mkdtempSync(join(tmpdir(), 'vpsline-golden-asn-'));
+  const dir = scratchDir('vpsline-golden-asn-');
   writeFileSync(join(dir, 'lab-asn.csv'), goldenAsnCsv());
   const out = join(dir, 'lab-asn.bin.gz');
   await promisify(execFile)(

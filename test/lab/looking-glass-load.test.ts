@@ -7,8 +7,7 @@
 // itself wakes more slowly when the machine is idle (see the README).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -16,6 +15,7 @@ import { serverBase } from '../support/serve-process.js';
 import { projectRoot } from '../../lab/checkout.js';
 import { labSkipReason } from '../../lab/netns.js';
 import { useSimulatedPath } from './suite.js';
+import { scratchDir } from '../support/scratch.js';
 
 const skip = labSkipReason();
 const TOKEN = 'load-test-token-0123456789';
@@ -24,7 +24,7 @@ describe('looking glass under load', { skip }, () => {
   const path = useSimulatedPath('twenty-ms');
 
   test('50 traces and 200 viewers: Best within 50 µs of idle, every answer right, caps hold', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-load-'));
+    const dir = scratchDir('vpsline-lg-load-');
     chmodSync(dir, 0o755);
     const config = join(dir, 'config.json');
     writeFileSync(

@@ -5,8 +5,7 @@
 // a hop whose name is markup stays text. Screenshots go to test-artifacts/.
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -15,6 +14,7 @@ import { projectRoot } from '../../lab/checkout.js';
 import { Lab, labSkipReason } from '../../lab/netns.js';
 import { buildRouterChain, type RouterChain } from '../../lab/routers.js';
 import { hasCommand } from '../../lab/tools.js';
+import { scratchDir } from '../support/scratch.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip =
@@ -40,7 +40,7 @@ describe('looking glass in a browser', { skip }, () => {
     // nameserver: no query leaves the lab.
     chain.server.useNameserver('127.0.0.1');
     chain.server.useHosts([`198.18.2.1 ${XSS_NAME}`, '198.18.3.1 r2.lab.example']);
-    const dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-lab-'));
+    const dir = scratchDir('vpsline-lg-lab-');
     chmodSync(dir, 0o755);
     const config = join(dir, 'config.json');
     writeFileSync(
