@@ -23,6 +23,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { checkoutFor } from '../../lab/checkout.js';
 import { hasCommand } from '../../lab/tools.js';
 
 const repo = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
@@ -92,22 +93,19 @@ function rootlessMissing(): string | undefined {
 }
 
 /**
- * The checkout where the rootless user can read it (CI's sits in a 0700 mktemp dir): hard links, or a
- * copy across file systems, in a directory anyone may enter; beside it the user's dumps, HOME and
- * XDG_RUNTIME_DIR, so podman's storage and pause process are this run's and go with it.
+ * The checkout as the rootless user can read it (lab/checkout.ts stages one when CI's 0700 mktemp dir hides
+ * it); beside it in a folder of this run, the user's dumps, HOME and XDG_RUNTIME_DIR, so podman's storage and
+ * pause process are this run's and go with it.
  */
 function rootlessStage(): Place {
+  const uid = Number(spawnSync('id', ['-u', ROOTLESS], { encoding: 'utf8' }).stdout);
   const stage = mkdtempSync(join(tmpdir(), 'vpsline-rootless-'));
   trees.push(stage);
   rootlessRuns.push(join(stage, 'run'));
   chmodSync(stage, 0o755);
-  const staged = join(stage, 'repo');
-  mkdirSync(staged);
-  const parts = ['bin', 'dist', 'package.json', 'node_modules', 'build'].map((p) => join(repo, p));
-  if (spawnSync('cp', ['-al', ...parts, staged]).status !== 0) spawnSync('cp', ['-a', ...parts, staged]);
   for (const d of ['dumps', 'home', 'run']) mkdirSync(join(stage, d), { mode: 0o700 });
   spawnSync('chown', ['-R', `${ROOTLESS}:${ROOTLESS}`, join(stage, 'dumps'), join(stage, 'home'), join(stage, 'run')]);
-  return { repo: staged, dumps: join(stage, 'dumps') };
+  return { repo: checkoutFor(uid), dumps: join(stage, 'dumps') };
 }
 
 /** Rootless podman leaves a pause process holding its namespaces; the test ends it. */
