@@ -25,16 +25,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { checkoutFor } from '../../lab/checkout.js';
 import { hasCommand } from '../../lab/tools.js';
+import { assertReadsBack, keepCapture, type Verdict } from '../support/virt-capture.js';
 
 const repo = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 const bin = join(repo, 'bin/vpsline.js');
 const isRoot = process.getuid?.() === 0;
-
-interface Verdict {
-  container: { type: string | null; confidence: string };
-  vm: { type: string | null; hypervisor: string | null };
-  systemdTerms: { virt: string };
-}
 
 interface Layer {
   name: string;
@@ -269,21 +264,11 @@ describe('vpsline virt inside real containers', { skip }, () => {
       // The hypervisor is the machine's; which VMM can read finer (podman masks /sys/firmware, so
       // Firecracker's ACPI tables are not there, and it reads as plain KVM).
       assert.equal(inside.vm.hypervisor, outside.vm.hypervisor, 'the VM layer is the machine the container runs on');
-      // The dump made inside reads back outside as the same machine.
-      const back = run([process.execPath, bin, 'virt', '--json', '--steal', '0', '--root', dump]);
-      assert.equal(back.status, 0, back.stderr);
-      const replay = JSON.parse(back.stdout) as Verdict;
-      assert.deepEqual(
-        [replay.container.type, replay.vm.type, replay.systemdTerms],
-        [inside.container.type, inside.vm.type, inside.systemdTerms],
-      );
-      const keep = process.env.VPSLINE_CAPTURE_DIR;
-      if (keep) {
-        const to = join(keep, layer.name.replace(/\W+/g, '-').replace(/-$/, '').toLowerCase());
-        cpSync(dump, join(to, 'dump'), { recursive: true });
-        const truth = { container: layer.truth, hypervisor: outside.vm.hypervisor, made: layer.wrap(['…'], place) };
-        writeFileSync(join(to, 'truth.json'), `${JSON.stringify(truth, null, 2)}\n`);
-      }
+      assertReadsBack(dump, inside);
+      keepCapture(layer.name, dump, () => ({
+        ...{ container: layer.truth, hypervisor: outside.vm.hypervisor },
+        made: layer.wrap(['…'], place),
+      }));
     });
   }
 });
