@@ -211,7 +211,7 @@ const LAYERS: Layer[] = [
 function run(argv: string[]): { status: number | null; stdout: string; stderr: string } {
   const [file, ...args] = argv;
   assert.ok(file);
-  const r = spawnSync(file, args, { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(file, args, { encoding: 'utf8', timeout: 120_000, cwd: '/' });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
