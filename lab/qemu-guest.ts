@@ -1,10 +1,10 @@
 // A QEMU guest (TCG: QEMU emulates the CPU) that boots, runs a few commands
-// and powers off. Debian's own
-// kernel (unpacked by lab/fetch-guest-kernel.sh), an initramfs made here of
-// busybox and a short init, and three virtio-9p shares: the host's /usr and
-// the checkout read-only, an output folder writable. The guest's root is the
-// initramfs, so nothing of the host's root (its /.dockerenv, its /etc) is in
-// it but the os-release and alternatives a Debian /usr expects.
+// and powers off: Debian's own kernel (unpacked by lab/fetch-guest-kernel.sh),
+// an initramfs made here of busybox and a short init, and three virtio-9p
+// shares: the host's /usr and the checkout read-only, an output folder
+// writable. The guest's root is the initramfs, so nothing of the host's root
+// (its /.dockerenv, its /etc) is in it but the os-release and alternatives a
+// Debian /usr expects.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
