@@ -6,8 +6,9 @@
 // (its /.dockerenv, its /etc) is in it but the os-release and alternatives a
 // Debian /usr expects.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { debianRootSkeleton } from './debian-root.js';
 
 export const GUEST_KERNEL = process.env.VPSLINE_GUEST_KERNEL ?? '/var/cache/vpsline-lab/guest-kernel';
 const BUSYBOX = '/bin/busybox';
@@ -94,17 +95,12 @@ function jobScript(commands: GuestCommand[]): string {
 /** Build the initramfs (a newc cpio) in `work`. */
 function initramfs(work: string, m: GuestMachine, repo: string, commands: GuestCommand[]): string {
   const root = join(work, 'initramfs');
-  for (const d of ['proc', 'sys', 'dev', 'run', 'tmp', 'usr', 'out', 'root', 'etc', 'busybox/modules'])
-    mkdirSync(join(root, d), { recursive: true });
+  debianRootSkeleton(root, ['proc', 'sys', 'dev', 'run', 'tmp', 'out', 'root', 'busybox/modules']);
   copyFileSync(BUSYBOX, join(root, 'busybox/busybox'));
   cpSync(join(GUEST_KERNEL, 'modules'), join(root, 'busybox/modules'), { recursive: true });
   const order = readFileSync(join(GUEST_KERNEL, 'modules/order'), 'utf8').split('\n').filter(Boolean);
   const load = order.filter((ko) => m.cpuidDriver || ko !== 'cpuid.ko');
   writeFileSync(join(root, 'busybox/modules/order'), `${load.join('\n')}\n`);
-  for (const d of ['bin', 'lib', 'lib64', 'sbin']) symlinkSync(`usr/${d}`, join(root, d));
-  copyFileSync('/etc/os-release', join(root, 'etc/os-release'));
-  // virt-what finds its helper with `which`, an alternatives link on Debian.
-  cpSync('/etc/alternatives', join(root, 'etc/alternatives'), { recursive: true, verbatimSymlinks: true });
   writeFileSync(join(root, 'init'), initScript(repo), { mode: 0o755 });
   writeFileSync(join(root, 'job.sh'), jobScript(commands));
   const image = join(work, 'initramfs.cpio');
@@ -114,7 +110,7 @@ function initramfs(work: string, m: GuestMachine, repo: string, commands: GuestC
   return image;
 }
 
-/** The QEMU command line for one guest. */
+/** The QEMU command line for one guest (OVMF's variable store is `work`/OVMF_VARS.fd). */
 export function qemuArgs(m: GuestMachine, work: string, initrd: string, repo: string, out: string): string[] {
   const share = (tag: string, path: string, ro: boolean) => [
     ...['-fsdev', `local,id=${tag},path=${path},security_model=none${ro ? ',readonly=on' : ''}`],
@@ -123,7 +119,6 @@ export function qemuArgs(m: GuestMachine, work: string, initrd: string, repo: st
   const firmware: string[] = [];
   if (m.firmware === 'ovmf') {
     const vars = join(work, 'OVMF_VARS.fd');
-    copyFileSync(OVMF_VARS, vars);
     firmware.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`);
     firmware.push('-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
   }
@@ -153,6 +148,8 @@ export function runInGuest(
   const out = join(opts.work, 'out');
   mkdirSync(out, { recursive: true });
   const initrd = initramfs(opts.work, m, opts.repo, commands);
+  // OVMF writes its variables: each guest gets its own copy of the empty store.
+  if (m.firmware === 'ovmf') copyFileSync(OVMF_VARS, join(opts.work, 'OVMF_VARS.fd'));
   const started = process.hrtime.bigint();
   const r = spawnSync('qemu-system-x86_64', qemuArgs(m, opts.work, initrd, opts.repo, out), {
     timeout: opts.timeoutMs,

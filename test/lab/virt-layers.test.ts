@@ -8,22 +8,12 @@
 // was made: see its README).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { checkoutFor } from '../../lab/checkout.js';
+import { debianRootSkeleton } from '../../lab/debian-root.js';
 import { hasCommand } from '../../lab/tools.js';
 import { assertReadsBack, keepCapture, type Verdict } from '../support/virt-capture.js';
 
@@ -58,11 +48,7 @@ interface Place {
 function containerTree(owner?: string): string {
   const root = mkdtempSync(join(tmpdir(), 'vpsline-layer-root-'));
   trees.push(root);
-  for (const d of ['usr', 'etc', 'proc', 'sys', 'dev', 'tmp', 'run']) mkdirSync(join(root, d));
-  copyFileSync('/etc/os-release', join(root, 'etc/os-release'));
-  // virt-what finds its helper with `which`, an alternatives link on Debian.
-  cpSync('/etc/alternatives', join(root, 'etc/alternatives'), { recursive: true, verbatimSymlinks: true });
-  for (const d of ['bin', 'lib', 'lib64', 'sbin']) symlinkSync(`usr/${d}`, join(root, d));
+  debianRootSkeleton(root, ['proc', 'sys', 'dev', 'tmp', 'run']);
   // A rootless container's root is the user's: its uid 0 is theirs, and may write nothing else.
   if (owner) spawnSync('chown', ['-R', `${owner}:${owner}`, root]);
   return root;
