@@ -421,7 +421,10 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       createdAt: new Date(row.createdAt).toISOString(),
       finishedAt: row.finishedAt ? new Date(row.finishedAt).toISOString() : null,
     };
-    if (row.status === 'running') return { ...head, hops: runner.current(row.id) ?? [] };
+    if (row.status === 'running') {
+      const progress = runner.current(row.id) ?? { round: 0, rounds: row.count, hops: [] };
+      return { ...head, ...progress };
+    }
     return {
       ...head,
       ...(row.error ? { error: row.error } : {}),
@@ -461,7 +464,7 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
     };
     res.on('close', close);
     const onEvent = (e: LiveEvent): void => {
-      if (e.type === 'hop') send('hop', e.hop);
+      if (e.type === 'progress') send('progress', { round: e.round, rounds: e.rounds, hops: e.hops });
       else {
         send('end', {
           status: e.status,
@@ -472,7 +475,8 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
       }
     };
     if (row.status === 'running') {
-      for (const hop of runner.current(row.id) ?? []) send('hop', hop);
+      const now = runner.current(row.id);
+      if (now) send('progress', now);
       unsubscribe = runner.subscribe(row.id, onEvent);
       if (unsubscribe) return;
     }

@@ -33,9 +33,28 @@ export interface LiveHop {
   stdev: number;
 }
 
+/**
+ * Where a running trace stands: the round being sent (1-based) of how many, and the hops as the trace
+ * shows them now. The list is the trace's own view (up to the destination), the same one the stored
+ * result is made from: a hop seen past the destination before a lower TTL answered drops out again.
+ */
+export interface LiveProgress {
+  round: number;
+  rounds: number;
+  hops: LiveHop[];
+}
+
 export type LiveEvent =
-  | { type: 'hop'; hop: LiveHop }
+  | ({ type: 'progress' } & LiveProgress)
   | { type: 'end'; status: EndStatus; result?: unknown; error?: string };
+
+/** At most this often a running trace tells its viewers where it stands (the last change is never held back). */
+const PROGRESS_EVERY_MS = 200;
+
+export interface RunnerOptions {
+  /** Throttle of progress events (default PROGRESS_EVERY_MS; a test sees every change with 0). */
+  progressEveryMs?: number;
+}
 
 /** Why a trace may not start now (admit). */
 export interface Admission {
@@ -49,7 +68,10 @@ export type EndStatus = 'done' | 'failed' | 'interrupted';
 
 interface LiveTrace {
   trace: Trace;
-  hops: Map<number, LiveHop>;
+  progress: LiveProgress;
+  /** A progress event is due (throttled to PROGRESS_EVERY_MS). */
+  pending: NodeJS.Timeout | undefined;
+  lastSentAt: number;
   listeners: Set<(e: LiveEvent) => void>;
   /** Stopped before its last round (the time limit, or the server shutting down). */
   stopped: boolean;
@@ -79,6 +101,7 @@ export class TraceRunner {
     private readonly limits: Limits,
     private readonly dns?: ReverseDns,
     private readonly hooks: RunnerHooks = {},
+    private readonly options: RunnerOptions = {},
   ) {
     this.byClient = new Concurrency(limits.maxPerClient, limits.maxConcurrent);
     this.byTarget = new Concurrency(limits.maxPerTarget);
@@ -138,7 +161,9 @@ export class TraceRunner {
     let stored: () => void = () => {};
     const entry: LiveTrace = {
       trace,
-      hops: new Map(),
+      progress: { round: 0, rounds: count, hops: [] },
+      pending: undefined,
+      lastSentAt: 0,
       listeners: new Set(),
       stopped: false,
       stored: new Promise((resolve) => {
@@ -149,13 +174,32 @@ export class TraceRunner {
     const startedAt = Date.now();
     this.hooks.started?.();
     const watchdog = setTimeout(() => this.stop(entry), this.limits.maxDurationS * 1000);
-    trace.on('hop', (h) => {
-      const hop = this.liveHop(h);
-      entry.hops.set(hop.ttl, hop);
-      for (const l of entry.listeners) l({ type: 'hop', hop });
+    const publish = (): void => {
+      entry.pending = undefined;
+      entry.lastSentAt = Date.now();
+      entry.progress = {
+        round: entry.progress.round,
+        rounds: count,
+        hops: trace.snapshot().map((h) => this.liveHop(h)),
+      };
+      for (const l of entry.listeners) l({ type: 'progress', ...entry.progress });
+    };
+    const changed = (): void => {
+      if (entry.pending) return;
+      const wait = entry.lastSentAt + (this.options.progressEveryMs ?? PROGRESS_EVERY_MS) - Date.now();
+      if (wait <= 0) publish();
+      else entry.pending = setTimeout(publish, wait);
+    };
+    trace.on('hop', changed);
+    trace.on('round', (round) => {
+      entry.progress.round = round;
+      changed();
     });
     const finish = (ended: 'done' | 'failed', result: unknown, error: string | null): void => {
       clearTimeout(watchdog);
+      clearTimeout(entry.pending);
+      // The last live view is the stored one, figure for figure (both are the trace's final snapshot).
+      publish();
       const status: EndStatus = ended === 'done' && entry.stopped ? 'interrupted' : ended;
       this.store.finishTrace(id, status, result === undefined ? null : JSON.stringify(result), error);
       this.live.delete(id);
@@ -196,10 +240,9 @@ export class TraceRunner {
     };
   }
 
-  /** Hops so far, for a viewer joining a running trace; undefined when it is not running. */
-  current(id: string): LiveHop[] | undefined {
-    const e = this.live.get(id);
-    return e ? [...e.hops.values()].sort((a, b) => a.ttl - b.ttl) : undefined;
+  /** Where a running trace stands, for a viewer joining it; undefined when it is not running. */
+  current(id: string): LiveProgress | undefined {
+    return this.live.get(id)?.progress;
   }
 
   subscribe(id: string, listener: (e: LiveEvent) => void): (() => void) | undefined {

@@ -56,7 +56,7 @@ async function view(id: string): Promise<{ status: number; hops: number; end?: {
       buf = buf.slice(at + 2);
       const event = /^event: (.*)$/m.exec(block)?.[1];
       const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event === 'hop') hops++;
+      if (event === 'progress' && data) hops = (JSON.parse(data) as { hops: unknown[] }).hops.length;
       if (event === 'end' && data) end = JSON.parse(data) as { status: string; result?: Result };
     }
   }
