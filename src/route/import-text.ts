@@ -10,10 +10,32 @@ import type { ClassifyHop } from './classify.js';
 
 export type TextFormat = 'mtr-report' | 'winmtr' | 'markdown-table' | 'tracert' | 'traceroute' | 'hop-list';
 
+/**
+ * A hop's figures as the source printed them: mtr's and WinMTR's columns, or what traceroute's
+ * per-probe times and stars add up to. Only what the source had; nothing is filled in.
+ */
+export interface HopFigures {
+  lossPercent?: number;
+  sent?: number;
+  received?: number;
+  last?: number;
+  avg?: number;
+  best?: number;
+  worst?: number;
+  stdev?: number;
+}
+
+/** A hop read from someone's trace: what the classifier needs, and the name and figures it showed. */
+export interface ImportedHop extends ClassifyHop {
+  /** The host name the trace showed for the hop (reverse DNS at the sender's side): untrusted text. */
+  name?: string;
+  figures?: HopFigures;
+}
+
 export interface TextTrace {
   format: TextFormat;
   target?: string;
-  hops: ClassifyHop[];
+  hops: ImportedHop[];
   /** Hops shown by name only: without an address they cannot be classified. */
   namesOnly: number;
   /** TTLs answered from more than one address (ECMP). */
@@ -79,6 +101,86 @@ interface LineFacts {
   winmtr: boolean;
   /** An mtr report row ("  3.|-- host" or "  3. AS4809 host"): a hop even when shown by name only. */
   mtrRow: boolean;
+  /** Bare numbers that are not times: statistic columns, in order ("0.0%" -> 0). */
+  numbers: number[];
+  /** Round-trip times in ms, in order ("<1 ms" counts as 1, the bound it states). */
+  times: number[];
+  /** Probes shown as "*". */
+  stars: number;
+  /** The first token that reads as a host name. */
+  name: string | null;
+}
+
+/**
+ * Statistic columns by the names mtr (report and screen) and WinMTR print in their headers. Other
+ * columns mtr can show (-o: Drop, Gmean, Jttr, ...) keep their place and are not read.
+ */
+const COLUMNS: Record<string, keyof HopFigures | null> = {
+  'LOSS%': 'lossPercent',
+  LOSS: 'lossPercent',
+  '%': 'lossPercent',
+  SNT: 'sent',
+  SENT: 'sent',
+  RECV: 'received',
+  RCV: 'received',
+  LAST: 'last',
+  AVG: 'avg',
+  AVRG: 'avg',
+  BEST: 'best',
+  WRST: 'worst',
+  WORST: 'worst',
+  STDEV: 'stdev',
+  DROP: null,
+  GMEAN: null,
+  JTTR: null,
+  JAVG: null,
+  JMAX: null,
+  JINT: null,
+};
+
+/** A statistics header ("HOST: x  Loss%  Snt  Last ...", WinMTR's "| Host - % | Sent | ..."): its columns in order. */
+function headerColumns(line: string): (keyof HopFigures | null)[] | undefined {
+  const names = line
+    .split(/[\s|]+/)
+    .map((t) => t.toUpperCase())
+    .filter((t) => t in COLUMNS);
+  const known = new Set(names.map((n) => COLUMNS[n]).filter(Boolean));
+  if (known.size < 4) return undefined;
+  // "% | loss" over one column (a WinMTR variant): one name of a figure right after another is one column.
+  const columns = names.map((n) => COLUMNS[n] ?? null);
+  return columns.filter((c, i) => c === null || c !== columns[i - 1]);
+}
+
+/** Figures from a row's statistic numbers, right-aligned to the header's columns. */
+function columnFigures(numbers: number[], columns: (keyof HopFigures | null)[]): HopFigures | undefined {
+  if (numbers.length < columns.length) return undefined;
+  const values = numbers.slice(numbers.length - columns.length);
+  const figures: HopFigures = {};
+  for (const [i, c] of columns.entries()) {
+    const value = values[i];
+    if (c && value !== undefined) figures[c] = value;
+  }
+  return figures;
+}
+
+/** A numbered row under a statistics header with a figure for every column: a hop, even shown by name only. */
+function statisticsRow(f: LineFacts, columns: (keyof HopFigures | null)[] | undefined): boolean {
+  return columns !== undefined && f.named && f.numbers.length >= columns.length;
+}
+
+/** Figures from traceroute's per-probe times and stars. */
+function probeFigures(times: number[], stars: number): HopFigures | undefined {
+  const sent = times.length + stars;
+  if (!sent) return undefined;
+  const figures: HopFigures = { sent, received: times.length, lossPercent: (100 * stars) / sent };
+  const last = times.at(-1);
+  if (last !== undefined) {
+    figures.last = last;
+    figures.best = Math.min(...times);
+    figures.worst = Math.max(...times);
+    figures.avg = times.reduce((a, b) => a + b, 0) / times.length;
+  }
+  return figures;
 }
 
 const SILENT_WORDS = ['Request timed out', '请求超时', 'No response from host', 'Zeitüberschreitung', 'Délai d'];
@@ -102,6 +204,10 @@ function factsOf(line: string): LineFacts {
     table,
     winmtr,
     mtrRow: /^\s{0,8}\d{1,3}\.(?:\|--|\s{1,8}AS)/.test(line),
+    numbers: [],
+    times: [],
+    stars: 0,
+    name: null,
   };
   const tokens = line.split(/[\s|]+/);
   let skipTtl = ttl !== null;
@@ -115,6 +221,7 @@ function factsOf(line: string): LineFacts {
     if (!t) continue;
     if (t === '*' || t === '???') {
       if (t === '*' && !f.addresses.length && !f.timed) f.silent = true;
+      if (t === '*') f.stars++;
       continue;
     }
     if (isAddress(t)) {
@@ -129,16 +236,22 @@ function factsOf(line: string): LineFacts {
     if (/^AS\?*$/i.test(t)) continue;
     if (t === 'ms' || /^<?\d{1,6}(?:\.\d{1,6})?ms$/.test(t)) {
       f.timed = true;
+      if (t !== 'ms') f.times.push(Number(t.slice(t.startsWith('<') ? 1 : 0, -2)));
       continue;
     }
     if (/^[<>]?\d{1,9}(?:\.\d{1,9})?%?$/.test(t)) {
       // A bare number before "ms" is a time; elsewhere a statistic.
-      if (tokens[i + 1] === 'ms') f.timed = true;
+      const value = Number(t.replace(/^[<>]/, '').replace(/%$/, ''));
+      if (tokens[i + 1] === 'ms') {
+        f.timed = true;
+        f.times.push(value);
+      } else f.numbers.push(value);
       continue;
     }
     const upper = t.toUpperCase();
     f.netname = f.netname ?? NETNAME_CARRIER[upper] ?? null;
     if (/[a-z]/i.test(t) && t !== '-') f.named = true;
+    if (f.name === null && /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}(?:\.[A-Za-z0-9_-]{1,63}){1,20}\.?$/.test(t)) f.name = t;
   }
   return f;
 }
@@ -155,9 +268,10 @@ export function readTextTrace(text: string, maxHopLines: number): TextTrace | un
   let namesOnly = 0;
   let sawNumbered = false;
   let sequence = 0;
-  const hops: ClassifyHop[] = [];
+  const hops: ImportedHop[] = [];
   const addressesAt = new Map<number, Set<string>>();
   let lastTtl: number | null = null;
+  let columns: (keyof HopFigures | null)[] | undefined;
 
   for (const line of lines) {
     // Reading the start of a 250 KB "hop line" would make a hop out of whatever it begins with.
@@ -176,13 +290,18 @@ export function readTextTrace(text: string, maxHopLines: number): TextTrace | un
       continue;
     }
     if (/^\s{0,8}HOST: /.test(line)) format ??= 'mtr-report';
+    const header = headerColumns(line);
+    if (header) {
+      columns = header;
+      continue;
+    }
     const f = factsOf(line);
     const any = f.addresses.length > 0 || f.asn !== null || f.netname !== null;
     let ttl: number | null = null;
     if (f.winmtr) {
       format ??= 'winmtr';
       ttl = ++sequence;
-    } else if (f.ttl !== null && (any || f.silent || f.timed || f.mtrRow)) {
+    } else if (f.ttl !== null && (any || f.silent || f.timed || f.mtrRow || statisticsRow(f, columns))) {
       ttl = f.ttl;
       sawNumbered = true;
       if (f.table) format ??= 'markdown-table';
@@ -202,9 +321,12 @@ export function readTextTrace(text: string, maxHopLines: number): TextTrace | un
     lastTtl = ttl;
     const [address = null] = f.addresses;
     if (!address && f.named && !f.silent && f.asn === null) namesOnly++;
-    const hop: ClassifyHop = { ttl, address };
+    const hop: ImportedHop = { ttl, address };
     if (f.asn !== null) hop.asn = f.asn;
     if (f.netname) hop.netname = f.netname;
+    if (f.name) hop.name = f.name;
+    const figures = columns ? columnFigures(f.numbers, columns) : probeFigures(f.times, f.stars);
+    if (figures) hop.figures = figures;
     hops.push(hop);
     for (const a of f.addresses) {
       const seen = addressesAt.get(ttl) ?? new Set<string>();

@@ -2,8 +2,8 @@
 // into hops the classifier understands. The format is detected from the text.
 import { VpslineError } from '../errors.js';
 import { errorMessage, isObject } from '../lookup/narrow.js';
-import type { Classification, ClassifyHop } from './classify.js';
-import { isAddress, readTextTrace, type TextFormat } from './import-text.js';
+import type { Classification } from './classify.js';
+import { type HopFigures, type ImportedHop, isAddress, readTextTrace, type TextFormat } from './import-text.js';
 import { addNote } from './notes.js';
 
 export type TraceFormat = 'vpsline-json' | 'mtr-json' | 'trippy-json' | 'nexttrace-json' | TextFormat;
@@ -11,7 +11,7 @@ export type TraceFormat = 'vpsline-json' | 'mtr-json' | 'trippy-json' | 'nexttra
 export interface ImportedTrace {
   format: TraceFormat;
   target?: string;
-  hops: ClassifyHop[];
+  hops: ImportedHop[];
   /** Hops shown by name only: without an address they cannot be classified. */
   namesOnly: number;
   /** TTLs answered from more than one address (ECMP); the most frequent one is used. */
@@ -36,6 +36,54 @@ function hostAddress(host: string): { address: string | null; nameOnly: boolean 
   return { address: null, nameOnly: true };
 }
 
+/** A finite number from a JSON value that holds one (trippy writes its statistics as strings). */
+function numberOf(v: unknown): number | undefined {
+  const n =
+    typeof v === 'number' ? v : typeof v === 'string' && /^-?\d{1,12}(?:\.\d{1,12})?$/.test(v) ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Figures from the named fields of a JSON row: `fields` maps each figure to the row's key for it. */
+function jsonFigures(row: Record<string, unknown>, fields: Record<keyof HopFigures, string>): HopFigures | undefined {
+  const figures: HopFigures = {};
+  for (const [figure, key] of Object.entries(fields) as [keyof HopFigures, string][]) {
+    const n = numberOf(row[key]);
+    if (n !== undefined) figures[figure] = n;
+  }
+  return Object.keys(figures).length ? figures : undefined;
+}
+
+/** A host name a JSON row gives, when it is a name (not the address again). */
+function hostName(v: unknown, address: string | null): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  // mtr writes "name (address)".
+  const open = v.endsWith(')') ? v.lastIndexOf('(') : -1;
+  const name = (open >= 0 ? v.slice(0, open) : v).trim();
+  return name && name !== address && name !== '???' && name.length <= 253 && !isAddress(name) ? name : undefined;
+}
+
+const MTR_FIELDS: Record<keyof HopFigures, string> = {
+  lossPercent: 'Loss%',
+  sent: 'Snt',
+  received: 'Rcv',
+  last: 'Last',
+  avg: 'Avg',
+  best: 'Best',
+  worst: 'Wrst',
+  stdev: 'StDev',
+};
+
+const TRIPPY_FIELDS: Record<keyof HopFigures, string> = {
+  lossPercent: 'loss_pct',
+  sent: 'sent',
+  received: 'recv',
+  last: 'last',
+  avg: 'avg',
+  best: 'best',
+  worst: 'worst',
+  stdev: 'stddev',
+};
+
 /** A TTL as the tools write it: a number, or (older mtr versions) a string of digits. */
 function ttlOf(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
@@ -52,7 +100,7 @@ function fromJson(doc: Record<string, unknown>): ImportedTrace | undefined {
   if (!isObject(report) || !Array.isArray(report.hubs)) return undefined;
   const hubs: unknown[] = report.hubs;
   let namesOnly = 0;
-  const hops = hubs.map((raw, i): ClassifyHop => {
+  const hops = hubs.map((raw, i): ImportedHop => {
     const hub = isObject(raw) ? raw : {};
     const own = isObject(hub.vpsline) ? hub.vpsline : {};
     const ttl = ttlOf(own.ttl) ?? ttlOf(hub.count) ?? i + 1;
@@ -62,10 +110,14 @@ function fromJson(doc: Record<string, unknown>): ImportedTrace | undefined {
       address = h.address;
       if (h.nameOnly) namesOnly++;
     }
-    const hop: ClassifyHop = { ttl, address };
+    const hop: ImportedHop = { ttl, address };
     const asn = asNumber(hub.ASN);
     if (asn) hop.asn = asn;
     if (Array.isArray(own.mpls) && own.mpls.length > 0) hop.mpls = true;
+    const name = hostName(hub.host, address);
+    if (name) hop.name = name;
+    const figures = jsonFigures(hub, MTR_FIELDS);
+    if (figures) hop.figures = figures;
     return hop;
   });
   const dst = isObject(report.mtr) ? report.mtr.dst : undefined;
@@ -87,7 +139,7 @@ function fromTrippy(doc: Record<string, unknown>): ImportedTrace | undefined {
   if (!doc.info || !Array.isArray(doc.hops)) return undefined;
   const rows: unknown[] = doc.hops;
   let multiAddress = 0;
-  const hops = rows.map((raw, i): ClassifyHop => {
+  const hops = rows.map((raw, i): ImportedHop => {
     const h = isObject(raw) ? raw : {};
     const hosts: unknown[] = Array.isArray(h.hosts) ? h.hosts : [];
     const addrs = hosts
@@ -95,9 +147,14 @@ function fromTrippy(doc: Record<string, unknown>): ImportedTrace | undefined {
       .filter((ip): ip is string => typeof ip === 'string' && isAddress(ip));
     // trippy lists a TTL's responders in the order first seen.
     if (addrs.length > 1) multiAddress++;
-    const hop: ClassifyHop = { ttl: typeof h.ttl === 'number' ? h.ttl : i + 1, address: addrs[0] ?? null };
+    const hop: ImportedHop = { ttl: typeof h.ttl === 'number' ? h.ttl : i + 1, address: addrs[0] ?? null };
     const extensions: unknown[] = Array.isArray(h.extensions) ? h.extensions : [];
     if (extensions.some((e) => isObject(e) && 'mpls' in e)) hop.mpls = true;
+    const first = isObject(hosts[0]) ? hosts[0] : {};
+    const name = hostName(first.hostname, hop.address);
+    if (name) hop.name = name;
+    const figures = jsonFigures(h, TRIPPY_FIELDS);
+    if (figures) hop.figures = figures;
     return hop;
   });
   const info = isObject(doc.info) ? doc.info : {};
@@ -120,7 +177,7 @@ function fromNextTrace(doc: Record<string, unknown>): ImportedTrace | undefined 
   if (!Array.isArray(doc.Hops) || !doc.Hops.every((ttl) => Array.isArray(ttl))) return undefined;
   const rows: unknown[][] = doc.Hops;
   let multiAddress = 0;
-  const hops = rows.map((attempts, i): ClassifyHop => {
+  const hops = rows.map((attempts, i): ImportedHop => {
     // The attempts that got an answer, with the address that gave it.
     const answered: { ip: string; attempt: Record<string, unknown> }[] = [];
     for (const a of attempts) {
@@ -134,8 +191,25 @@ function fromNextTrace(doc: Record<string, unknown>): ImportedTrace | undefined 
     const address = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
     const ttl =
       attempts.map((a) => (isObject(a) ? a.TTL : undefined)).find((t): t is number => typeof t === 'number') ?? i + 1;
-    const hop: ClassifyHop = { ttl, address };
+    const hop: ImportedHop = { ttl, address };
+    // RTT is in nanoseconds (Go's time.Duration); an attempt without Success is a lost probe.
+    const times = answered.map(({ attempt }) => numberOf(attempt.RTT)).filter((n): n is number => n !== undefined);
+    if (attempts.length) {
+      hop.figures = { sent: attempts.length, received: answered.length };
+      hop.figures.lossPercent = (100 * (attempts.length - answered.length)) / attempts.length;
+      if (times.length) {
+        const ms = times.map((n) => n / 1e6);
+        Object.assign(hop.figures, {
+          best: Math.min(...ms),
+          worst: Math.max(...ms),
+          avg: ms.reduce((a, b) => a + b, 0) / ms.length,
+          last: ms.at(-1),
+        });
+      }
+    }
     const chosen = answered.find((a) => a.ip === address)?.attempt;
+    const name = hostName(chosen?.Hostname, address);
+    if (name) hop.name = name;
     const geo = chosen && isObject(chosen.Geo) ? chosen.Geo : undefined;
     const asn = asNumber(geo?.asnumber);
     if (asn) hop.asn = asn;
