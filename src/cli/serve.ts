@@ -18,7 +18,7 @@ export function serveCommand(program: Command): void {
     .description('the looking glass: visitors trace back to themselves from a browser and compare both directions')
     .option('--listen <address:port>', 'where to listen', '127.0.0.1:8080')
     .option('--db <file>', 'SQLite file for traces, uploads and the audit log', './vpsline.db')
-    .option('--config <file>', 'JSON settings: tokens, trustProxy, allow, metricsAllow, publicHost, dns, limits')
+    .option('--config <file>', 'JSON settings: tokens, trustProxy, allow, metricsAllow, publicHost, dns, limits, site')
     .option('--token-file <file>', 'tokens (one per line) that may trace targets other than the visitor')
     .option('--trust-proxy <cidr>', 'believe X-Forwarded-For from this proxy (repeatable)', collect, [])
     .option('--allow <cidr>', 'allow this special address range as a target (a lab or a LAN; repeatable)', collect, [])

@@ -62,6 +62,7 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
     allowSelf: run.allowSelf || config.allowSelf === true,
     ...metricsAllowed([...(config.metricsAllow ?? []), ...run.metricsAllow]),
     ...(config.limits ? { limits: config.limits } : {}),
+    ...(config.site ? { site: config.site } : {}),
     dns: run.dns && config.dns !== false,
     ...(run.carriers ? { carriers: run.carriers } : {}),
     ...(publicHost ? { publicHost } : {}),

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { errnoCode, VpslineError } from '../errors.js';
+import type { SiteFacts } from './app.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 
 export interface ServeConfig {
@@ -15,9 +16,42 @@ export interface ServeConfig {
   publicHost?: string;
   dns?: boolean;
   limits?: Partial<Limits>;
+  site?: SiteFacts;
 }
 
-const KNOWN = ['tokens', 'trustProxy', 'allow', 'allowSelf', 'metricsAllow', 'limits', 'publicHost', 'dns'];
+const KNOWN = ['tokens', 'trustProxy', 'allow', 'allowSelf', 'metricsAllow', 'limits', 'publicHost', 'dns', 'site'];
+const SITE_TEXTS = ['name', 'location', 'description'] as const;
+
+/** The operator's words about the server: short texts, addresses that are addresses, host names. */
+function parseSite(v: unknown, where: string): SiteFacts {
+  if (!isRecord(v)) usage(`${where} must be an object.`);
+  const known = [...SITE_TEXTS, 'addresses', 'hosts'];
+  for (const k of Object.keys(v))
+    if (!known.includes(k)) usage(`${where}: unknown field "${k}" (known: ${known.join(', ')}).`);
+  const site: SiteFacts = {};
+  for (const k of SITE_TEXTS) {
+    const text = v[k];
+    if (text === undefined) continue;
+    if (typeof text !== 'string' || text.length > 200) usage(`${where}.${k} must be a text of at most 200 characters.`);
+    site[k] = text;
+  }
+  if (v.addresses !== undefined) {
+    const list = strings(v.addresses, `${where}.addresses`);
+    for (const a of list) if (!ipaddr.isValid(a)) usage(`${where}.addresses: ${a} is not an IP address.`);
+    site.addresses = list;
+  }
+  if (v.hosts !== undefined) {
+    const hosts = v.hosts;
+    if (!isRecord(hosts)) usage(`${where}.hosts must be an object like {"v4": "lg4.example.com"}.`);
+    site.hosts = {};
+    for (const [k, name] of Object.entries(hosts)) {
+      if ((k !== 'v4' && k !== 'v6') || typeof name !== 'string' || !/^[A-Za-z0-9.-]{1,253}$/.test(name))
+        usage(`${where}.hosts: "${k}" must be v4 or v6, with a host name.`);
+      site.hosts[k] = name;
+    }
+  }
+  return site;
+}
 
 function usage(message: string): never {
   throw new VpslineError('EVPSLINE_BAD_OPTION', message, 2);
@@ -59,6 +93,7 @@ export function parseServeConfig(doc: unknown, file: string): ServeConfig {
     if (typeof doc.dns !== 'boolean') usage(`--config ${file}: dns must be true or false.`);
     config.dns = doc.dns;
   }
+  if (doc.site !== undefined) config.site = parseSite(doc.site, `--config ${file}: site`);
   if (doc.limits !== undefined) {
     if (!isRecord(doc.limits)) usage(`--config ${file}: limits must be an object.`);
     const limits: Partial<Limits> = {};

@@ -162,6 +162,18 @@ const TEXT = {
     en: () => 'traceId names no trace on this server',
     zh: () => 'traceId 在本服务器上没有对应的追踪',
   },
+  'not-yours': {
+    en: () => 'only the visitor this trace was measured for may do that (from the same address)',
+    zh: () => '只有这次追踪所测的访问者（从同一地址）才能这样做',
+  },
+  'report-other-trace': {
+    en: () => 'this upload belongs to another trace: a link cannot pair them',
+    zh: () => '这份上传属于另一次追踪：链接不能把它们配在一起',
+  },
+  'return-routes-off': {
+    en: () => 'this server does not show three-network return routes',
+    zh: () => '本服务器未开启三网回程路由',
+  },
   // ---- uploaded reports ----
   'report-unreadable': { en: (p) => String(p.detail), zh: (p) => `无法读取这份报告：${p.detail}` },
   'parse-deadline': {

@@ -14,6 +14,7 @@ import { Trace, type TraceReport } from '../trace/trace.js';
 import { Concurrency, RateWindow, type Limits } from './limits.js';
 import type { Refusal } from './refusals.js';
 import type { Store } from './store.js';
+import { originOf } from './views.js';
 
 export type Protocol = 'icmp' | 'udp' | 'tcp' | 'auto';
 
@@ -22,6 +23,8 @@ export interface LiveHop {
   ttl: number;
   address: string | null;
   name: string | null;
+  asn: number | null;
+  asName: string | null;
   carrier: string | null;
   sent: number;
   received: number;
@@ -290,6 +293,7 @@ export class TraceRunner {
       ttl: h.ttl,
       address: h.address,
       name,
+      ...originOf(h.address, shippedAsnIndex()),
       carrier: h.address ? (this.tag(h.address) ?? null) : null,
       sent: h.sent,
       received: h.received,

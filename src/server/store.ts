@@ -20,6 +20,8 @@ export interface TraceRow {
   result: string | null;
   error: string | null;
   finishedAt: number | null;
+  /** The visitor chose to hide their address and home hops from anyone who opens the link (0 or 1). */
+  masked: number;
 }
 
 /** What a trace row holds when it starts. */
@@ -41,6 +43,8 @@ export interface ReportRow {
   body: string;
   /** Hops and classification, as JSON text. */
   result: string;
+  /** As TraceRow.masked. */
+  masked: number;
 }
 
 export interface AuditEntry {
@@ -80,6 +84,12 @@ export class Store {
     const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(audit)').all();
     if (!columns.some((c) => c.name === 'count'))
       this.db.exec('ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1');
+    // And those made before links could be masked, the flag.
+    for (const table of ['traces', 'reports']) {
+      const have = this.db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all();
+      if (!have.some((c) => c.name === 'masked'))
+        this.db.exec(`ALTER TABLE ${table} ADD COLUMN masked INTEGER NOT NULL DEFAULT 0`);
+    }
     this.stmts = {
       insertTrace: this.db.prepare<NewTrace>(
         'INSERT INTO traces (id, created_at, client, target_input, target, protocol, count, status) ' +
@@ -91,16 +101,18 @@ export class Store {
       ),
       getTrace: this.db.prepare<[string], TraceRow>(
         'SELECT id, created_at AS createdAt, client, target_input AS targetInput, target, protocol, count, status, ' +
-          'result, error, finished_at AS finishedAt FROM traces WHERE id = ?',
+          'result, error, finished_at AS finishedAt, masked FROM traces WHERE id = ?',
       ),
-      insertReport: this.db.prepare<ReportRow>(
+      insertReport: this.db.prepare<Omit<ReportRow, 'masked'>>(
         'INSERT INTO reports (id, created_at, client, trace_id, format, body, result) ' +
           'VALUES (@id, @createdAt, @client, @traceId, @format, @body, @result)',
       ),
       getReport: this.db.prepare<[string], ReportRow>(
-        'SELECT id, created_at AS createdAt, client, trace_id AS traceId, format, body, result ' +
+        'SELECT id, created_at AS createdAt, client, trace_id AS traceId, format, body, result, masked ' +
           'FROM reports WHERE id = ?',
       ),
+      maskTrace: this.db.prepare<[string]>('UPDATE traces SET masked = 1 WHERE id = ?'),
+      maskReports: this.db.prepare<[string, string]>('UPDATE reports SET masked = 1 WHERE trace_id = ? OR id = ?'),
       audit: this.db.prepare<Required<AuditEntry>>(
         'INSERT INTO audit (at, client, action, target, resolved, decision, detail, count) ' +
           'VALUES (@at, @client, @action, @target, @resolved, @decision, @detail, @count)',
@@ -135,8 +147,21 @@ export class Store {
     return this.stmts.getTrace.get(id);
   }
 
-  insertReport(row: ReportRow): void {
+  insertReport(row: Omit<ReportRow, 'masked'>): void {
     this.stmts.insertReport.run(row);
+  }
+
+  /** Hide the visitor's address and home hops on a trace's links and its uploads' (for good). */
+  maskTrace(id: string): void {
+    this.db.transaction(() => {
+      this.stmts.maskTrace.run(id);
+      this.stmts.maskReports.run(id, id);
+    })();
+  }
+
+  /** The same for one upload without a trace. */
+  maskReport(id: string): void {
+    this.stmts.maskReports.run('', id);
   }
 
   getReport(id: string): ReportRow | undefined {

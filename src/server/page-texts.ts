@@ -1,0 +1,2 @@
+// Placeholder, filled in with the page.
+export const PAGE_TEXT = { en: {}, zh: {} };
