@@ -16,6 +16,7 @@ import {
   returnRoutesFromConfig,
   type ReturnRoutesOptions,
   type ReturnRoutesRun,
+  type ReturnRoutesSnapshot,
 } from '../../src/server/return-routes.js';
 import { scratchDir } from '../support/scratch.js';
 
@@ -114,6 +115,15 @@ function fixture(extra: Partial<ReturnRoutesOptions> = {}) {
 /** Let settled promises run their callbacks. */
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** get() that the cache must answer: fails, rather than waits forever on the fake, if it starts a run. */
+async function cached(routes: ReturnRoutes, runs: Pending[]): Promise<ReturnRoutesSnapshot> {
+  const before = runs.length;
+  const got = routes.get();
+  await tick();
+  assert.equal(runs.length, before, 'get() started a run within the period');
+  return got;
+}
+
 describe('ReturnRoutes', () => {
   it('shares one run between concurrent callers', async () => {
     const { runs, routes, finish } = fixture();
@@ -136,7 +146,7 @@ describe('ReturnRoutes', () => {
     const a = await first;
     assert.equal(a.measuredAt, clock.t);
     clock.t += PERIOD - 1;
-    assert.equal(await routes.get(), a, 'within the period: the cached result');
+    assert.equal(await cached(routes, runs), a, 'within the period: the cached result');
     assert.equal(routes.peek().status, 'ready');
     assert.equal(runs.length, 1, 'no second run within the period');
     clock.t += 1;
@@ -158,7 +168,7 @@ describe('ReturnRoutes', () => {
     assert.equal(failed.error, 'no route to the targets');
     assert.deepEqual(failed.rows, []);
     clock.t += PERIOD / 2;
-    assert.equal(await routes.get(), failed);
+    assert.equal(await cached(routes, runs), failed);
     const peeked = routes.peek();
     assert.deepEqual(
       { status: peeked.status, error: peeked.error, next: peeked.nextAllowedAt },
