@@ -4,7 +4,9 @@
 import { errnoCode, VpslineError } from '../errors.js';
 import { defaultEngine, openThenDropPrivileges, type SocketNeed } from '../probe/process-engine.js';
 import { createLookingGlass } from '../server/app.js';
+import { CarrierTable } from '../lookup/carriers.js';
 import { normalizeCidrs, parseListen, readServeConfig, readTokenFile, type ServeConfig } from '../server/config.js';
+import { returnRoutesFromConfig } from '../server/return-routes.js';
 import type { CommandIO } from './io.js';
 
 export interface ServeRun {
@@ -54,6 +56,8 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
   if (tokens.some((t) => t.length < 16))
     throw new VpslineError('EVPSLINE_BAD_OPTION', 'tokens must be at least 16 characters long.', 2);
   const publicHost = run.publicHost ?? config.publicHost;
+  // Nothing is traced until a visitor asks for the table, and then at most once per period.
+  const returnRoutes = returnRoutesFromConfig(config.returnRoutes, { engine, table: CarrierTable.load(run.carriers) });
   const lg = await createLookingGlass({
     db: run.db,
     tokens,
@@ -63,6 +67,7 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
     ...metricsAllowed([...(config.metricsAllow ?? []), ...run.metricsAllow]),
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.site ? { site: config.site } : {}),
+    ...(returnRoutes ? { returnRoutes } : {}),
     dns: run.dns && config.dns !== false,
     ...(run.carriers ? { carriers: run.carriers } : {}),
     ...(publicHost ? { publicHost } : {}),

@@ -106,6 +106,8 @@ export interface BacktraceOptions extends Omit<TraceOptions, 'engine'> {
    * balance load send different flows different ways, and a route may split between lines. 1: one trace.
    */
   flows?: number;
+  /** Aborting stops every trace (a server shutting down); each row keeps what its trace measured so far. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -157,7 +159,7 @@ export function combineFlows(perFlow: Classification[]): { main: Classification;
 
 /** Trace every target at once and classify each path. Never rejects: a failed trace is a row with its error. */
 export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptions): Promise<BacktraceResult[]> {
-  const { table, originAs, flows = 1, ...traceOptions } = opts;
+  const { table, originAs, flows = 1, signal, ...traceOptions } = opts;
   const flowProtocol = traceOptions.protocol === 'tcp' ? 'tcp' : 'udp';
   return Promise.all(
     targets.map(async (target): Promise<BacktraceResult> => {
@@ -170,7 +172,18 @@ export async function backtrace(targets: BacktraceTarget[], opts: BacktraceOptio
               )
             : [new Trace(target.address, traceOptions)];
         for (const t of traces) void t.start();
-        const reports = await Promise.all(traces.map((t) => t.done));
+        const stop = (): void => {
+          for (const t of traces) t.stop();
+        };
+        // An abort before this point fires no event: stop at once.
+        if (signal?.aborted) stop();
+        signal?.addEventListener('abort', stop, { once: true });
+        let reports: TraceReport[];
+        try {
+          reports = await Promise.all(traces.map((t) => t.done));
+        } finally {
+          signal?.removeEventListener('abort', stop);
+        }
         // The targets are Chinese carriers' addresses: the path runs towards China, whatever answered.
         const verdicts = await Promise.all(
           reports.map((r) => classifyTrace(r, table, originAs, { direction: 'towards-china' })),

@@ -16,10 +16,35 @@ export interface ServeConfig {
   publicHost?: string;
   dns?: boolean;
   limits?: Partial<Limits>;
+  returnRoutes?: ReturnRoutesConfig;
   site?: SiteFacts;
 }
 
-const KNOWN = ['tokens', 'trustProxy', 'allow', 'allowSelf', 'metricsAllow', 'limits', 'publicHost', 'dns', 'site'];
+/** The page's three-network return routes (src/server/return-routes.ts). */
+export interface ReturnRoutesConfig {
+  enabled: boolean;
+  /** Shortest time between two runs: every run probes every target, so it is rationed. */
+  periodMinutes: number;
+  /** Your own target list (loadTargets' formats); none: the built-in list. */
+  targets?: string;
+}
+
+export const DEFAULT_RETURN_ROUTES: ReturnRoutesConfig = { enabled: true, periodMinutes: 60 };
+/** 10 minutes to a week: more often would make the page a way to make this server probe on demand. */
+export const RETURN_ROUTES_PERIOD = { min: 10, max: 10_080 };
+
+const KNOWN = [
+  'tokens',
+  'trustProxy',
+  'allow',
+  'allowSelf',
+  'metricsAllow',
+  'limits',
+  'publicHost',
+  'dns',
+  'returnRoutes',
+  'site',
+];
 const SITE_TEXTS = ['name', 'location', 'description'] as const;
 
 /** The operator's words about the server: short texts, addresses that are addresses, host names. */
@@ -105,7 +130,33 @@ export function parseServeConfig(doc: unknown, file: string): ServeConfig {
     }
     config.limits = limits;
   }
+  if (doc.returnRoutes !== undefined) config.returnRoutes = parseReturnRoutes(doc.returnRoutes, file);
   return config;
+}
+
+/** The returnRoutes object, each field checked; a missing field takes its default. */
+function parseReturnRoutes(v: unknown, file: string): ReturnRoutesConfig {
+  const where = `--config ${file}: returnRoutes`;
+  if (!isRecord(v)) usage(`${where} must be an object.`);
+  for (const k of Object.keys(v))
+    if (!['enabled', 'periodMinutes', 'targets'].includes(k)) usage(`${where}: unknown setting "${k}".`);
+  const out: ReturnRoutesConfig = { ...DEFAULT_RETURN_ROUTES };
+  if (v.enabled !== undefined) {
+    if (typeof v.enabled !== 'boolean') usage(`${where}.enabled must be true or false.`);
+    out.enabled = v.enabled;
+  }
+  if (v.periodMinutes !== undefined) {
+    const { min, max } = RETURN_ROUTES_PERIOD;
+    const p = v.periodMinutes;
+    if (typeof p !== 'number' || !Number.isFinite(p) || p < min || p > max)
+      usage(`${where}.periodMinutes must be a number from ${min} to ${max}.`);
+    out.periodMinutes = p;
+  }
+  if (v.targets !== undefined) {
+    if (typeof v.targets !== 'string' || !v.targets) usage(`${where}.targets must be a file name.`);
+    out.targets = v.targets;
+  }
+  return out;
 }
 
 /** Read and check a config file. */

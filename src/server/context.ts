@@ -19,7 +19,7 @@ import type { TargetPolicy } from './targets.js';
 /** The three-network return routes as the page polls them: never waits for a run. */
 export interface ReturnRoutesView {
   /** Where the cached run stands (starts one when none is cached and the period allows). */
-  peek(): unknown;
+  peek(): { status: string };
   close(): void | Promise<void>;
 }
 

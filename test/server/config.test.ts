@@ -25,9 +25,19 @@ describe('parseServeConfig', () => {
       publicHost: 'lg.example',
       dns: false,
       limits: { maxConcurrent: 4 },
+      returnRoutes: { enabled: false, periodMinutes: 30, targets: '/etc/vpsline/targets.txt' },
     };
     assert.deepEqual(parseServeConfig(doc, 'c.json'), doc);
     assert.deepEqual(parseServeConfig({}, 'c.json'), {});
+  });
+
+  it('fills in returnRoutes defaults and takes the period bounds themselves', () => {
+    const rr = (v: unknown): unknown => parseServeConfig({ returnRoutes: v }, 'c.json').returnRoutes;
+    assert.deepEqual(rr({}), { enabled: true, periodMinutes: 60 });
+    assert.deepEqual(rr({ targets: 't.json' }), { enabled: true, periodMinutes: 60, targets: 't.json' });
+    assert.deepEqual(rr({ periodMinutes: 10 }), { enabled: true, periodMinutes: 10 });
+    assert.deepEqual(rr({ periodMinutes: 10080 }), { enabled: true, periodMinutes: 10080 });
+    assert.deepEqual(rr({ enabled: false }), { enabled: false, periodMinutes: 60 });
   });
 
   it('refuses wrong shapes and types with one line each', () => {
@@ -45,6 +55,16 @@ describe('parseServeConfig', () => {
       [{ limits: { nope: 1 } }, /unknown limit "nope"/],
       [{ limits: { maxConcurrent: '8' } }, /maxConcurrent must be a positive number/],
       [{ limits: { maxConcurrent: -1 } }, /maxConcurrent must be a positive number/],
+      [{ returnRoutes: true }, /returnRoutes must be an object/],
+      [{ returnRoutes: [] }, /returnRoutes must be an object/],
+      [{ returnRoutes: { period: 60 } }, /returnRoutes: unknown setting "period"/],
+      [{ returnRoutes: { enabled: 'yes' } }, /returnRoutes\.enabled must be true or false/],
+      [{ returnRoutes: { periodMinutes: '60' } }, /periodMinutes must be a number from 10 to 10080/],
+      [{ returnRoutes: { periodMinutes: 9.9 } }, /periodMinutes must be a number from 10 to 10080/],
+      [{ returnRoutes: { periodMinutes: 10081 } }, /periodMinutes must be a number from 10 to 10080/],
+      [{ returnRoutes: { periodMinutes: null } }, /periodMinutes must be a number from 10 to 10080/],
+      [{ returnRoutes: { targets: 5 } }, /returnRoutes\.targets must be a file name/],
+      [{ returnRoutes: { targets: '' } }, /returnRoutes\.targets must be a file name/],
     ];
     for (const [doc, message] of cases) usageError(() => parseServeConfig(doc, 'c.json'), message);
   });

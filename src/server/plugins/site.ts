@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
 import { refuse, visitorAddress } from '../context.js';
+import { RETURN_ROUTES_POLL_S } from '../return-routes.js';
 import { OpenAnswer, PROTOCOLS, RefusalAnswer, WhoamiAnswer } from '../schemas.js';
 import { addressInCidrs } from '../targets.js';
 import { originOf } from '../views.js';
@@ -63,7 +64,10 @@ const site: FastifyPluginAsyncTypebox = async (app) => {
     async (_req, reply) => {
       const routes = app.lg.returnRoutes;
       if (!routes) return refuse(reply, 404, { code: 'return-routes-off' }, 'invalid');
-      return routes.peek() as Record<string, unknown>;
+      const answer = routes.peek();
+      void reply.header('cache-control', 'no-store');
+      if (answer.status === 'running') void reply.header('retry-after', String(RETURN_ROUTES_POLL_S));
+      return answer as Record<string, unknown>;
     },
   );
 };
