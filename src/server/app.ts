@@ -36,6 +36,7 @@ import { Metrics } from './metrics.js';
 import { type Refusal, refusalBody, refusalText } from './refusals.js';
 import { TraceRunner, type LiveEvent, type Protocol } from './runner.js';
 import { Store } from './store.js';
+import { hostName, requestedHost } from './forwarded.js';
 import { addressInCidrs, checkTarget, clientKey, networkKey, TargetError, type TargetPolicy } from './targets.js';
 
 export interface ServeOptions {
@@ -249,7 +250,10 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
         } catch {
           host = undefined;
         }
-        if (host !== req.headers.host) return refuse(reply, 403, { code: 'cross-site' }, 'origin');
+        // Behind a trusted proxy, the host the browser asked for is in X-Forwarded-Host (forwarded.ts).
+        const expected = requestedHost(req.headers, req.socket.remoteAddress, opts.trustProxy ?? []);
+        if (host === undefined || host !== expected?.toLowerCase())
+          return refuse(reply, 403, { code: 'cross-site' }, 'origin');
       }
     }
   });
@@ -323,7 +327,10 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
 
   app.get('/api/v1/whoami', async (req) => {
     const address = visitorAddress(req);
-    const host = opts.publicHost ?? req.socket.localAddress?.replace(/^::ffff:/, '') ?? '';
+    // The name the visitor used (through a trusted proxy too), not a private address behind NAT or a proxy.
+    const asked = requestedHost(req.headers, req.socket.remoteAddress, opts.trustProxy ?? []);
+    const host =
+      opts.publicHost ?? (asked && hostName(asked)) ?? req.socket.localAddress?.replace(/^::ffff:/, '') ?? '';
     return { address, family: address.includes(':') ? 6 : 4, server: host, uploadLimit: limits.uploadLimit };
   });
 
