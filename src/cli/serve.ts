@@ -24,7 +24,7 @@ export function serveCommand(program: Command): void {
     .option('--allow <cidr>', 'allow this special address range as a target (a lab or a LAN; repeatable)', collect, [])
     .option('--allow-self', "trace this server's own addresses too, which --allow never opens (a lab or a test)")
     .option('--metrics-allow <cidr>', 'who may read /metrics (repeatable; default: loopback only)', collect, [])
-    .option('--public-host <name>', 'how the forward-direction commands name this server')
+    .option('--public-host <name>', 'how the page names this server in commands (default: the host asked for)')
     .option('--carriers <file>', 'extra or replacement carrier prefixes')
     .option('--no-dns', 'no reverse DNS for hop names')
     .option('--log', 'log every request (JSON lines on standard output)')

@@ -49,7 +49,7 @@ export interface ServeOptions {
   dns?: boolean;
   /** Extra or replacement carrier prefixes. */
   carriers?: string;
-  /** How the forward-direction commands name this server (default: the address the visitor connected to). */
+  /** How the forward-direction commands name this server (default: the host the browser asked for). */
   publicHost?: string;
   engine?: ProbeEngine;
   /** Fastify's request log (default off). */

@@ -7,7 +7,8 @@ import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import fp from 'fastify-plugin';
 import { refuse, visitorAddress } from '../context.js';
 import { type Refusal, refusalBody } from '../refusals.js';
-import { addressInCidrs, clientKey } from '../targets.js';
+import { requestedHost } from '../forwarded.js';
+import { clientKey } from '../targets.js';
 
 /**
  * Security headers, by helmet: a strict Content-Security-Policy (the page loads only its own
@@ -33,19 +34,6 @@ export const HELMET: FastifyHelmetOptions = {
   referrerPolicy: { policy: 'no-referrer' },
   strictTransportSecurity: false,
 };
-
-/** A host as a Host or X-Forwarded-Host header gives it ("name", "name:port", "[v6]:port"), or undefined. */
-export function headerHost(value: string | string[] | undefined): string | undefined {
-  const first = (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
-  return first && /^[A-Za-z0-9.:[\]-]{1,260}$/.test(first) ? first.toLowerCase() : undefined;
-}
-
-/** The host part of a header host, without port or IPv6 brackets. */
-export function hostName(host: string): string {
-  if (host.startsWith('[')) return host.slice(1, host.indexOf(']') > 0 ? host.indexOf(']') : undefined);
-  const colons = host.split(':').length - 1;
-  return colons === 1 ? host.slice(0, host.indexOf(':')) : host;
-}
 
 type HandledError = Error & {
   statusCode?: number;
@@ -86,11 +74,9 @@ async function security(app: FastifyInstance): Promise<void> {
       from = undefined;
     }
     // Behind a proxy the page's origin is the proxy's public name, which the proxy passes on in
-    // X-Forwarded-Host; believed from the proxies in --trust-proxy only.
-    const viaProxy = addressInCidrs(req.socket.remoteAddress ?? '', trusted);
-    const forwarded = viaProxy ? headerHost(req.headers['x-forwarded-host']) : undefined;
-    const ours = [forwarded, headerHost(req.headers.host)].filter(Boolean);
-    if (!from || !ours.includes(from)) return refuse(reply, 403, { code: 'cross-site' }, 'origin');
+    // X-Forwarded-Host; believed from the proxies in --trust-proxy only (forwarded.ts).
+    const ours = requestedHost(req.headers, req.socket.remoteAddress, trusted)?.toLowerCase();
+    if (!from || from !== ours) return refuse(reply, 403, { code: 'cross-site' }, 'origin');
   });
   app.addHook('onResponse', async (req, reply) => {
     app.metrics.requests.inc({

@@ -9,9 +9,8 @@ import ipaddr from 'ipaddr.js';
 import { refuse, visitorAddress } from '../context.js';
 import { RETURN_ROUTES_POLL_S } from '../return-routes.js';
 import { OpenAnswer, PROTOCOLS, RefusalAnswer, WhoamiAnswer } from '../schemas.js';
-import { addressInCidrs } from '../targets.js';
 import { originOf } from '../views.js';
-import { headerHost, hostName } from './security.js';
+import { hostName, requestedHost } from '../forwarded.js';
 
 /** This machine's public addresses (the operator may list them instead: behind NAT they are not here). */
 function publicAddresses(): string[] {
@@ -33,8 +32,7 @@ const site: FastifyPluginAsyncTypebox = async (app) => {
   /** How commands name this server: --public-host, else the name the visitor used (through a trusted proxy). */
   const serverName = (req: FastifyRequest): string => {
     if (opts.publicHost) return opts.publicHost;
-    const viaProxy = addressInCidrs(req.socket.remoteAddress ?? '', opts.trustProxy ?? []);
-    const host = (viaProxy ? headerHost(req.headers['x-forwarded-host']) : undefined) ?? headerHost(req.headers.host);
+    const host = requestedHost(req.headers, req.socket.remoteAddress, opts.trustProxy ?? []);
     return host ? hostName(host) : (req.socket.localAddress?.replace(/^::ffff:/, '') ?? '');
   };
 
