@@ -1,87 +1,43 @@
-// The looking-glass page. It only talks to the JSON API, and it only ever
-// puts text into the page with textContent: hop names come from reverse DNS,
-// which anyone who owns an address block can fill with markup.
-/* global uPlot */
-
-const TEXT = {
-  en: {
-    title: 'vpsline looking glass',
-    youAre: 'Your address as this server sees it:',
-    permalink: 'Permanent link',
-    reverseTitle: 'Server → you (where your downloads come from)',
-    forwardTitle: 'You → server (run this on your computer)',
-    traceButton: 'Trace back to me',
-    pasteLabel: 'Paste the output here (mtr, WinMTR, tracert, traceroute, trippy, NextTrace), or choose a file:',
-    sendButton: 'Show both directions',
-    columns: ['#', 'Host', 'Loss%', 'Snt', 'Last', 'Avg', 'Best', 'Wrst', 'StDev'],
-    forwardColumns: ['#', 'Host', 'Carrier'],
-    starting: 'Starting…',
-    tracing: (n) => `Tracing: ${n} hop(s) so far…`,
-    done: (n) => `Done: ${n} hop(s).`,
-    failed: (e) => `The trace failed: ${e}`,
-    interrupted: 'This trace was interrupted (the server restarted) before it finished.',
-    stopped: (n) => `Stopped before the end (the server's time limit or a shutdown): ${n} hop(s) measured.`,
-    line: 'Line',
-    landing: 'landing',
-    confidence: 'confidence',
-    levels: { high: 'high', medium: 'medium', low: 'low' },
-    sent: (f) => `Read as ${f}.`,
-    empty: 'Paste a trace first.',
-    tooBig: (size, limit) => `This file is ${kb(size)}; uploads are at most ${kb(limit)}. Choose one trace.`,
-    latency: 'Avg (ms)',
-    worst: 'Worst (ms)',
-    loss: 'Loss %',
-    other: '中文',
-    commands: { linux: 'Linux', macos: 'macOS (Homebrew mtr)', windows: 'Windows (Command Prompt)' },
-  },
-  zh: {
-    title: 'vpsline 网络观察镜',
-    youAre: '服务器看到的你的地址：',
-    permalink: '永久链接',
-    reverseTitle: '服务器 → 你（回程，你下载时走的路）',
-    forwardTitle: '你 → 服务器（去程，在你的电脑上运行）',
-    traceButton: '追踪回程到我',
-    pasteLabel: '把结果粘贴到这里（mtr、WinMTR、tracert、traceroute、trippy、NextTrace），或选择文件：',
-    sendButton: '同时查看去程和回程',
-    columns: ['#', '主机', '丢包%', '发送', '最新', '平均', '最好', '最差', '标准差'],
-    forwardColumns: ['#', '主机', '运营商'],
-    starting: '开始…',
-    tracing: (n) => `追踪中：已有 ${n} 跳…`,
-    done: (n) => `完成：共 ${n} 跳。`,
-    failed: (e) => `追踪失败：${e}`,
-    interrupted: '服务器重启，此次追踪未完成。',
-    stopped: (n) => `追踪被提前停止（服务器时限或关闭）：已测得 ${n} 跳。`,
-    line: '线路',
-    landing: '落地',
-    confidence: '可信度',
-    levels: { high: '高', medium: '中', low: '低' },
-    sent: (f) => `识别为 ${f}。`,
-    empty: '请先粘贴追踪结果。',
-    tooBig: (size, limit) => `该文件大小为 ${kb(size)}；上传最多 ${kb(limit)}。请只选择一份路由追踪。`,
-    latency: '平均 (ms)',
-    worst: '最差 (ms)',
-    loss: '丢包 %',
-    other: 'English',
-    commands: { linux: 'Linux', macos: 'macOS（Homebrew 安装 mtr）', windows: 'Windows（命令提示符）' },
-  },
-};
+// The looking-glass page. It only talks to the JSON API, and it only ever puts
+// text into the page with textContent: hop names come from reverse DNS and
+// from uploads, which anyone can fill with markup. Its words come from the
+// server's table (/i18n.js); what the server says comes in both languages.
+import { drawChart } from '/chart.js';
+import { TEXT } from '/i18n.js';
+import { copyText, saveSummaryImage } from '/share.js';
 
 const params = new URLSearchParams(location.search);
-let lang = params.get('lang') === 'zh' || (!params.get('lang') && navigator.language.startsWith('zh')) ? 'zh' : 'en';
-const t = () => TEXT[lang];
-const $ = (id) => document.getElementById(id);
-const kb = (bytes) => (bytes >= 1024 * 1024 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`);
+const wantsZh = params.get('lang') === 'zh' || (!params.get('lang') && navigator.language.startsWith('zh'));
 const state = {
-  traceId: params.get('trace'),
-  reportId: params.get('report'),
-  hops: new Map(),
-  result: null,
+  lang: wantsZh ? 'zh' : 'en',
+  /** whoami: the visitor, the server's facts, the choices. */
+  me: null,
+  /** The trace as the API shows it (provenance, result), or null. */
+  trace: null,
+  /** Hops of the running trace (each progress event replaces them). */
+  live: null,
+  progress: null,
+  /** The upload as the API shows it, or null. */
   report: null,
-  server: '',
-  chart: null,
-  /** Bytes an upload may have (the server says in whoami; 256 KB by default). */
-  uploadLimit: 256 * 1024,
+  source: null,
 };
+
+const t = () => TEXT[state.lang];
+const $ = (id) => document.getElementById(id);
+/** A text from the table with its {figures} filled in. */
+function fill(template, values = {}) {
+  return template.replace(/\{(\w+)\}/g, (_, k) => (values[k] === undefined ? '' : String(values[k])));
+}
+const kb = (bytes) => (bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`);
+const when = (iso) =>
+  new Date(iso).toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-GB', {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  });
 
 function el(tag, text, className) {
   const e = document.createElement(tag);
@@ -91,7 +47,7 @@ function el(tag, text, className) {
 }
 
 function setStatus(id, text, error = false) {
-  $(id).textContent = text;
+  $(id).textContent = text ?? '';
   $(id).classList.toggle('error', error);
 }
 
@@ -104,180 +60,268 @@ async function api(path, body) {
   );
   const data = await res.json().catch(() => ({ error: res.statusText }));
   // A refusal carries its words in both languages (and a stable code for scripts).
-  if (!res.ok) throw new Error(data.message?.[lang] || data.error || `HTTP ${res.status}`);
+  if (!res.ok) {
+    const err = new Error(data.message?.[state.lang] || data.error || `HTTP ${res.status}`);
+    err.code = data.code;
+    throw err;
+  }
   return data;
 }
 
-function header(table, columns) {
-  const row = el('tr');
-  for (const c of columns) row.append(el('th', c));
-  table.tHead.replaceChildren(row);
+// ---------------------------------------------------------------- hop tables
+
+const fixed = (v) => (typeof v === 'number' ? v.toFixed(1) : '');
+/** Loss that later hops do not show is a router limiting its ICMP answers, not loss on the path. */
+export function carriedLoss(hops) {
+  const out = new Map();
+  let floor = Infinity;
+  for (const h of [...hops].sort((a, b) => b.ttl - a.ttl)) {
+    if (typeof h.lossPercent === 'number') floor = Math.min(floor, h.lossPercent);
+    out.set(h.ttl, typeof h.lossPercent === 'number' ? Math.min(h.lossPercent, floor) : null);
+  }
+  return out;
 }
 
-const fmt = (v) => (typeof v === 'number' ? v.toFixed(1) : '');
-
 function hostCell(hop) {
-  const td = el('td');
-  const label = hop.address
-    ? hop.name && hop.name !== hop.address
-      ? `${hop.name} (${hop.address})`
-      : hop.address
-    : '???';
-  td.append(el('span', label, 'host'));
-  if (hop.carrier) td.append(el('span', hop.carrier, 'tag'));
+  const td = el('td', undefined, 'host');
+  if (hop.masked) {
+    td.append(el('span', t().hidden, 'name muted'));
+    return td;
+  }
+  const first = hop.name || hop.address || '???';
+  td.append(el('span', first, 'name'));
+  const second = [];
+  if (hop.name && hop.address && hop.name !== hop.address) second.push(hop.address);
+  if (hop.asn) second.push(`AS${hop.asn}${hop.asName ? ` ${hop.asName}` : ''}`);
+  const line = el('span', second.join(' · '), 'sub');
+  if (hop.carrier) line.prepend(el('span', hop.carrier, 'tag'));
+  if (second.length || hop.carrier) td.append(line);
   return td;
 }
 
-function drawReverse() {
-  const hops = [...state.hops.values()].sort((a, b) => a.ttl - b.ttl);
-  header($('reverse-hops'), t().columns);
-  const body = $('reverse-hops').tBodies[0];
-  body.replaceChildren(
-    ...hops.map((h) => {
-      const tr = el('tr');
-      tr.dataset.ttl = String(h.ttl);
-      tr.append(el('td', `${h.ttl}.`), hostCell(h));
-      const loss = el('td');
-      const bar = el('span', undefined, 'loss');
-      bar.style.width = `${Math.round(h.lossPercent / 2)}px`;
-      loss.append(bar, document.createTextNode(`${h.lossPercent.toFixed(1)}%`));
-      tr.append(
-        loss,
-        el('td', h.sent),
-        el('td', h.received ? fmt(h.last) : ''),
-        el('td', h.received ? fmt(h.avg) : ''),
-        el('td', h.received ? fmt(h.best) : ''),
-        el('td', h.received ? fmt(h.worst) : ''),
-        el('td', h.received ? fmt(h.stdev) : ''),
-      );
-      return tr;
-    }),
-  );
-  drawChart(hops);
-}
-
-function drawChart(hops) {
-  if (typeof uPlot === 'undefined' || !hops.length) return;
-  const data = [
-    hops.map((h) => h.ttl),
-    hops.map((h) => (h.received ? h.avg : null)),
-    hops.map((h) => (h.received ? h.worst : null)),
-    hops.map((h) => h.lossPercent),
-  ];
-  if (state.chart) {
-    state.chart.setData(data);
-    return;
-  }
-  const width = Math.max(320, $('chart').clientWidth || 480);
-  state.chart = new uPlot(
-    {
-      width,
-      height: 220,
-      scales: { x: { time: false }, loss: { range: [0, 100] } },
-      // Hops are whole numbers: no ticks between them.
-      axes: [
-        {
-          label: '#',
-          incrs: [1, 2, 5, 10],
-          values: (_u, ticks) => ticks.map((v) => (Number.isInteger(v) ? String(v) : '')),
-        },
-        { label: 'ms' },
-        { side: 1, scale: 'loss', label: '%', grid: { show: false } },
-      ],
-      series: [
-        { label: '#' },
-        { label: t().latency, stroke: '#2d5bd7', width: 2, points: { show: true } },
-        { label: t().worst, stroke: '#9aa7c7', width: 1, dash: [4, 4] },
-        {
-          label: t().loss,
-          scale: 'loss',
-          stroke: '#d93025',
-          fill: 'rgba(217,48,37,0.25)',
-          paths: uPlot.paths.bars({ size: [0.5, 40] }),
-          points: { show: false },
-        },
-      ],
-    },
-    data,
-    $('chart'),
+/** The hop table for one direction; `wide` columns are hidden on a phone (style.css). */
+function drawHops(table, hops) {
+  const c = t().columns;
+  const head = el('tr');
+  for (const [key, wide] of [
+    ['ttl'],
+    ['host'],
+    ['loss'],
+    ['sent', true],
+    ['last', true],
+    ['avg'],
+    ['best', true],
+    ['worst'],
+    ['stdev', true],
+  ])
+    head.append(el('th', c[key], `${key}${wide ? ' wide' : ''}`));
+  table.tHead.replaceChildren(head);
+  const carried = carriedLoss(hops);
+  table.tBodies[0].replaceChildren(
+    ...[...hops]
+      .sort((a, b) => a.ttl - b.ttl)
+      .map((h) => {
+        const tr = el('tr');
+        tr.dataset.ttl = String(h.ttl);
+        const answered = h.received === undefined ? h.avg !== null && h.avg !== undefined : h.received > 0;
+        const loss = el('td', typeof h.lossPercent === 'number' ? `${h.lossPercent.toFixed(1)}` : '', 'loss');
+        // Loss that does not carry on to later hops: drawn as what it is.
+        if (h.lossPercent > 0 && carried.get(h.ttl) < h.lossPercent) {
+          loss.classList.add('limited');
+          loss.title = t().chartLimited;
+        } else if (h.lossPercent > 0) loss.classList.add('lossy');
+        tr.append(
+          el('td', `${h.ttl}`, 'ttl'),
+          hostCell(h),
+          loss,
+          el('td', h.sent ?? '', 'sent wide'),
+          el('td', answered ? fixed(h.last) : '', 'last wide'),
+          el('td', answered ? fixed(h.avg) : '', 'avg'),
+          el('td', answered ? fixed(h.best) : '', 'best wide'),
+          el('td', answered ? fixed(h.worst) : '', 'worst'),
+          el('td', answered ? fixed(h.stdev) : '', 'stdev wide'),
+        );
+        return tr;
+      }),
   );
 }
 
-function drawVerdict(id, classification, names) {
-  const box = $(id);
-  box.replaceChildren();
-  if (!classification) return;
-  box.append(
-    document.createTextNode(`${t().line}: ${names ? names.line[lang] : ''} `),
-    el('span', classification.verdict, 'tag'),
-  );
-  if (classification.landing)
-    box.append(
-      document.createTextNode(` ${t().landing}: ${names?.landing ? names.landing[lang] : ''} `),
-      el('span', classification.landing, 'tag'),
-    );
-  box.append(
-    document.createTextNode(
-      ` (${t().confidence}: ${t().levels[classification.confidence] ?? classification.confidence})`,
-    ),
-  );
-  for (const note of (names ? names.notes[lang] : classification.notes) || []) box.append(el('div', note, 'note'));
+// ---------------------------------------------------------------- summary
+
+const lineOf = (view) => view?.names?.line?.[state.lang];
+
+function drawHeadline() {
+  const forward = lineOf(state.report);
+  const reverse = lineOf(state.trace);
+  const key =
+    forward && reverse ? 'headlineBoth' : reverse ? 'headlineReverse' : forward ? 'headlineForward' : 'headlineNone';
+  $('headline').textContent = fill(t()[key], { forward, reverse });
 }
 
-function drawFindings(result) {
-  const list = $('findings');
+function drawVerdict(box, label, view) {
+  const c = view.classification;
+  if (!c) return;
+  const div = el('div', undefined, 'verdict');
+  const head = el('p');
+  head.append(el('strong', `${label}: ${lineOf(view)}`));
+  if (view.names?.landing)
+    head.append(document.createTextNode(` (${fill(t().landing, { landing: view.names.landing[state.lang] })})`));
+  div.append(head, el('p', t().confidence[c.confidence] ?? '', 'muted'));
+  // Each piece of evidence by its hop's tag, as the hop table shows it.
+  const tagAt = (ttl) => view.hops?.find((h) => h.ttl === ttl)?.carrier;
+  const evidence = (c.evidence ?? [])
+    .slice(0, 6)
+    .map((e) => fill(t().hopWord, { ttl: e.ttl, tag: tagAt(e.ttl) ?? (e.asn ? `AS${e.asn}` : '') }));
+  if (evidence.length)
+    div.append(el('p', fill(t().evidence, { hops: evidence.join(state.lang === 'zh' ? '、' : ', ') }), 'muted'));
+  for (const note of view.names?.notes?.[state.lang] ?? []) div.append(el('p', note, 'note'));
+  box.append(div);
+}
+
+function drawSummary() {
+  drawHeadline();
+  const verdicts = $('verdicts');
+  verdicts.replaceChildren();
+  if (state.report) drawVerdict(verdicts, t().forwardShort, state.report);
+  if (state.trace?.classification) drawVerdict(verdicts, t().reverseShort, state.trace);
+  $('comparison').replaceChildren(
+    ...(state.report?.comparison?.notes ?? []).map((n) => el('li', n.text[state.lang], n.code)),
+  );
+  drawProvenance();
+  drawShare();
+}
+
+function protocolName(view) {
+  const used = view.report?.vpsline?.mode?.protocol ?? view.protocol;
+  return t().protocols[used] ?? String(used).toUpperCase();
+}
+
+function drawProvenance() {
+  const list = $('provenance');
   list.replaceChildren();
-  const findings = (lang === 'zh' ? result?.analysisZh : result?.report?.vpsline?.analysis) ?? [];
-  for (const f of findings) list.append(el('li', f.message, f.severity));
+  const tr = state.trace;
+  if (tr) {
+    const running = tr.status === 'running';
+    list.append(
+      el(
+        'li',
+        fill(running ? t().measuredRunning : t().measured, {
+          protocol: protocolName(tr),
+          target: tr.target,
+          count: tr.count,
+          time: when(tr.createdAt),
+        }),
+        'measured',
+      ),
+    );
+    if (tr.masked) list.append(el('li', t().maskedNote, 'masked'));
+    else if (!tr.yours && state.me && tr.target !== state.me.address)
+      list.append(el('li', fill(t().notYou, { target: tr.target, you: state.me.address }), 'not-you'));
+  }
+  const r = state.report;
+  if (r) {
+    list.append(el('li', fill(t().uploaded, { format: r.format, time: when(r.createdAt) }), 'uploaded'));
+    if (r.masked && !tr?.masked) list.append(el('li', t().maskedNote, 'masked'));
+  }
 }
 
-function showResult(result) {
-  state.result = result;
-  if (Array.isArray(result.hops)) for (const h of result.hops) state.hops.set(h.ttl, h);
-  drawReverse();
-  drawVerdict('reverse-verdict', result.classification, result.names);
-  drawFindings(result);
+function linkPath() {
+  const q = new URLSearchParams();
+  if (state.report) q.set('report', state.report.id);
+  else if (state.trace) q.set('trace', state.trace.id);
+  if (state.lang === 'zh') q.set('lang', 'zh');
+  return `/?${q}`;
+}
+
+function drawShare() {
+  const shown = !!(state.trace || state.report);
+  $('share').hidden = !shown;
+  if (!shown) return;
+  const owned = state.trace?.yours || state.report?.yours;
+  const masked = state.trace?.masked || state.report?.masked;
+  $('mask-box').hidden = !owned || masked;
+  $('mask-warning').textContent = fill(t().maskWarning, { address: state.me?.address ?? '' });
+  const path = linkPath();
+  history.replaceState(null, '', path);
+  $('permalink').href = path;
+  $('permalink').textContent = location.href;
+}
+
+// ---------------------------------------------------------------- server → you
+
+function reverseHops() {
+  return state.live ?? state.trace?.hops ?? [];
+}
+
+function drawReverse() {
+  const hops = reverseHops();
+  drawHops($('reverse-hops'), hops);
+  $('chart-box').hidden = !hops.length;
+  drawChart($('chart'), $('chart-legend'), hops, carriedLoss(hops), t());
+  const findings = (state.lang === 'zh' ? state.trace?.analysisZh : state.trace?.report?.vpsline?.analysis) ?? [];
+  $('findings-title').hidden = !findings.length;
+  $('findings').replaceChildren(...findings.map((f) => el('li', f.message, f.severity)));
+}
+
+function drawTraceStatus() {
+  const tr = state.trace;
+  const p = state.progress;
+  const bar = $('reverse-progress');
+  bar.hidden = !(tr?.status === 'running' && p);
+  if (tr?.status === 'running' && p) {
+    bar.max = p.rounds;
+    bar.value = p.round;
+    return setStatus('reverse-status', fill(t().progress, { round: p.round, rounds: p.rounds, hops: p.hops.length }));
+  }
+  if (!tr) return;
+  const hops = (tr.hops ?? []).length;
+  if (tr.status === 'done') setStatus('reverse-status', fill(t().done, { hops, rounds: tr.count }));
+  else if (tr.status === 'interrupted' && tr.hops?.length) setStatus('reverse-status', fill(t().stopped, { hops }));
+  else if (tr.status === 'interrupted') setStatus('reverse-status', t().interrupted, true);
+  else if (tr.status === 'failed')
+    setStatus('reverse-status', fill(t().failed, { error: tr.error ?? tr.status }), true);
 }
 
 function follow(id) {
-  const source = new EventSource(`/api/v1/traces/${id}/events`);
-  source.addEventListener('hop', (e) => {
-    const hop = JSON.parse(e.data);
-    state.hops.set(hop.ttl, hop);
+  state.source?.close();
+  const source = new EventSource(`/api/v1/traces/${encodeURIComponent(id)}/events`);
+  state.source = source;
+  source.addEventListener('progress', (e) => {
+    const p = JSON.parse(e.data);
+    state.progress = p;
+    state.live = p.hops;
     drawReverse();
-    setStatus('reverse-status', t().tracing(state.hops.size));
+    drawTraceStatus();
   });
   source.addEventListener('end', (e) => {
     source.close();
     const end = JSON.parse(e.data);
     $('trace').disabled = false;
-    // A trace stopped early still shows what it measured.
-    if (end.status === 'done' || (end.status === 'interrupted' && end.result)) {
-      showResult(end.result);
-      const n = state.hops.size;
-      setStatus('reverse-status', end.status === 'done' ? t().done(n) : t().stopped(n));
-    } else
-      setStatus(
-        'reverse-status',
-        end.status === 'interrupted' ? t().interrupted : t().failed(end.error || end.status),
-        true,
-      );
+    state.live = null;
+    state.progress = null;
+    state.trace = end.result ?? { ...state.trace, status: end.status, error: end.error };
+    drawAll();
   });
   source.onerror = () => {
     if (source.readyState === EventSource.CLOSED) $('trace').disabled = false;
   };
 }
 
-async function startTrace() {
+async function startTrace(event) {
+  event.preventDefault();
   $('trace').disabled = true;
-  state.hops.clear();
-  state.result = null;
-  drawReverse();
   setStatus('reverse-status', t().starting);
   try {
-    const r = await api('/api/v1/traces', {});
-    state.traceId = r.id;
-    updateLink();
+    const count = Number($('count').value);
+    const r = await api('/api/v1/traces', {
+      protocol: $('protocol').value,
+      ...(Number.isInteger(count) && count > 0 ? { count } : {}),
+    });
+    // A new trace is a new page: the old upload belonged to the old trace.
+    state.report = null;
+    state.live = [];
+    state.trace = await api(`/api/v1/traces/${r.id}`);
+    drawAll();
     follow(r.id);
   } catch (err) {
     $('trace').disabled = false;
@@ -285,18 +329,12 @@ async function startTrace() {
   }
 }
 
-function drawForward(report) {
-  state.report = report;
-  header($('forward-hops'), t().forwardColumns);
-  $('forward-hops').tBodies[0].replaceChildren(
-    ...report.hops.map((h) => {
-      const tr = el('tr');
-      tr.append(el('td', `${h.ttl}.`), el('td', h.address ?? '???'), el('td', h.carrier ?? ''));
-      return tr;
-    }),
-  );
-  drawVerdict('forward-verdict', report.classification, report.names);
-  setStatus('forward-status', t().sent(report.format));
+// ---------------------------------------------------------------- you → server
+
+function drawForward() {
+  const r = state.report;
+  drawHops($('forward-hops'), r?.hops ?? []);
+  if (r) setStatus('forward-status', fill(t().readAs, { format: r.format }));
 }
 
 async function upload(event) {
@@ -305,10 +343,11 @@ async function upload(event) {
   if (!text.trim()) return setStatus('forward-status', t().empty, true);
   $('send').disabled = true;
   try {
-    const r = await api('/api/v1/reports', state.traceId ? { text, traceId: state.traceId } : { text });
-    state.reportId = r.id;
-    drawForward(r);
-    updateLink();
+    // An upload goes with the trace only when that trace went back to this visitor.
+    const mine = state.trace?.yours ? { traceId: state.trace.id } : {};
+    state.report = await api('/api/v1/reports', { text, ...mine });
+    if (!mine.traceId) state.trace = null;
+    drawAll();
   } catch (err) {
     setStatus('forward-status', err.message, true);
   } finally {
@@ -316,111 +355,211 @@ async function upload(event) {
   }
 }
 
-function updateLink() {
-  const q = new URLSearchParams();
-  if (state.traceId) q.set('trace', state.traceId);
-  if (state.reportId) q.set('report', state.reportId);
-  if (lang === 'zh') q.set('lang', 'zh');
-  const link = $('permalink');
-  link.href = `/?${q}`;
-  link.hidden = !state.traceId && !state.reportId;
-  history.replaceState(null, '', link.href);
-}
-
 function drawCommands() {
-  const host = state.server || location.hostname;
-  const list = $('commands');
+  // --public-host, or the host the browser asked for (through the proxy): never a private address.
+  const host = state.me?.server || location.hostname;
   const c = t().commands;
   const rows = [
     [c.linux, `mtr -rwbz -c 100 ${host} > mtr.txt`],
     [c.macos, `sudo mtr -rwbz -c 100 ${host} > mtr.txt`],
     [c.windows, `tracert -d ${host} > tracert.txt`],
   ];
-  list.replaceChildren(
-    ...rows.flatMap(([os, cmd]) => [
-      el('dt', os),
-      (() => {
-        const dd = el('dd');
-        dd.append(el('code', cmd));
-        return dd;
-      })(),
-    ]),
+  $('commands').replaceChildren(
+    ...rows.flatMap(([os, cmd]) => {
+      const dd = el('dd');
+      dd.append(el('code', cmd));
+      return [el('dt', os), dd];
+    }),
   );
 }
 
-function translate() {
-  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
-  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t()[node.dataset.i18n];
-  $('lang').textContent = t().other;
+// ---------------------------------------------------------------- the three networks
+
+let routesTimer;
+async function pollRoutes() {
+  clearTimeout(routesTimer);
+  try {
+    const res = await fetch('/api/v1/return-routes');
+    const data = await res.json();
+    if (!res.ok) return setStatus('routes-status', data.message?.[state.lang] ?? data.error, true);
+    state.routes = data;
+    drawRoutes();
+    if (data.status === 'running')
+      routesTimer = setTimeout(pollRoutes, 1000 * Number(res.headers.get('retry-after') || 3));
+  } catch (err) {
+    setStatus('routes-status', err.message, true);
+  }
+}
+
+function drawRoutes() {
+  const r = state.routes;
+  if (!r) return;
+  const c = t().routesColumns;
+  const head = el('tr');
+  for (const k of ['carrier', 'city', 'line', 'rtt', 'loss']) head.append(el('th', c[k], k));
+  $('routes-table').tHead.replaceChildren(head);
+  $('routes-table').tBodies[0].replaceChildren(
+    ...(r.rows ?? []).map((row) => {
+      const tr = el('tr');
+      const line = el('td', row.names?.line?.[state.lang] ?? '', 'line');
+      tr.append(
+        el('td', row.carrierName?.[state.lang] ?? row.name, 'carrier'),
+        el('td', row.city ?? row.name, 'city'),
+        line,
+        el('td', fixed(row.rttMs), 'rtt'),
+        el('td', typeof row.lossPercent === 'number' ? row.lossPercent.toFixed(1) : '', 'loss'),
+      );
+      return tr;
+    }),
+  );
+  if (r.status === 'running') setStatus('routes-status', t().routesRunning);
+  else if (r.error) setStatus('routes-status', fill(t().routesFailed, { error: r.error }), true);
+  else if (r.measuredAt)
+    setStatus(
+      'routes-status',
+      fill(t().routesMeasured, {
+        time: when(new Date(r.measuredAt).toISOString()),
+        protocol: (r.protocol?.used ?? []).map((p) => p.toUpperCase()).join(', ') || r.protocol?.requested,
+      }),
+    );
+}
+
+// ---------------------------------------------------------------- the page
+
+function drawChoices() {
+  const me = state.me;
+  const select = $('protocol');
+  const chosen = select.value || 'auto';
+  select.replaceChildren(
+    ...(me?.choices?.protocols ?? ['auto']).map((p) => {
+      const o = el('option', t().protocols[p] ?? p);
+      o.value = p;
+      o.selected = p === chosen;
+      return o;
+    }),
+  );
+  if (me) {
+    $('count').max = String(me.choices.maxCount);
+    if (!$('count').value) $('count').value = String(me.choices.defaultCount);
+    $('visitor').textContent = fill(t().youAre, { address: me.address });
+    const other = me.family === 4 ? me.site.hosts.v6 : me.site.hosts.v4;
+    $('other-family').textContent = other
+      ? fill(t().otherFamily, { family: me.family === 4 ? 6 : 4, host: other })
+      : '';
+  }
+}
+
+function drawServerFacts() {
+  const site = state.me?.site;
+  const box = $('server-facts');
+  if (!site || !(site.name || site.location || site.description || site.addresses.length)) return;
+  box.hidden = false;
+  const about = [site.name, site.location ? fill(t().serverAt, { location: site.location }) : null, site.description];
+  $('server-about').textContent = about.filter(Boolean).join(' · ');
+  $('server-addresses').replaceChildren(
+    ...site.addresses.map((a) =>
+      el('li', `${a.address}${a.asn ? ` · AS${a.asn}${a.asName ? ` ${a.asName}` : ''}` : ''}`),
+    ),
+  );
+}
+
+function drawAll() {
+  document.documentElement.lang = state.lang === 'zh' ? 'zh-CN' : 'en';
+  document.title = t().title;
+  for (const node of document.querySelectorAll('[data-t]')) node.textContent = t()[node.dataset.t];
+  $('lang').textContent = t().otherLanguage;
+  drawChoices();
+  drawServerFacts();
   drawCommands();
+  drawSummary();
   drawReverse();
-  if (state.report) drawForward(state.report);
-  if (state.result) {
-    drawVerdict('reverse-verdict', state.result.classification, state.result.names);
-    drawFindings(state.result);
+  drawTraceStatus();
+  drawForward();
+  drawRoutes();
+}
+
+async function load() {
+  const traceId = params.get('trace');
+  const reportId = params.get('report');
+  if (reportId) {
+    try {
+      // A link pairs an upload only with its own trace: the server refuses any other pairing.
+      const q = traceId ? `?trace=${encodeURIComponent(traceId)}` : '';
+      state.report = await api(`/api/v1/reports/${encodeURIComponent(reportId)}${q}`);
+    } catch (err) {
+      setStatus('forward-status', err.message, true);
+      if (err.code === 'report-other-trace') return;
+    }
+  }
+  const id = state.report?.traceId ?? traceId;
+  if (!id) return;
+  try {
+    state.trace = await api(`/api/v1/traces/${encodeURIComponent(id)}`);
+    if (state.trace.status === 'running') {
+      state.live = state.trace.hops;
+      $('trace').disabled = true;
+      follow(id);
+    }
+  } catch (err) {
+    setStatus('reverse-status', err.message, true);
   }
 }
 
 async function init() {
   $('lang').addEventListener('click', () => {
-    lang = lang === 'zh' ? 'en' : 'zh';
-    translate();
-    updateLink();
+    state.lang = state.lang === 'zh' ? 'en' : 'zh';
+    drawAll();
   });
-  $('trace').addEventListener('click', startTrace);
+  $('trace-form').addEventListener('submit', startTrace);
   $('upload').addEventListener('submit', upload);
-  // A file over the server's limit is refused here, whole: never cut to fit and sent as if complete.
   $('forward-file').addEventListener('change', async () => {
     const file = $('forward-file').files[0];
     if (!file) return;
-    if (file.size > state.uploadLimit) {
+    // A file over the server's limit is refused here, whole: never cut to fit and sent as if complete.
+    const limit = state.me?.uploadLimit ?? 256 * 1024;
+    if (file.size > limit) {
       $('forward-file').value = '';
-      setStatus('forward-status', t().tooBig(file.size, state.uploadLimit), true);
-      return;
+      return setStatus('forward-status', fill(t().tooBig, { size: kb(file.size), limit: kb(limit) }), true);
     }
     $('forward-text').value = await file.text();
     setStatus('forward-status', '');
   });
-  translate();
+  $('copy-link').addEventListener('click', async () => {
+    const ok = await copyText(location.href);
+    setStatus('share-status', ok ? t().copied : t().copyFailed, !ok);
+  });
+  $('save-image').addEventListener('click', () => saveSummaryImage(state, t(), fill));
+  $('mask').addEventListener('click', async () => {
+    try {
+      const which = state.trace?.yours ? `traces/${state.trace.id}` : `reports/${state.report.id}`;
+      await api(`/api/v1/${which}/mask`, {});
+      await reload();
+      setStatus('share-status', t().maskDone);
+    } catch (err) {
+      setStatus('share-status', err.message, true);
+    }
+  });
+  $('routes-show').addEventListener('click', () => {
+    $('routes-show').hidden = true;
+    pollRoutes();
+  });
+  drawAll();
   try {
-    const me = await api('/api/v1/whoami');
-    $('visitor').textContent = me.address;
-    state.server = me.server;
-    if (Number.isFinite(me.uploadLimit)) state.uploadLimit = me.uploadLimit;
-    drawCommands();
+    state.me = await api('/api/v1/whoami');
+    $('routes').hidden = !state.me.returnRoutes;
   } catch (err) {
-    $('visitor').textContent = err.message;
+    setStatus('reverse-status', err.message, true);
   }
-  if (state.traceId) {
-    try {
-      const tr = await api(`/api/v1/traces/${encodeURIComponent(state.traceId)}`);
-      if (tr.status === 'running') {
-        for (const h of tr.hops) state.hops.set(h.ttl, h);
-        drawReverse();
-        $('trace').disabled = true;
-        follow(tr.id);
-      } else if (tr.status === 'done' || (tr.status === 'interrupted' && tr.report)) {
-        showResult(tr);
-        const n = state.hops.size;
-        setStatus('reverse-status', tr.status === 'done' ? t().done(n) : t().stopped(n));
-      } else
-        setStatus(
-          'reverse-status',
-          tr.status === 'interrupted' ? t().interrupted : t().failed(tr.error || tr.status),
-          true,
-        );
-    } catch (err) {
-      setStatus('reverse-status', err.message, true);
-    }
-  }
-  if (state.reportId) {
-    try {
-      drawForward(await api(`/api/v1/reports/${encodeURIComponent(state.reportId)}`));
-    } catch (err) {
-      setStatus('forward-status', err.message, true);
-    }
-  }
-  updateLink();
+  await load();
+  drawAll();
+  document.body.dataset.ready = '1';
+}
+
+/** Read the trace and upload again (after masking: the server now sends them masked). */
+async function reload() {
+  if (state.trace) state.trace = await api(`/api/v1/traces/${encodeURIComponent(state.trace.id)}`);
+  if (state.report) state.report = await api(`/api/v1/reports/${encodeURIComponent(state.report.id)}`);
+  drawAll();
 }
 
 init();

@@ -29,8 +29,9 @@ const TEMPLATES = {
     zh: (p) => `${p.carrier}：前缀不是来自路由数据。`,
   },
   'nothing-answered': {
-    en: (p) => `No Chinese carrier hop answered: ${hiders(p, 'en')}.`,
-    zh: (p) => `没有中国运营商的跳回应：${hiders(p, 'zh')}。`,
+    en: (p) =>
+      hiders(p, 'en') ? `No Chinese carrier hop answered: ${hiders(p, 'en')}.` : 'No Chinese carrier hop answered.',
+    zh: (p) => (hiders(p, 'zh') ? `没有中国运营商的跳回应：${hiders(p, 'zh')}。` : '没有中国运营商的跳回应。'),
   },
   'no-backbone': {
     en: () => 'No hop belongs to a Chinese carrier, by prefix or by AS.',

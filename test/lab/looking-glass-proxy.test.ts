@@ -215,6 +215,10 @@ describe('looking glass behind nginx, configured as the README says', { skip }, 
     assert.equal(me.server, 'lg.example.com');
     // Not 127.0.0.1, nginx's address as vpsline sees the connection.
     assert.equal(me.address, VISITOR);
+    // The commands the visitor is asked to run name the public host.
+    await page.waitForFunction(() => /lg\.example\.com/.test(document.getElementById('commands')?.textContent ?? ''));
+    const commands = await page.$$eval('#commands code', (c) => c.map((x) => x.textContent ?? ''));
+    assert.ok(commands.length === 3 && commands.every((c) => c.includes('lg.example.com')), commands.join('\n'));
     await page.close();
   });
 
@@ -237,7 +241,7 @@ describe('looking glass behind nginx, configured as the README says', { skip }, 
       return new Promise<{ status: number; firstHop: number; end: number }>((resolve) => {
         const source = new EventSource(`/api/v1/traces/${id}/events`);
         let firstHop = 0;
-        source.addEventListener('hop', () => {
+        source.addEventListener('progress', () => {
           firstHop ||= performance.now();
         });
         source.addEventListener('end', () => {
@@ -247,7 +251,7 @@ describe('looking glass behind nginx, configured as the README says', { skip }, 
       });
     });
     assert.equal(seen.status, 202);
-    assert.ok(seen.firstHop > 0, 'hop events came through');
+    assert.ok(seen.firstHop > 0, 'progress events came through');
     // Four rounds 0.5 s apart: buffered, every event would arrive at the end at once.
     assert.ok(seen.end - seen.firstHop > 700, `first hop ${Math.round(seen.end - seen.firstHop)} ms before the end`);
     await page.close();
@@ -260,9 +264,15 @@ describe('looking glass behind nginx, configured as the README says', { skip }, 
     await page.fill('#forward-text', visitorMtr());
     await page.click('#send');
     await page.waitForFunction(() => document.querySelectorAll('#forward-hops tbody tr').length > 0);
+    // The link names the upload; the upload names the one trace it belongs to.
     const link = await page.getAttribute('#permalink', 'href');
-    const trace = /[?&]trace=([A-Za-z0-9_-]{22})/.exec(link ?? '')?.[1];
-    assert.ok(trace && /[?&]report=[A-Za-z0-9_-]{22}/.test(link ?? ''), `a link to both: ${link}`);
+    const report = /[?&]report=([A-Za-z0-9_-]{22})/.exec(link ?? '')?.[1];
+    assert.ok(report, `a link to the upload: ${link}`);
+    const trace = await page.evaluate(
+      async (id) => ((await (await fetch(`/api/v1/reports/${id}`)).json()) as { traceId: string }).traceId,
+      report,
+    );
+    assert.match(trace, /^[A-Za-z0-9_-]{22}$/);
     await page.close();
 
     const again = await open(link!);
