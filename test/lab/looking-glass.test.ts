@@ -5,7 +5,7 @@
 // a hop whose name is markup stays text. Screenshots go to test-artifacts/.
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -305,6 +305,40 @@ describe('looking glass in a browser', { skip }, () => {
     await other.close();
     await mine.close();
     await page.close();
+  });
+
+  test('copy link, the summary as a PNG, and a chart that follows the window', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, acceptDownloads: true });
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.waitForSelector('body[data-ready="1"]');
+    await page.click('#trace');
+    await done(page);
+    // Plain http on an address is no secure context: no clipboard API, as in many chat apps' browsers.
+    // The page falls back to a selected field and the copy command; what it copied is read back from it.
+    await page.evaluate(() => {
+      const w = window as unknown as { __copied?: string };
+      document.addEventListener('copy', () => {
+        w.__copied = (document.activeElement as HTMLTextAreaElement | null)?.value;
+      });
+    });
+    await page.click('#copy-link');
+    await page.waitForFunction(() => /Link copied/.test(document.getElementById('share-status')?.textContent ?? ''));
+    assert.equal(await page.evaluate(() => (window as unknown as { __copied?: string }).__copied), page.url());
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-image')]);
+    const png = readFileSync((await download.path()) ?? '');
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
+    assert.ok(png.length > 5000, `${png.length} bytes`);
+    writeFileSync(join(ARTIFACTS, 'looking-glass-summary.png'), png);
+    const wide = await page.$eval('#chart canvas', (c) => c.getBoundingClientRect().width);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForFunction(
+      (w) => (document.querySelector('#chart canvas')?.getBoundingClientRect().width ?? w) < w * 0.7,
+      wide,
+    );
+    const narrow = await page.$eval('#chart canvas', (c) => c.getBoundingClientRect().width);
+    assert.ok(narrow <= 390, `the chart is ${narrow} px wide on a 390 px screen (was ${wide})`);
+    await context.close();
   });
 
   test('the three-network table: measured once on request, shown with its verdict', async () => {
