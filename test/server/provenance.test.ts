@@ -286,3 +286,113 @@ describe('provenance, ownership and masking (loopback only)', () => {
       assert.equal((await mask(url, VISITOR)).statusCode, 404);
   });
 });
+
+describe('masking a stored trace with more than one responder at a hop', () => {
+  // Stored straight into the store (no probe is sent): a trace back to visitor 198.18.1.1 whose home hops
+  // (private space, the visitor's /24) each had a second router answering (ECMP). mtr's JSON lists every
+  // responder of a hop; the hop list has the first.
+  const responder = (address: string, name?: string) => ({
+    address,
+    ...(name ? { name } : {}),
+    received: 2,
+    avg: 1,
+    best: 1,
+    worst: 1,
+  });
+  const hub = (ttl: number, ...responders: ReturnType<typeof responder>[]) => ({
+    count: ttl,
+    host: responders[0]!.name ?? responders[0]!.address,
+    'Loss%': 0,
+    Snt: 2,
+    vpsline: { ttl, address: responders[0]!.address, sent: 2, received: 2, responders },
+  });
+  const liveHop = (ttl: number, address: string, name: string | null = null) => ({
+    ttl,
+    address,
+    name,
+    asn: null,
+    asName: null,
+    carrier: null,
+    sent: 2,
+    received: 2,
+    lossPercent: 0,
+    last: 1,
+    avg: 1,
+    best: 1,
+    worst: 1,
+    stdev: 0,
+  });
+  const result = {
+    report: {
+      mtr: { src: 'lg', dst: '198.18.1.1', tests: 2 },
+      hubs: [
+        hub(1, responder('198.19.0.1')),
+        hub(2, responder('10.1.1.1'), responder('10.1.1.2')),
+        hub(3, responder('198.18.1.254', 'bras-1.home.example'), responder('198.18.1.253', 'bras-2.home.example')),
+        hub(4, responder('198.18.1.1', 'me.home.example')),
+      ],
+    },
+    verdict: 'other',
+    hops: [
+      liveHop(1, '198.19.0.1'),
+      liveHop(2, '10.1.1.1'),
+      liveHop(3, '198.18.1.254', 'bras-1.home.example'),
+      liveHop(4, '198.18.1.1', 'me.home.example'),
+    ],
+  };
+  const HIDDEN = [
+    '198.18.1.1',
+    'me.home.example',
+    '10.1.1.1',
+    '10.1.1.2',
+    '198.18.1.254',
+    'bras-1.home.example',
+    '198.18.1.253',
+    'bras-2.home.example',
+  ];
+
+  test('every responder of a home hop is hidden, with its name; the rest of the path stays', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpsline-lg-ecmp-'));
+    const lg = await createLookingGlass({ db: join(dir, 'lg.db'), dns: false });
+    try {
+      const id = 'ECMPtraceECMPtraceECMP';
+      lg.store.insertTrace({
+        id,
+        createdAt: Date.now(),
+        client: '198.18.1.1',
+        targetInput: '198.18.1.1',
+        target: '198.18.1.1',
+        protocol: 'icmp',
+        count: 2,
+        status: 'running',
+      });
+      lg.store.finishTrace(id, 'done', JSON.stringify(result), null);
+      const open = await lg.app.inject({ url: `/api/v1/traces/${id}`, remoteAddress: '198.18.1.1' });
+      for (const word of HIDDEN) assert.ok(open.body.includes(word), `${word} shown before masking`);
+      const masked = await lg.app.inject({
+        method: 'POST',
+        url: `/api/v1/traces/${id}/mask`,
+        remoteAddress: '198.18.1.1',
+      });
+      assert.equal(masked.statusCode, 200, masked.body);
+      const read = await lg.app.inject({ url: `/api/v1/traces/${id}`, remoteAddress: '198.19.0.9' });
+      assert.equal(read.statusCode, 200, read.body);
+      for (const word of HIDDEN) assert.ok(!read.body.includes(word), `no ${word} anywhere: ${read.body}`);
+      assert.ok(read.body.includes('198.19.0.1'), 'a hop on the server side is not home');
+      const doc = read.json() as { target: string; hops: Hop[] };
+      assert.equal(doc.target, '198.18.*.*');
+      assert.deepEqual(
+        doc.hops.map((h) => [h.ttl, h.address, h.masked ?? false]),
+        [
+          [1, '198.19.0.1', false],
+          [2, null, true],
+          [3, null, true],
+          [4, null, true],
+        ],
+      );
+    } finally {
+      await lg.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
