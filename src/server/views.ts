@@ -85,7 +85,11 @@ function sameNetwork(a: string, b: string): boolean {
  * The visitor's home hops: their own address, private and shared (CGNAT) space, and hops in their
  * /24 or /48 or, when the dataset knows it, their AS. What is left shows the line without the home.
  */
-export function homeAddresses(visitor: string, hops: ViewHop[], asnIndex: AsnIndex): Set<string> {
+export function homeAddresses(
+  visitor: string,
+  hops: readonly Pick<ViewHop, 'address' | 'asn'>[],
+  asnIndex: AsnIndex,
+): Set<string> {
   const home = new Set<string>([visitor]);
   const visitorAs = asnIndex.lookup(visitor);
   for (const h of hops) {

@@ -53,10 +53,34 @@ export function traceView(app: FastifyInstance, row: TraceRow, requester: string
   return (row.masked ? maskedTrace(app, body, row.target) : body) as TraceView;
 }
 
+/**
+ * The other routers that answered at a hop: mtr's JSON lists every responder of a TTL (ECMP), the hop list
+ * only the first. Each is judged home or not like a hop, by its own address and AS.
+ */
+function otherResponders(
+  app: FastifyInstance,
+  body: Record<string, unknown>,
+): Pick<ViewHop, 'address' | 'name' | 'asn'>[] {
+  const report = body.report as { hubs?: unknown } | undefined;
+  const hubs = Array.isArray(report?.hubs) ? (report.hubs as { vpsline?: { responders?: unknown } }[]) : [];
+  return hubs.flatMap((hub) => {
+    const responders = hub?.vpsline?.responders;
+    if (!Array.isArray(responders)) return [];
+    return (responders as { address?: unknown; name?: unknown }[])
+      .filter((r) => typeof r?.address === 'string')
+      .map((r) => ({
+        address: r.address as string,
+        name: typeof r.name === 'string' ? r.name : null,
+        asn: app.lg.asnIndex.lookup(r.address as string),
+      }));
+  });
+}
+
 function maskedTrace(app: FastifyInstance, body: Record<string, unknown>, visitor: string): Record<string, unknown> {
   const hops = (Array.isArray(body.hops) ? body.hops : []) as ViewHop[];
-  const home = homeAddresses(visitor, hops, app.lg.asnIndex);
-  const names = hops.filter((h) => h.address && home.has(h.address) && h.name).map((h) => h.name as string);
+  const every = [...hops, ...otherResponders(app, body)];
+  const home = homeAddresses(visitor, every, app.lg.asnIndex);
+  const names = every.filter((h) => h.address && home.has(h.address) && h.name).map((h) => h.name as string);
   const shown = { ...body, hops: maskHops(hops, home) };
   const text = maskText(JSON.stringify(shown), [...home, ...names], '(hidden)');
   return { ...(JSON.parse(text) as Record<string, unknown>), target: maskedAddress(visitor) };
