@@ -107,8 +107,12 @@ export function pairHops(forward: DirectionHop[], reverse: DirectionHop[]): HopP
   return pairs;
 }
 
+/** Loss at the last hop that answered: a trailing silent hop (100 %, no address) is no far end. */
 function lastLoss(hops: DirectionHop[]): number | null {
-  const last = [...hops].sort((a, b) => a.ttl - b.ttl).at(-1);
+  const last = [...hops]
+    .sort((a, b) => a.ttl - b.ttl)
+    .filter((h) => h.address !== null)
+    .at(-1);
   return last?.lossPercent ?? null;
 }
 

@@ -83,15 +83,11 @@ function sameNetwork(a: string, b: string): boolean {
 
 /**
  * The visitor's home hops: their own address, private and shared (CGNAT) space, and hops in their
- * /24 or /48 or, when the dataset knows it, their AS. What is left shows the line without the home.
+ * /24 or /48. Not their whole AS: a ChinaNet visitor's AS4134 is also the 163 backbone, the very hops
+ * a shared link is about. What is left shows the line without the home.
  */
-export function homeAddresses(
-  visitor: string,
-  hops: readonly Pick<ViewHop, 'address' | 'asn'>[],
-  asnIndex: AsnIndex,
-): Set<string> {
+export function homeAddresses(visitor: string, hops: readonly Pick<ViewHop, 'address'>[]): Set<string> {
   const home = new Set<string>([visitor]);
-  const visitorAs = asnIndex.lookup(visitor);
   for (const h of hops) {
     if (!h.address || !ipaddr.isValid(h.address)) continue;
     const range = ipaddr.process(h.address).range();
@@ -100,8 +96,7 @@ export function homeAddresses(
       range === 'carrierGradeNat' ||
       range === 'uniqueLocal' ||
       range === 'linkLocal' ||
-      sameNetwork(h.address, visitor) ||
-      (visitorAs !== null && h.asn === visitorAs)
+      sameNetwork(h.address, visitor)
     )
       home.add(h.address);
   }

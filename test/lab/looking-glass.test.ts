@@ -317,14 +317,17 @@ describe('looking glass in a browser', { skip }, () => {
     // Plain http on an address is no secure context: no clipboard API, as in many chat apps' browsers.
     // The page falls back to a selected field and the copy command; what it copied is read back from it.
     await page.evaluate(() => {
-      const w = window as unknown as { __copied?: string };
+      const w = window as unknown as { __copied?: string | undefined };
       document.addEventListener('copy', () => {
         w.__copied = (document.activeElement as HTMLTextAreaElement | null)?.value;
       });
     });
     await page.click('#copy-link');
     await page.waitForFunction(() => /Link copied/.test(document.getElementById('share-status')?.textContent ?? ''));
-    assert.equal(await page.evaluate(() => (window as unknown as { __copied?: string }).__copied), page.url());
+    assert.equal(
+      await page.evaluate(() => (window as unknown as { __copied?: string | undefined }).__copied),
+      page.url(),
+    );
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-image')]);
     const png = readFileSync((await download.path()) ?? '');
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');

@@ -39,7 +39,7 @@ const viewHop = (ttl: number, address: string | null, extra: Partial<ViewHop> = 
   stdev: 0,
   ...extra,
 });
-const home = (visitor: string, hops: ViewHop[]): string[] => [...homeAddresses(visitor, hops, asnIndex)].sort();
+const home = (visitor: string, hops: ViewHop[]): string[] => [...homeAddresses(visitor, hops)].sort();
 
 describe('maskText: whole words only', () => {
   test('an IPv4 address goes; one it is the start or the end of stays', () => {
@@ -146,10 +146,10 @@ describe('homeAddresses', () => {
     assert.deepEqual(home('2001:2:0:1::5', hops), ['2001:2:0:1::5', '2001:2:0:ffff::1', 'fd00::1', 'fe80::1'].sort());
   });
 
-  test("a hop in the visitor's own AS (the shipped dataset's) is home; another AS's is not", () => {
-    // 59.43.5.5 is in AS4809 in the shipped dataset; these are only looked up, never sent to.
-    const hops = [viewHop(1, '59.43.200.1', { asn: 4809 }), viewHop(2, '202.97.1.1', { asn: 4134 })];
-    assert.deepEqual(home('59.43.5.5', hops), ['59.43.200.1', '59.43.5.5']);
+  test("the visitor's AS is not home: a ChinaNet visitor's AS4134 is the 163 backbone the link is about", () => {
+    // 222.64.1.1 (a Shanghai Telecom address) and 202.97.1.1 (163) are both AS4134; only looked up, never sent to.
+    const hops = [viewHop(1, '222.64.1.254', { asn: 4134 }), viewHop(2, '202.97.1.1', { asn: 4134 })];
+    assert.deepEqual(home('222.64.1.1', hops), ['222.64.1.1', '222.64.1.254']);
   });
 });
 
@@ -160,7 +160,7 @@ describe('maskHops', () => {
       viewHop(2, '59.43.1.1', { name: 'cn2.example', carrier: 'CN2', asn: 4809 }),
       viewHop(3, null),
     ];
-    const masked = maskHops(hops, homeAddresses('198.18.1.1', hops, asnIndex));
+    const masked = maskHops(hops, homeAddresses('198.18.1.1', hops));
     assert.deepEqual(masked[0], { ...hops[0], address: null, name: null, masked: true });
     assert.equal(masked[0]!.avg, 0.5);
     assert.equal(masked[0]!.lossPercent, 1);

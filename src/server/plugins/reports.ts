@@ -52,7 +52,7 @@ export function reportView(app: FastifyInstance, row: ReportRow, requester: stri
   if (compared) view.comparison = compared;
   if (!row.masked) return view as ReportView;
   // Hidden: the uploader's address and home hops, wherever they stand, and the text they pasted.
-  const home = homeAddresses(row.client, hops, app.lg.asnIndex);
+  const home = homeAddresses(row.client, hops);
   const names = hops.filter((h) => h.address && home.has(h.address) && h.name).map((h) => h.name as string);
   const { body: _text, ...rest } = { ...view, hops: maskHops(hops, home) } as Record<string, unknown>;
   return JSON.parse(maskText(JSON.stringify(rest), [...home, ...names], '(hidden)')) as ReportView;

@@ -50,17 +50,14 @@ export function traceView(app: FastifyInstance, row: TraceRow, requester: string
     row.status === 'running'
       ? { ...head, ...(app.runner.current(row.id) ?? { round: 0, rounds: row.count, hops: [] }) }
       : { ...head, ...(row.error ? { error: row.error } : {}), ...(row.result ? storedObject(row.result) : {}) };
-  return (row.masked ? maskedTrace(app, body, row.target) : body) as TraceView;
+  return (row.masked ? maskedTrace(body, row.target) : body) as TraceView;
 }
 
 /**
  * The other routers that answered at a hop: mtr's JSON lists every responder of a TTL (ECMP), the hop list
- * only the first. Each is judged home or not like a hop, by its own address and AS.
+ * only the first. Each is judged home or not like a hop, by its own address.
  */
-function otherResponders(
-  app: FastifyInstance,
-  body: Record<string, unknown>,
-): Pick<ViewHop, 'address' | 'name' | 'asn'>[] {
+function otherResponders(body: Record<string, unknown>): Pick<ViewHop, 'address' | 'name'>[] {
   const report = body.report as { hubs?: unknown } | undefined;
   const hubs = Array.isArray(report?.hubs) ? (report.hubs as { vpsline?: { responders?: unknown } }[]) : [];
   return hubs.flatMap((hub) => {
@@ -71,15 +68,14 @@ function otherResponders(
       .map((r) => ({
         address: r.address as string,
         name: typeof r.name === 'string' ? r.name : null,
-        asn: app.lg.asnIndex.lookup(r.address as string),
       }));
   });
 }
 
-function maskedTrace(app: FastifyInstance, body: Record<string, unknown>, visitor: string): Record<string, unknown> {
+function maskedTrace(body: Record<string, unknown>, visitor: string): Record<string, unknown> {
   const hops = (Array.isArray(body.hops) ? body.hops : []) as ViewHop[];
-  const every = [...hops, ...otherResponders(app, body)];
-  const home = homeAddresses(visitor, every, app.lg.asnIndex);
+  const every = [...hops, ...otherResponders(body)];
+  const home = homeAddresses(visitor, every);
   const names = every.filter((h) => h.address && home.has(h.address) && h.name).map((h) => h.name as string);
   const shown = { ...body, hops: maskHops(hops, home) };
   const text = maskText(JSON.stringify(shown), [...home, ...names], '(hidden)');
@@ -214,7 +210,7 @@ const traces: FastifyPluginAsyncTypebox = async (app) => {
     const onEvent = (e: LiveEvent): void => {
       if (e.type === 'progress') {
         const progress = { round: e.round, rounds: e.rounds, hops: e.hops };
-        stream.send('progress', masked() ? maskedTrace(app, progress, row.target) : progress);
+        stream.send('progress', masked() ? maskedTrace(progress, row.target) : progress);
       } else ended();
     };
     if (row.status === 'running') {
