@@ -149,6 +149,7 @@ function drawHops(table, hops) {
 // ---------------------------------------------------------------- summary
 
 const lineOf = (view) => view?.names?.line?.[state.lang];
+const formatName = (id) => t().formats[id] ?? id;
 
 function drawHeadline() {
   const forward = lineOf(state.report);
@@ -220,7 +221,7 @@ function drawProvenance() {
   }
   const r = state.report;
   if (r) {
-    list.append(el('li', fill(t().uploaded, { format: r.format, time: when(r.createdAt) }), 'uploaded'));
+    list.append(el('li', fill(t().uploaded, { format: formatName(r.format), time: when(r.createdAt) }), 'uploaded'));
     if (r.masked && !tr?.masked) list.append(el('li', t().maskedNote, 'masked'));
   }
 }
@@ -334,7 +335,7 @@ async function startTrace(event) {
 function drawForward() {
   const r = state.report;
   drawHops($('forward-hops'), r?.hops ?? []);
-  if (r) setStatus('forward-status', fill(t().readAs, { format: r.format }));
+  if (r) setStatus('forward-status', fill(t().readAs, { format: formatName(r.format) }));
 }
 
 async function upload(event) {
@@ -442,10 +443,14 @@ function drawChoices() {
     $('count').max = String(me.choices.maxCount);
     if (!$('count').value) $('count').value = String(me.choices.defaultCount);
     $('visitor').textContent = fill(t().youAre, { address: me.address });
+    // The other family: a name of this server that has only that family's address (the operator's).
     const other = me.family === 4 ? me.site.hosts.v6 : me.site.hosts.v4;
-    $('other-family').textContent = other
-      ? fill(t().otherFamily, { family: me.family === 4 ? 6 : 4, host: other })
-      : '';
+    $('other-family').replaceChildren();
+    if (other) {
+      const a = el('a', fill(t().otherFamily, { family: me.family === 4 ? 6 : 4, host: other }));
+      a.href = `${location.protocol}//${other}${location.port ? `:${location.port}` : ''}/`;
+      $('other-family').append(a);
+    }
   }
 }
 

@@ -86,7 +86,7 @@ describe('looking glass in a browser', { skip }, () => {
       JSON.stringify({
         allow: ['198.18.0.0/15', '2001:2::/48'],
         limits: { defaultCount: 4, interval: 0.5 },
-        site: { name: 'lab-lg', location: 'Lab rack 1' },
+        site: { name: 'lab-lg', location: 'Lab rack 1', hosts: { v6: 'lg6.lab.example' } },
         returnRoutes: { enabled: true, periodMinutes: 10, targets },
       }),
     );
@@ -222,6 +222,10 @@ describe('looking glass in a browser', { skip }, () => {
         assert.match(headline, lang === 'zh' ? /^去程 .+ \/ 回程 / : /^To the server: .+ · Back to you: /);
         for (const selector of ['#headline', '#reverse-hops', '#forward-hops', '#provenance'])
           assert.ok(await page.isVisible(selector), `${selector} is shown`);
+        // Words, not the API's ids: no verdict, carrier or format id anywhere on the page.
+        const shown = (await page.textContent('body')) ?? '';
+        assert.doesNotMatch(shown, /\b(?:cn2-gia|cn2-gt|chinanet-163|cu-\d+|mtr-report|mtr-json|hop-list|icmp|auto)\b/);
+        if (lang === 'zh') assert.doesNotMatch(shown, /\b(?:other|inconclusive|Done|Round|Measured|Uploaded)\b/);
         const widths = await page.evaluate(() => ({
           page: document.documentElement.scrollWidth,
           screen: window.innerWidth,
@@ -274,7 +278,9 @@ describe('looking glass in a browser', { skip }, () => {
       said.some((s) => /^Measured by this server: .+ to 198\.18\.1\.1, 4 rounds, started /.test(s)),
       said.join('\n'),
     );
-    assert.ok(said.some((s) => /^Uploaded by the visitor, not measured by this server: mtr-report, uploaded /.test(s)));
+    assert.ok(
+      said.some((s) => /^Uploaded by the visitor, not measured by this server: an mtr report, uploaded /.test(s)),
+    );
     assert.ok(said.some((s) => /^This trace went to 198\.18\.1\.1\. You are 198\.18\.3\.2/.test(s)));
     assert.equal(await other.isVisible('#mask'), false, 'only the visitor may hide it');
     await other.screenshot({ path: join(ARTIFACTS, 'looking-glass-permalink-other.png'), fullPage: true });
@@ -348,6 +354,8 @@ describe('looking glass in a browser', { skip }, () => {
     const page = await open();
     assert.equal(await page.isVisible('#routes'), true);
     assert.match((await page.textContent('#server-about')) ?? '', /lab-lg · Location: Lab rack 1/);
+    // A visitor on IPv4 is offered the operator's IPv6-only name (only the link; nothing is opened).
+    assert.equal(await page.getAttribute('#other-family a', 'href'), 'http://lg6.lab.example:8080/');
     await page.click('#routes-show');
     await page.waitForFunction(
       () => /^Measured /.test(document.getElementById('routes-status')?.textContent ?? ''),
