@@ -4,6 +4,7 @@
 // of packets sent stays at zero. Accepted traces only ever go to loopback.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -221,6 +222,39 @@ describe('looking glass API', () => {
     assert.match(metrics, /^vpsline_requests_refused_total\{reason="target"\} \d+/m);
     assert.match(metrics, /^vpsline_traces_running 0$/m);
     assert.match(metrics, /^vpsline_reports_stored_total 4$/m);
+  });
+
+  test('the page is compressed, and a returning visitor gets 304 for every file', async () => {
+    let raw = 0;
+    let first = 0;
+    let again = 0;
+    for (const url of [
+      '/',
+      '/app.js',
+      '/chart.js',
+      '/share.js',
+      '/i18n.js',
+      '/style.css',
+      '/vendor/uPlot.iife.min.js',
+    ]) {
+      const plain = await lg.app.inject({ url });
+      const packed = await lg.app.inject({ url, headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(packed.headers['content-encoding'], 'gzip', url);
+      assert.equal(gunzipSync(packed.rawPayload).toString(), plain.body, `${url}: the same file`);
+      const etag = packed.headers.etag as string;
+      assert.match(etag, /^"/, `${url} has an ETag`);
+      const repeat = await lg.app.inject({
+        url,
+        headers: { 'accept-encoding': 'gzip', 'if-none-match': etag },
+      });
+      assert.equal(repeat.statusCode, 304, url);
+      raw += plain.rawPayload.length;
+      first += packed.rawPayload.length;
+      again += repeat.rawPayload.length;
+    }
+    // The figures the README quotes: what a first visit and a repeat visit transfer (bodies only).
+    console.log(`page bytes: ${raw} uncompressed, first visit ${first} gzip, repeat visit ${again}`);
+    assert.equal(again, 0);
   });
 
   test('health checks are not counted against the request rate (600 a minute per client)', async () => {
