@@ -74,4 +74,38 @@ describe('live view of a running trace', () => {
     store.close();
     engine.close();
   });
+
+  test('progress is sent at most 5 times a second, and the last one still equals the stored hops', async () => {
+    const { transport } = scriptedTransport();
+    const engine = new ProbeEngine({ transport, icmpSocket: 'raw' });
+    const store = new Store(join(scratchDir('vpsline-live-'), 'lg.db'));
+    const runner = new TraceRunner(store, engine, CarrierTable.load(), { ...DEFAULT_LIMITS, interval: 0.1 });
+    const id = 'live-test-trace-0000001';
+    store.insertTrace({
+      id,
+      createdAt: Date.now(),
+      client: '198.18.0.2',
+      targetInput: DST,
+      target: DST,
+      protocol: 'icmp',
+      count: 10,
+      status: 'running',
+    });
+    runner.admit('198.18.0.2', DST);
+    const started = Date.now();
+    runner.start(id, '198.18.0.2', DST, 'icmp', 10);
+    const seen: { at: number; hops: LiveHop[] }[] = [];
+    await new Promise<void>((resolve) =>
+      runner.subscribe(id, (e) => (e.type === 'progress' ? seen.push({ at: Date.now(), hops: e.hops }) : resolve())),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    // One at once, then at most one per 200 ms, and the final one at the end.
+    assert.ok(seen.length <= Math.ceil(seconds * 5) + 2, `${seen.length} events in ${seconds.toFixed(2)} s`);
+    for (let i = 1; i < seen.length - 1; i++)
+      assert.ok((seen[i]?.at ?? 0) - (seen[i - 1]?.at ?? 0) >= 190, `events ${i - 1} and ${i} too close`);
+    const stored = JSON.parse(store.getTrace(id)?.result ?? '{}') as { hops: LiveHop[] };
+    assert.deepEqual(seen.at(-1)?.hops, stored.hops);
+    store.close();
+    engine.close();
+  });
 });
