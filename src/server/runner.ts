@@ -14,27 +14,16 @@ import { Trace, type TraceReport } from '../trace/trace.js';
 import { Concurrency, RateWindow, type Limits } from './limits.js';
 import type { Refusal } from './refusals.js';
 import type { Store } from './store.js';
-import { originOf } from './views.js';
+import { originOf, type ViewHop } from './views.js';
 
 export type Protocol = 'icmp' | 'udp' | 'tcp' | 'auto';
 
-/** A hop as the page draws it. Names come from reverse DNS: untrusted text. */
-export interface LiveHop {
-  ttl: number;
-  address: string | null;
-  name: string | null;
-  asn: number | null;
-  asName: string | null;
-  carrier: string | null;
-  sent: number;
-  received: number;
-  lossPercent: number;
-  last: number;
-  avg: number;
-  best: number;
-  worst: number;
-  stdev: number;
-}
+type Figure = 'lossPercent' | 'sent' | 'last' | 'avg' | 'best' | 'worst' | 'stdev';
+/**
+ * A hop as the page draws it (views.ts's ViewHop), measured here: every figure known, and `received`
+ * says whether the times mean anything. Names come from reverse DNS: untrusted text.
+ */
+export type LiveHop = Omit<ViewHop, Figure | 'masked'> & Record<Figure, number> & { received: number };
 
 /**
  * Where a running trace stands: the round being sent (1-based) of how many, and the hops as the trace

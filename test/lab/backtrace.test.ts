@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../lab/checkout.js';
 import { labSkipReason } from '../../lab/netns.js';
+import { scenarioDir } from '../../lab/sim/scenario.js';
 import { useSimulatedPath } from './suite.js';
 import { scratchDir } from '../support/scratch.js';
 
@@ -15,24 +16,8 @@ const skip = labSkipReason();
 
 function files(): { carriers: string; targets: string } {
   const dir = scratchDir('vpsline-backtrace-');
-  const carriers = join(dir, 'carriers.json');
-  writeFileSync(
-    carriers,
-    JSON.stringify({
-      carriers: [
-        {
-          id: 'cn2',
-          asn: 4809,
-          family: 'ct',
-          prefixes: ['198.18.131.0/24', '198.18.132.0/24', '198.18.133.0/24', '198.18.141.0/24', '198.18.142.0/24'],
-        },
-        { id: 'chinanet-163', asn: 4134, family: 'ct', prefixes: ['198.18.143.0/24', '198.18.144.0/24'] },
-        { id: 'cmi', asn: 58453, family: 'cm', prefixes: ['198.18.151.0/24', '198.18.152.0/24'] },
-        { id: 'cmnet', asn: 9808, family: 'cm', prefixes: ['198.18.153.0/24'] },
-        { id: 'cu-9929', asn: 9929, family: 'cu', prefixes: ['2001:2:0:161::/64', '2001:2:0:162::/64'] },
-      ],
-    }),
-  );
+  // Which lab prefixes play which carrier (shared with return-routes.test.ts).
+  const carriers = join(scenarioDir, 'backtrace-carriers.json');
   const targets = join(dir, 'targets.json');
   writeFileSync(
     targets,

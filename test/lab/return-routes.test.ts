@@ -5,12 +5,12 @@
 // simulator's own count). Lab addresses only, never the default target list.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { projectRoot } from '../../lab/checkout.js';
 import { labSkipReason } from '../../lab/netns.js';
-import { loadNamedScenario } from '../../lab/sim/scenario.js';
+import { loadNamedScenario, scenarioDir } from '../../lab/sim/scenario.js';
 import type { ReturnRoutesSnapshot, ReturnRoutesStatus } from '../../src/server/return-routes.js';
 import { scratchDir } from '../support/scratch.js';
 import type { DriverAnswer, DriverCommand, DriverSetup } from './return-routes-driver.js';
@@ -19,20 +19,10 @@ import { type SimulatedPath, useSimulatedPath } from './suite.js';
 const skip = labSkipReason();
 const PERIOD_MS = 3_600_000;
 
-/** The carriers the lab's prefixes play (as in backtrace.test.ts), and the verdict each path then has. */
-const CARRIERS = {
-  carriers: [
-    {
-      id: 'cn2',
-      asn: 4809,
-      family: 'ct',
-      prefixes: ['198.18.131.0/24', '198.18.132.0/24', '198.18.133.0/24', '198.18.141.0/24', '198.18.142.0/24'],
-    },
-    { id: 'chinanet-163', asn: 4134, family: 'ct', prefixes: ['198.18.143.0/24', '198.18.144.0/24'] },
-    { id: 'cmi', asn: 58453, family: 'cm', prefixes: ['198.18.151.0/24', '198.18.152.0/24'] },
-    { id: 'cmnet', asn: 9808, family: 'cm', prefixes: ['198.18.153.0/24'] },
-    { id: 'cu-9929', asn: 9929, family: 'cu', prefixes: ['2001:2:0:161::/64', '2001:2:0:162::/64'] },
-  ],
+/** The carriers the lab's prefixes play (the file backtrace.test.ts uses too). */
+const CARRIERS_FILE = join(scenarioDir, 'backtrace-carriers.json');
+const CARRIERS = JSON.parse(readFileSync(CARRIERS_FILE, 'utf8')) as {
+  carriers: { id: string; asn: number; family: string; prefixes: string[] }[];
 };
 /** Path 5 of the scenario splits by flow: with one trace per target its line is chance, so it is left out. */
 const PLANTED = [
@@ -51,8 +41,7 @@ const TAGS: Record<string, string> = {
 
 function files(): { carriers: string; targets: string } {
   const dir = scratchDir('vpsline-return-routes-');
-  const carriers = join(dir, 'carriers.json');
-  writeFileSync(carriers, JSON.stringify(CARRIERS));
+  const carriers = CARRIERS_FILE;
   const targets = join(dir, 'targets.json');
   writeFileSync(
     targets,

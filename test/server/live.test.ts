@@ -15,6 +15,22 @@ import { Store } from '../../src/server/store.js';
 import { scratchDir } from '../support/scratch.js';
 import { DST, router, scriptedTransport } from '../support/scripted-transport.js';
 
+/** Store a trace's row and start it, as the traces route does. */
+function start(store: Store, runner: TraceRunner, id: string, count: number): void {
+  store.insertTrace({
+    id,
+    createdAt: Date.now(),
+    client: '198.18.0.2',
+    targetInput: DST,
+    target: DST,
+    protocol: 'icmp',
+    count,
+    status: 'running',
+  });
+  assert.equal(runner.admit('198.18.0.2', DST), undefined);
+  runner.start(id, '198.18.0.2', DST, 'icmp', count);
+}
+
 describe('live view of a running trace', () => {
   test('ends exactly as the stored result, without the hop seen past the destination', async () => {
     let firstAtThree = true;
@@ -31,18 +47,7 @@ describe('live view of a running trace', () => {
     // Every change is sent (no throttle), so the view that once showed TTL 4 is seen.
     const runner = new TraceRunner(store, engine, CarrierTable.load(), limits, undefined, {}, { progressEveryMs: 0 });
     const id = 'live-test-trace-0000000';
-    store.insertTrace({
-      id,
-      createdAt: Date.now(),
-      client: '198.18.0.2',
-      targetInput: DST,
-      target: DST,
-      protocol: 'icmp',
-      count: 4,
-      status: 'running',
-    });
-    assert.equal(runner.admit('198.18.0.2', DST), undefined);
-    runner.start(id, '198.18.0.2', DST, 'icmp', 4);
+    start(store, runner, id, 4);
     const seen: Extract<LiveEvent, { type: 'progress' }>[] = [];
     const ended = new Promise<Extract<LiveEvent, { type: 'end' }>>((resolve) => {
       runner.subscribe(id, (e) => (e.type === 'progress' ? seen.push(e) : resolve(e)));
@@ -81,19 +86,8 @@ describe('live view of a running trace', () => {
     const store = new Store(join(scratchDir('vpsline-live-'), 'lg.db'));
     const runner = new TraceRunner(store, engine, CarrierTable.load(), { ...DEFAULT_LIMITS, interval: 0.1 });
     const id = 'live-test-trace-0000001';
-    store.insertTrace({
-      id,
-      createdAt: Date.now(),
-      client: '198.18.0.2',
-      targetInput: DST,
-      target: DST,
-      protocol: 'icmp',
-      count: 10,
-      status: 'running',
-    });
-    runner.admit('198.18.0.2', DST);
     const started = Date.now();
-    runner.start(id, '198.18.0.2', DST, 'icmp', 10);
+    start(store, runner, id, 10);
     const seen: { at: number; hops: LiveHop[] }[] = [];
     await new Promise<void>((resolve) =>
       runner.subscribe(id, (e) => (e.type === 'progress' ? seen.push({ at: Date.now(), hops: e.hops }) : resolve())),
