@@ -82,10 +82,13 @@ export function carriedLoss(hops) {
   return out;
 }
 
-function hostCell(hop) {
+function hostCell(hop, pairedWith) {
   const td = el('td', undefined, 'host');
+  // The same router seen from the other direction (same address or network): where the paths line up.
+  const pair = pairedWith ? el('span', fill(t().pairedWith, { ttl: pairedWith }), 'pair') : null;
   if (hop.masked) {
     td.append(el('span', t().hidden, 'name muted'));
+    if (pair) td.append(pair);
     return td;
   }
   const first = hop.name || hop.address || '???';
@@ -96,11 +99,12 @@ function hostCell(hop) {
   const line = el('span', second.join(' · '), 'sub');
   if (hop.carrier) line.prepend(el('span', hop.carrier, 'tag'));
   if (second.length || hop.carrier) td.append(line);
+  if (pair) td.append(pair);
   return td;
 }
 
 /** The hop table for one direction; `wide` columns are hidden on a phone (style.css). */
-function drawHops(table, hops) {
+function drawHops(table, hops, pairs = new Map()) {
   const c = t().columns;
   const head = el('tr');
   for (const [key, wide] of [
@@ -132,7 +136,7 @@ function drawHops(table, hops) {
         } else if (h.lossPercent > 0) loss.classList.add('lossy');
         tr.append(
           el('td', `${h.ttl}`, 'ttl'),
-          hostCell(h),
+          hostCell(h, pairs.get(h.ttl)),
           loss,
           el('td', h.sent ?? '', 'sent wide'),
           el('td', answered ? fixed(h.last) : '', 'last wide'),
@@ -334,7 +338,8 @@ async function startTrace(event) {
 
 function drawForward() {
   const r = state.report;
-  drawHops($('forward-hops'), r?.hops ?? []);
+  const pairs = new Map((r?.comparison?.pairs ?? []).map((p) => [p.forwardTtl, p.reverseTtl]));
+  drawHops($('forward-hops'), r?.hops ?? [], pairs);
   if (r) setStatus('forward-status', fill(t().readAs, { format: formatName(r.format) }));
 }
 

@@ -94,7 +94,7 @@ const en = {
   } as Record<string, string>,
   empty: 'Paste a trace first.',
   tooBig: 'This file is {size}; uploads are at most {limit}. Choose one trace.',
-  noFigures: 'This trace had no figures for this hop.',
+  pairedWith: '↔ return hop {ttl}',
   // ---- the three networks ----
   routesTitle: 'Return routes to the three Chinese networks',
   routesButton: 'Show the return routes',
@@ -190,7 +190,7 @@ const zh: Table = {
   },
   empty: '请先粘贴追踪结果。',
   tooBig: '该文件大小为 {size}；上传最多 {limit}。请只选择一份路由追踪。',
-  noFigures: '原始结果中这一跳没有数据。',
+  pairedWith: '↔ 回程第 {ttl} 跳',
   routesTitle: '三网回程路由',
   routesButton: '查看三网回程',
   routesRunning: '测量中…（服务器每个周期最多测量一次并保存结果）',

@@ -217,6 +217,14 @@ describe('looking glass in a browser', { skip }, () => {
           forward.every((r) => r[2] !== '' && r[3] !== ''),
           JSON.stringify(forward),
         );
+        // Lined up with the return path: each router answers from the same /24 both ways, in reverse order.
+        const pairs = await page.$$eval('#forward-hops td.host .pair', (p) => p.map((x) => x.textContent));
+        assert.deepEqual(
+          pairs,
+          lang === 'zh'
+            ? ['↔ 回程第 3 跳', '↔ 回程第 2 跳', '↔ 回程第 1 跳']
+            : [3, 2, 1].map((n) => `↔ return hop ${n}`),
+        );
         // The headline names both directions; both tables are on the page; nothing is wider than the screen.
         const headline = (await page.textContent('#headline')) ?? '';
         assert.match(headline, lang === 'zh' ? /^去程 .+ \/ 回程 / : /^To the server: .+ · Back to you: /);
