@@ -8,6 +8,7 @@ import { classifyCommand } from './classify.js';
 import { mtrCommand } from './mtr.js';
 import { serveCommand } from './serve.js';
 import { virtCommand } from './virt.js';
+import { watchCommand } from './watch.js';
 
 export function buildProgram(): Command {
   const program = new Command('vpsline')
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   backtraceCommand(program);
   virtCommand(program);
   serveCommand(program);
+  watchCommand(program);
   return program;
 }
 

@@ -1,0 +1,114 @@
+// Which path a target's samples take, and when it really changes.
+//
+// A path is, per TTL, the set of addresses that answered there: a router that
+// balances load (ECMP) shows as one TTL with two branches, not as two paths.
+// A sample whose every hop is a known branch is on the path. A sample with a
+// TTL where only unknown addresses answered starts a candidate; if the old
+// addresses come back before `confirm` samples in a row took the candidate,
+// the new ones were branches and join the path; otherwise the route changed,
+// at the candidate's first sample. One alternation or one odd sample is never
+// an event.
+import type { HopSample } from './types.js';
+
+/** TTL -> addresses seen there (kept sorted). */
+export type PathHops = Record<string, string[]>;
+
+export interface RouteChange {
+  /** The first sample on the new path. */
+  at: number;
+  before: PathHops;
+  after: PathHops;
+  /** TTLs whose addresses differ. */
+  changedTtls: number[];
+}
+
+export interface PathTrackerState {
+  path: PathHops | null;
+  candidate: { since: number; count: number; hops: PathHops } | null;
+}
+
+export function hopsOf(hops: readonly HopSample[]): PathHops {
+  const out: PathHops = {};
+  for (const h of hops) if (h.addresses.length) out[h.ttl] = [...h.addresses].sort();
+  return out;
+}
+
+function merge(into: PathHops, more: PathHops): PathHops {
+  const out: PathHops = { ...into };
+  for (const [ttl, addrs] of Object.entries(more)) out[ttl] = [...new Set([...(out[ttl] ?? []), ...addrs])].sort();
+  return out;
+}
+
+/** One line per path, the same for the same branches: the path's identity in the store. */
+export function pathKey(path: PathHops): string {
+  return Object.keys(path)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((ttl) => `${ttl}=${(path[ttl] ?? []).join(',')}`)
+    .join(' ');
+}
+
+export class PathTracker {
+  private state: PathTrackerState;
+
+  constructor(
+    readonly confirm = 3,
+    state?: PathTrackerState,
+  ) {
+    this.state = state ?? { path: null, candidate: null };
+  }
+
+  get path(): PathHops | null {
+    return this.state.path;
+  }
+
+  /** The path samples are being counted to: the candidate while one is open. */
+  get pending(): { since: number; hops: PathHops } | null {
+    return this.state.candidate;
+  }
+
+  snapshot(): PathTrackerState {
+    return structuredClone(this.state);
+  }
+
+  /** Take one sample (in time order); a confirmed change is returned once. */
+  observe(t: number, hops: readonly HopSample[]): RouteChange | null {
+    const seen = hopsOf(hops);
+    const s = this.state;
+    if (!s.path) {
+      if (Object.keys(seen).length) s.path = seen;
+      return null;
+    }
+    // Addresses answering beside a known one at the same TTL are branches of it.
+    const novel: PathHops = {};
+    const branches: PathHops = {};
+    for (const [ttl, addrs] of Object.entries(seen)) {
+      const known = new Set(s.path[ttl] ?? []);
+      const fresh = addrs.filter((a) => !known.has(a));
+      if (!fresh.length) continue;
+      if (fresh.length < addrs.length) branches[ttl] = fresh;
+      else novel[ttl] = addrs;
+    }
+    s.path = merge(s.path, branches);
+    if (!Object.keys(novel).length) {
+      // Back on known addresses: what the candidate saw were branches.
+      if (s.candidate) s.path = merge(s.path, s.candidate.hops);
+      s.candidate = null;
+      return null;
+    }
+    s.candidate = s.candidate
+      ? { since: s.candidate.since, count: s.candidate.count + 1, hops: merge(s.candidate.hops, seen) }
+      : { since: t, count: 1, hops: seen };
+    if (s.candidate.count < this.confirm) return null;
+    const before = s.path;
+    const after = s.candidate.hops;
+    const ttls = new Set([...Object.keys(before), ...Object.keys(after)].map(Number));
+    const changedTtls = [...ttls]
+      .filter((ttl) => (before[ttl] ?? []).join() !== (after[ttl] ?? []).join())
+      .sort((a, b) => a - b);
+    s.path = after;
+    const at = s.candidate.since;
+    s.candidate = null;
+    return { at, before, after, changedTtls };
+  }
+}
