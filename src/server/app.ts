@@ -6,6 +6,8 @@
 // This file builds what the routes share and registers them as Fastify
 // plugins (plugins/): security (headers, rates, cross-site check, errors),
 // static (the page), site (whoami, return routes), traces, reports, ops.
+import type { WatchStore } from '../watch/store.js';
+import type { Watcher } from '../watch/watcher.js';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import fastifyCompress from '@fastify/compress';
@@ -60,6 +62,8 @@ export interface ServeOptions {
   site?: SiteFacts;
   /** The three-network return routes (made from the settings by the caller); none: the page has no such table. */
   returnRoutes?: ReturnRoutesView;
+  /** A line watch's history (and the watch itself when it runs in this process): the page's pictures. */
+  watch?: { store: WatchStore; watcher?: Watcher };
 }
 
 export interface SiteFacts {
