@@ -24,7 +24,8 @@ export interface RouteChange {
 
 export interface PathTrackerState {
   path: PathHops | null;
-  candidate: { since: number; count: number; hops: PathHops } | null;
+  /** Samples that showed only unknown addresses at some TTLs (`ttls`), since `since`. */
+  candidate: { since: number; count: number; hops: PathHops; ttls: number[]; oldTtls: number[] } | null;
 }
 
 export function hopsOf(hops: readonly HopSample[]): PathHops {
@@ -91,14 +92,33 @@ export class PathTracker {
     }
     s.path = merge(s.path, branches);
     if (!Object.keys(novel).length) {
-      // Back on known addresses: what the candidate saw were branches.
-      if (s.candidate) s.path = merge(s.path, s.candidate.hops);
-      s.candidate = null;
+      // Known addresses again where the candidate differed: what it saw were branches. A sample
+      // silent at those TTLs says nothing either way.
+      if (s.candidate?.ttls.some((ttl) => seen[ttl])) {
+        s.path = merge(s.path, s.candidate.hops);
+        s.candidate = null;
+      }
       return null;
     }
+    const novelTtls = Object.keys(novel).map(Number);
+    const oldTtls = Object.keys(seen)
+      .map(Number)
+      .filter((ttl) => !novel[ttl]);
+    // New addresses where the candidate's samples still showed the old path: the candidate was a branch of
+    // the old path (it joins it), and this sample starts a candidate of its own.
+    if (s.candidate && novelTtls.some((ttl) => s.candidate?.oldTtls.includes(ttl))) {
+      s.path = merge(s.path, s.candidate.hops);
+      s.candidate = null;
+    }
     s.candidate = s.candidate
-      ? { since: s.candidate.since, count: s.candidate.count + 1, hops: merge(s.candidate.hops, seen) }
-      : { since: t, count: 1, hops: seen };
+      ? {
+          since: s.candidate.since,
+          count: s.candidate.count + 1,
+          hops: merge(s.candidate.hops, seen),
+          ttls: [...new Set([...s.candidate.ttls, ...novelTtls])],
+          oldTtls: [...new Set([...s.candidate.oldTtls, ...oldTtls])],
+        }
+      : { since: t, count: 1, hops: seen, ttls: novelTtls, oldTtls };
     if (s.candidate.count < this.confirm) return null;
     const before = s.path;
     const after = s.candidate.hops;
