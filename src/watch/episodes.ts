@@ -82,7 +82,7 @@ export interface EpisodeState {
   good: number;
   firstBad: number | null;
   open: Episode | null;
-  /** Latency only: recent medians outside episodes (the baseline), oldest first. */
+  /** Latency only: recent medians (the baseline is their median), oldest first. */
   recent?: number[];
 }
 
@@ -175,8 +175,8 @@ export function observeLatency(st: EpisodeState, s: Sample, intervalMs: number, 
   const isBad =
     median !== null && base !== null && median >= base * set.latencyFactor && median - base >= set.latencyMinMs;
   const update = step(st, s, intervalMs, median, isBad, base ?? 0, set);
-  if (median !== null && !isBad && !st.open) {
-    st.recent = [...(st.recent ?? []), median].slice(-set.baselineSamples);
-  }
+  // Every median counts, bad ones too: an evening's rise moves a day's median little, while a rise that lasts
+  // more than half the window becomes the new normal and its episode ends.
+  if (median !== null) st.recent = [...(st.recent ?? []), median].slice(-set.baselineSamples);
   return update;
 }
