@@ -14,6 +14,7 @@ import { ProbeEngine, type ProbeRequest } from '../src/probe/engine.js';
 import { ProbeRegistry, type RegisteredProbe } from '../src/probe/registry.js';
 import { echoProbe, errqueueMessage, rawEchoReply, rawTimeExceeded } from '../lab/packets.js';
 import { lookingGlassBench } from './looking-glass.js';
+import { watchBench } from './watch.js';
 
 function row(name: string, value: string): void {
   console.log(`| ${name.padEnd(58)} | ${value.padStart(22)} |`);
@@ -257,3 +258,4 @@ for (const family of [4, 6] as const) {
 }
 await labBench();
 await lookingGlassBench(row);
+await watchBench(row);
