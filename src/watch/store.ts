@@ -381,7 +381,9 @@ export class WatchStore {
           hours++;
         }
       }
-      const samplesDropped = this.st.pruneSamples.run(now - this.retention.detailDays * DAY_MS).changes;
+      // Whole hours only: the samples kept start where an hour does, and the rollups before them are complete.
+      const detailFrom = Math.floor((now - this.retention.detailDays * DAY_MS) / HOUR_MS) * HOUR_MS;
+      const samplesDropped = this.st.pruneSamples.run(detailFrom).changes;
       const old = now - this.retention.hourlyDays * DAY_MS;
       this.st.pruneHours.run(old);
       this.st.pruneEvents.run(old);
