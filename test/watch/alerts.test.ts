@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -331,6 +331,21 @@ describe('delivery', () => {
     assert.deepEqual([row?.status, row?.attempts, row?.httpStatus], ['failed', 3, null]);
     assert.match(row?.error ?? '', /ECONNREFUSED/);
     assert.equal(warnings.length, 1);
+  });
+
+  test('a receiver that takes the connection and never answers: the attempt ends at timeoutSeconds', async () => {
+    const silent = createNetServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    after(() => silent.close());
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`;
+    const { watcher, alerts, store } = setup(settings(url, { webhook: { url, retries: 0, timeoutSeconds: 1 } }));
+    feed(
+      watcher,
+      Array.from({ length: 10 }, (_, i) => sample(i, { loss: 0.5 })),
+    );
+    await alerts.idle();
+    const [row] = store.alerts();
+    assert.deepEqual([row?.status, row?.attempts, row?.error], ['failed', 1, 'no answer within 1 s']);
   });
 
   test('a full queue drops its oldest alert with a warning', async () => {
