@@ -17,6 +17,7 @@ interface WatchFlags {
   hourlyDays: number;
   confirm: number;
   alerts?: string;
+  testAlert?: boolean;
   metricsListen?: string;
   samples?: number;
   keepCapabilities?: boolean;
@@ -83,6 +84,7 @@ export function watchCommand(program: Command): void {
       3,
     )
     .option('--alerts <file>', 'alert rules and webhook (JSON, see the README)')
+    .option('--test-alert', 'post one test alert to the --alerts webhook, print its answer and exit')
     .option('--metrics-listen <address:port>', 'serve /metrics for Prometheus here')
     .addOption(
       new Option('--samples <n>', 'stop after this many samples per target').argParser(intArg('--samples')).hideHelp(),
@@ -111,6 +113,7 @@ export function watchCommand(program: Command): void {
           retention: { detailDays: f.detailDays, hourlyDays: f.hourlyDays },
           confirm: f.confirm,
           ...(f.alerts !== undefined ? { alerts: f.alerts } : {}),
+          ...(f.testAlert ? { testAlert: true } : {}),
           ...(f.metricsListen !== undefined ? { metricsListen: f.metricsListen } : {}),
           ...(f.samples !== undefined ? { samples: f.samples } : {}),
           keepCapabilities: !!f.keepCapabilities,

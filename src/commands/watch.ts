@@ -8,7 +8,7 @@ import { addressFamily, type Family } from '../packet/address.js';
 import { defaultEngine, openThenDropPrivileges } from '../probe/process-engine.js';
 import { loadTargets } from '../route/backtrace.js';
 import { lineName } from '../route/lines.js';
-import { type AlertSettings, Alerts, readAlertSettings } from '../watch/alerts.js';
+import { type AlertSettings, Alerts, checkAlertTargets, readAlertSettings, sendTestAlert } from '../watch/alerts.js';
 import { serveWatchMetrics, WatchMetrics } from '../watch/metrics.js';
 import { hourIn, profile } from '../watch/profile.js';
 import { DEFAULT_RETENTION, type Retention, type StoredEvent, WatchStore } from '../watch/store.js';
@@ -31,6 +31,8 @@ export interface WatchRun {
   retention: Retention;
   confirm: number;
   alerts?: string;
+  /** Post one test alert to the --alerts webhook, print its answer, and stop (nothing is probed). */
+  testAlert?: boolean;
   /** Serve /metrics for Prometheus here (address:port). */
   metricsListen?: string;
   /** Stop after this many samples per target (a test); default: until SIGINT or SIGTERM. */
@@ -62,9 +64,16 @@ export function watchTargets(hosts: string[], file?: string): WatchTarget[] {
 export const MAX_TARGETS = 256;
 
 export async function runWatch(run: WatchRun, io: CommandIO): Promise<void> {
+  if (run.testAlert) return testAlert(run.alerts, io);
   const targets = watchTargets(run.hosts, run.targets);
   const table = CarrierTable.load(run.carriers);
   const alertSettings: AlertSettings | undefined = run.alerts ? readAlertSettings(run.alerts) : undefined;
+  if (alertSettings && run.alerts)
+    checkAlertTargets(
+      alertSettings,
+      targets.map((t) => t.name),
+      run.alerts,
+    );
   const engine = defaultEngine();
   // Host names are resolved by each trace; both families are opened unless every target is an address.
   const families = new Set<Family>(targets.map((t) => addressFamily(t.address) ?? 4));
@@ -93,7 +102,9 @@ export async function runWatch(run: WatchRun, io: CommandIO): Promise<void> {
   });
   watcher.on('warning', (m) => io.stderr.write(`vpsline: ${m}\n`));
   watcher.on('event', (e, phase) => io.stdout.write(`${eventLine(e, phase)}\n`));
-  const alerts = alertSettings ? new Alerts(alertSettings, { store }) : undefined;
+  const alerts = alertSettings
+    ? new Alerts(alertSettings, { store, warn: (m) => io.stderr.write(`vpsline: ${m}\n`) })
+    : undefined;
   alerts?.watch(watcher);
   const metrics = run.metricsListen ? new WatchMetrics(watcher, store) : undefined;
   const server = run.metricsListen && metrics ? await serveWatchMetrics(run.metricsListen, metrics) : undefined;
@@ -113,6 +124,14 @@ export async function runWatch(run: WatchRun, io: CommandIO): Promise<void> {
     await alerts?.close();
     store.close();
   }
+}
+
+/** `--test-alert`: one POST, no retries; exit 0 on a 2xx answer, 1 otherwise. */
+async function testAlert(file: string | undefined, io: CommandIO): Promise<void> {
+  if (!file) throw new VpslineError('EVPSLINE_BAD_OPTION', '--test-alert needs --alerts <file>.', 2);
+  const result = await sendTestAlert(readAlertSettings(file));
+  io.stdout.write(`${result.line}\n`);
+  if (!result.ok) throw new VpslineError('EVPSLINE_BAD_OPTION', 'the webhook did not accept the test alert.', 1);
 }
 
 const iso = (t: number | null, zone?: string): string => {

@@ -53,6 +53,26 @@ export interface EventQuery {
   limit?: number;
 }
 
+/** pending: queued or being tried; dropped: the queue was full or the watch stopped first. */
+export type AlertStatus = 'pending' | 'delivered' | 'failed' | 'dropped';
+
+export interface AlertRow {
+  id: number;
+  /** When the condition was met (ms). */
+  t: number;
+  rule: string;
+  target: string | null;
+  /** alert, resolved or test. */
+  kind: string;
+  payload: unknown;
+  status: AlertStatus;
+  attempts: number;
+  httpStatus: number | null;
+  error: string | null;
+  /** When the row last changed (ms). */
+  updated: number;
+}
+
 type Row = Record<string, unknown>;
 const json = (v: unknown): string => JSON.stringify(v ?? null);
 
@@ -390,6 +410,78 @@ export class WatchStore {
       this.st.prunePaths.run(old);
       return { hours, samplesDropped };
     })();
+  }
+
+  /** Alerts sent to the webhook (src/watch/alerts.ts); the table is made on first use. */
+  private alertSt?: {
+    add: Database.Statement;
+    update: Database.Statement;
+    list: Database.Statement;
+    last: Database.Statement;
+    prune: Database.Statement;
+  };
+
+  private alertStatements(): NonNullable<WatchStore['alertSt']> {
+    if (this.alertSt) return this.alertSt;
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS watch_alerts (
+        id INTEGER PRIMARY KEY, t INTEGER NOT NULL, rule TEXT NOT NULL, target TEXT, kind TEXT NOT NULL,
+        payload TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, http_status INTEGER, error TEXT,
+        updated INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS watch_alerts_t ON watch_alerts (t);
+    `);
+    const d = this.db;
+    this.alertSt = {
+      add: d.prepare(
+        'INSERT INTO watch_alerts (t, rule, target, kind, payload, status, attempts, updated) ' +
+          'VALUES (@t, @rule, @target, @kind, @payload, @status, 0, @updated)',
+      ),
+      update: d.prepare(
+        'UPDATE watch_alerts SET status = @status, attempts = @attempts, http_status = @httpStatus, ' +
+          'error = @error, updated = @updated WHERE id = @id',
+      ),
+      list: d.prepare('SELECT * FROM watch_alerts ORDER BY id LIMIT ?'),
+      last: d.prepare("SELECT rule, target, max(t) AS t FROM watch_alerts WHERE kind = 'alert' GROUP BY rule, target"),
+      prune: d.prepare('DELETE FROM watch_alerts WHERE t < ?'),
+    };
+    return this.alertSt;
+  }
+
+  /** Record an alert about to be sent; its id for updateAlert. Alerts past the hourly retention go. */
+  addAlert(a: { t: number; rule: string; target: string | null; kind: string; payload: string; now: number }): number {
+    const st = this.alertStatements();
+    st.prune.run(a.now - this.retention.hourlyDays * DAY_MS);
+    const { now, ...row } = a;
+    return Number(st.add.run({ ...row, status: 'pending', updated: now }).lastInsertRowid);
+  }
+
+  updateAlert(
+    id: number,
+    u: { status: AlertStatus; attempts: number; httpStatus: number | null; error: string | null; now: number },
+  ): void {
+    const { now, ...row } = u;
+    this.alertStatements().update.run({ ...row, updated: now, id });
+  }
+
+  alerts(limit = 10_000): AlertRow[] {
+    return (this.alertStatements().list.all(Math.max(1, Math.min(limit, 100_000))) as Row[]).map((r) => ({
+      id: r.id as number,
+      t: r.t as number,
+      rule: r.rule as string,
+      target: r.target as string | null,
+      kind: r.kind as string,
+      payload: JSON.parse(r.payload as string),
+      status: r.status as AlertStatus,
+      attempts: r.attempts as number,
+      httpStatus: r.http_status as number | null,
+      error: r.error as string | null,
+      updated: r.updated as number,
+    }));
+  }
+
+  /** The newest alert (not resolved or test message) per rule and target: a restarted watch keeps its quiet. */
+  lastAlerts(): { rule: string; target: string | null; t: number }[] {
+    return this.alertStatements().last.all() as { rule: string; target: string | null; t: number }[];
   }
 
   /** Bytes the database holds (pages in use), WAL not counted. */
