@@ -3,6 +3,8 @@
 // apart from the test runner so nothing there (GC, other work) can make a
 // simulated link late. Reports its counters, and each probe's arrival and
 // its answer's real emission (the truth for RTT tests), over the IPC channel.
+// A 'scenario' message swaps the path for another one (a route changing under
+// a running tracer); the TUN device and its routes stay.
 // Usage: node --import tsx main.ts <tunpump> '<Scenario JSON>' <seed>
 import { spawn } from 'node:child_process';
 import { addressBytes, type Family } from '../../src/packet/address.js';
@@ -52,7 +54,8 @@ function main(): void {
   const [pumpPath, scenarioJson, seedText] = process.argv.slice(2);
   const scenario = JSON.parse(scenarioJson!) as Scenario;
   warmUp(scenario);
-  const path = new PathSimulator(scenario, Number(seedText ?? 1));
+  const seed = Number(seedText ?? 1);
+  let path = new PathSimulator(scenario, seed);
   const pump = spawn(pumpPath!, ['sim0'], { stdio: ['pipe', 'pipe', 'inherit'] });
   pump.once('exit', () => process.exit(1));
   let buffered: Buffer = Buffer.alloc(0);
@@ -121,7 +124,16 @@ function main(): void {
     }
     buffered = buffered.subarray(off);
   });
-  process.on('message', (m: { type: string; from?: number; id?: number }) => {
+  process.on('message', (m: { type: string; from?: number; id?: number; scenario?: Scenario }) => {
+    if (m.type === 'scenario' && m.scenario) {
+      // No warm-up: this process is warm, and a pause here would delay probes in flight.
+      // Counted since the start, whatever path the packets met.
+      const next = new PathSimulator(m.scenario, seed);
+      Object.assign(next.counters, path.counters);
+      for (const [tos, n] of path.tosSeen) next.tosSeen.set(tos, n);
+      path = next;
+      process.send?.({ type: 'scenario', id: m.id });
+    }
     if (m.type === 'stats') process.send?.({ type: 'stats', counters: path.counters, tosSeen: [...path.tosSeen] });
     // Probes from index `from` on (counted since the start, dropped ones included).
     if (m.type === 'truth')

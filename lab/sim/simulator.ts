@@ -33,6 +33,7 @@ export interface SimStats {
 }
 
 export class Simulator {
+  /** Ids matching IPC questions to their answers. */
   private truthQueries = 0;
 
   private constructor(
@@ -70,6 +71,24 @@ export class Simulator {
     ns.sysctl('net.ipv4.conf.all.rp_filter', '0');
     ns.sysctl('net.ipv4.conf.sim0.rp_filter', '0');
     return new Simulator(ns, child, zeroNs);
+  }
+
+  /**
+   * Answer from now on as `scenario` says (a route change under a running
+   * tracer). The TUN routes stay, so its targets must be the old ones'.
+   * Resolves once the simulator has switched.
+   */
+  setScenario(scenario: Scenario): Promise<void> {
+    const id = ++this.truthQueries;
+    return new Promise((resolve) => {
+      const onMessage = (m: { type: string; id?: number }): void => {
+        if (m.type !== 'scenario' || m.id !== id) return;
+        this.child.off('message', onMessage);
+        resolve();
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'scenario', scenario, id });
+    });
   }
 
   /** What the simulator has seen and done so far. */

@@ -221,7 +221,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
       // A new path has its own normal latency.
       state.latency.recent = [];
     }
-    if (!tracker.pending) state.carriers = s.carriers;
+    // Only a sample wholly on the path names its carriers (not one that also saw a path taking over).
+    if (tracker.settled) state.carriers = s.carriers;
     state.path = tracker.snapshot();
 
     const verdict = observeVerdict(state.verdict, s, this.confirm);

@@ -39,12 +39,29 @@ describe('path tracker', () => {
     for (let t = 4; t < 10; t++) assert.equal(tr.observe(t, hops('X', 'B')), null);
   });
 
-  test('a new address answering beside a known one is a branch at once', () => {
+  test('a new address answering beside a known one is a branch once the known one answers again', () => {
     const tr = new PathTracker(3);
     tr.observe(0, hops('X', 'A'));
     assert.equal(tr.observe(1, hops('X', ['A', 'B'])), null);
     assert.equal(tr.pending, null);
+    assert.deepEqual(tr.path?.['2'], ['A']);
+    assert.equal(tr.observe(2, hops('X', 'A')), null);
     assert.deepEqual(tr.path?.['2'], ['A', 'B']);
+    for (let t = 3; t < 8; t++) assert.equal(tr.observe(t, hops('X', 'B')), null);
+  });
+
+  test('a route that changes inside an interval (both paths in that sample) is one change, dated there', () => {
+    const tr = new PathTracker(3);
+    for (let t = 0; t < 3; t++) assert.equal(tr.observe(t, hops('X', 'A', 'B')), null);
+    assert.equal(tr.observe(3, hops('X', ['A', 'C'], ['B', 'D'])), null);
+    const changes = [];
+    for (let t = 4; t < 10; t++) changes.push(tr.observe(t, hops('X', 'C', 'D')));
+    const real = changes.filter((c) => c !== null);
+    assert.equal(real.length, 1);
+    assert.equal(real[0]?.at, 3);
+    assert.equal(real.length && changes.findIndex((c) => c !== null), 2, 'confirmed by three samples on it alone');
+    assert.deepEqual(real[0]?.before, { 1: ['X'], 2: ['A'], 3: ['B'] });
+    assert.deepEqual(real[0]?.after, { 1: ['X'], 2: ['C'], 3: ['D'] });
   });
 
   test('silent hops and silent samples are neither a change nor the end of one', () => {
