@@ -8,8 +8,7 @@
 // inside an interval shows both paths in that sample, then the new one only;
 // the change is dated at that sample).
 // A sample with a TTL where only unknown addresses answered starts a
-// candidate; if the old
-// addresses come back before `confirm` samples in a row took the candidate,
+// candidate; if the old addresses come back before `confirm` samples in a row took the candidate,
 // the new ones were branches and join the path; otherwise the route changed,
 // at the candidate's first sample. One alternation or one odd sample is never
 // an event.

@@ -23,7 +23,7 @@ export interface RttSummary {
 
 export interface HopSample {
   ttl: number;
-  /** The address that answered most; null when nothing answered at this TTL. */
+  /** The address that answered last (mtr's); null when nothing answered at this TTL. */
   address: string | null;
   /** Every address that answered at this TTL in the interval (ECMP branches show as several). */
   addresses: string[];
