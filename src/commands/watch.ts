@@ -7,7 +7,7 @@ import { CarrierTable } from '../lookup/carriers.js';
 import { addressFamily, type Family } from '../packet/address.js';
 import { defaultEngine, openThenDropPrivileges } from '../probe/process-engine.js';
 import { loadTargets } from '../route/backtrace.js';
-import { lineName } from '../route/lines.js';
+import { carrierTag, lineName } from '../route/lines.js';
 import { type AlertSettings, Alerts, checkAlertTargets, readAlertSettings, sendTestAlert } from '../watch/alerts.js';
 import { serveWatchMetrics, WatchMetrics } from '../watch/metrics.js';
 import { hourIn, profile } from '../watch/profile.js';
@@ -145,6 +145,10 @@ const iso = (t: number | null, zone?: string): string => {
   return parts;
 };
 
+/** A path's carriers by name, in order (the event keeps their ids). */
+const carriers = (ids: unknown): string =>
+  (Array.isArray(ids) ? ids.map((c) => carrierTag(String(c))).join(' > ') : '') || 'no carrier named';
+
 /** One line for a person: when, which target, what changed. */
 export function eventLine(e: StoredEvent, phase?: string, zone?: string): string {
   const when = `${iso(e.start, zone)}${e.end !== null || phase === 'opened' ? ` - ${iso(e.end, zone)}` : ''}`;
@@ -156,8 +160,7 @@ export function eventLine(e: StoredEvent, phase?: string, zone?: string): string
     case 'route-change':
       what =
         `route changed at TTL ${(o(e.evidence).changedTtls as number[] | undefined)?.join(', ') ?? '?'}: ` +
-        `${((o(e.before).carriers as string[]) ?? []).join(' > ') || 'no carrier named'} -> ` +
-        `${((o(e.after).carriers as string[]) ?? []).join(' > ') || 'no carrier named'}`;
+        `${carriers(o(e.before).carriers)} -> ${carriers(o(e.after).carriers)}`;
       break;
     case 'verdict-change':
       what = `line changed: ${lineName(String(e.before))} -> ${lineName(String(e.after))}`;

@@ -365,7 +365,7 @@ export class WatchStore {
     const sql =
       'SELECT e.*, t.name AS target FROM watch_events e JOIN watch_targets t ON t.id = e.target_id' +
       (where.length ? ` WHERE ${where.map((w) => `e.${w}`).join(' AND ')}` : '') +
-      ` ORDER BY e.start, e.id LIMIT ${Math.max(1, Math.min(q.limit ?? 10_000, 100_000))}`;
+      ` ORDER BY e.start, e.type = 'verdict-change', e.id LIMIT ${Math.max(1, Math.min(q.limit ?? 10_000, 100_000))}`;
     return (this.db.prepare(sql).all(...args) as Row[]).map((r) => ({
       id: r.id as number,
       target: r.target as string,
