@@ -382,6 +382,7 @@ function drawDrill() {
   const d = state.drill;
   $('w-drill').hidden = !d;
   if (!d) return;
+  $('w-drill').dataset.t = String(d.t);
   $('w-drill-title').textContent = fill(w().drillTitle, { time: when(d.t), line: lineName(d.verdict) });
   const c = w().drillColumns;
   const head = el('tr');

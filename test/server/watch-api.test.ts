@@ -41,6 +41,8 @@ describe('watch pictures API', () => {
     h = writeHistory(join(dir, 'watch.db'), {
       days: 10,
       intervalS: 600,
+      // On the hour: a range of whole days holds whole hours.
+      end: Math.floor(Date.now() / HOUR) * HOUR,
       retention: { detailDays: 3, hourlyDays: 400 },
     });
     engine = new ProbeEngine();
@@ -138,6 +140,37 @@ describe('watch pictures API', () => {
         `hour ${iso(s.t[i] as number)}`,
       );
       assert.ok((s.p10[i] as number) <= (s.p50[i] as number) && (s.p50[i] as number) <= (s.p90[i] as number));
+    }
+  });
+
+  test('a day older than the kept samples comes as hours; a range with too many samples too', async () => {
+    const old = await get(
+      `/api/v1/watch/series?${q({ target: WATCH_TARGET.name, from: h.end - 6 * DAY, to: h.end - 5 * DAY })}`,
+    );
+    assert.equal(old.body.resolution, 'hour');
+    assert.equal(old.body.t.length, 24);
+    // Four days at one minute: 5760 samples, all kept, over the bound.
+    const dense = writeHistory(join(dir, 'dense.db'), { days: 4, intervalS: 60 });
+    const app = await createLookingGlass({
+      db: join(dir, 'lg3.db'),
+      engine,
+      dns: false,
+      watch: { store: dense.store },
+    });
+    try {
+      const url = (days: number): string =>
+        `/api/v1/watch/series?${q({ target: WATCH_TARGET.name, from: dense.end - days * DAY, to: dense.end })}`;
+      const many = await get(url(4), app);
+      assert.equal(many.body.resolution, 'hour');
+      assert.ok(many.body.t.length <= 4 * 24 && many.body.t.length >= 4 * 24 - 1, `${many.body.t.length} hours`);
+      const three = await get(url(3), app);
+      assert.equal(three.body.resolution, 'sample');
+      assert.equal(three.body.t.length, 3 * 1440);
+      assert.ok(three.body.t.length <= MAX_POINTS);
+      assert.equal(three.body.stepMs, 60_000);
+    } finally {
+      await app.close();
+      dense.store.close();
     }
   });
 

@@ -169,7 +169,8 @@ const watch: FastifyPluginAsyncTypebox = async (app) => {
         target,
         ...r,
         resolution: bySample ? ('sample' as const) : ('hour' as const),
-        stepMs: bySample ? (watcher?.intervalMs ?? usualStep(series.t, 60_000)) : HOUR_MS,
+        // The samples' own spacing: a history may have been recorded at another interval than the watch's now.
+        stepMs: bySample ? usualStep(series.t, watcher?.intervalMs ?? 60_000) : HOUR_MS,
         ...series,
         lines: namesOf(series.verdict),
       };
