@@ -1,5 +1,5 @@
 // Data flows one way: packets -> probes -> traces -> reports and routes ->
-// the watch and the server -> commands -> the CLI. This reads every import in src/ and
+// the watch -> the server -> commands -> the CLI. This reads every import in src/ and
 // fails on one that runs back up, and on a CLI file that loads more than its
 // argument parsing needs at start (commands are imported when chosen).
 import assert from 'node:assert/strict';
@@ -20,11 +20,11 @@ const RANK: Record<string, number> = {
   trace: 3,
   report: 4,
   route: 4,
-  // The watch and the looking glass sit side by side; the looking glass shows a watch's history.
+  // The looking glass shows a watch's history; the watch knows nothing of it.
   watch: 5,
-  server: 5,
-  commands: 6,
-  cli: 7,
+  server: 6,
+  commands: 7,
+  cli: 8,
 };
 
 interface Import {

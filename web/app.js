@@ -557,6 +557,8 @@ async function init() {
   try {
     state.me = await api('/api/v1/whoami');
     $('routes').hidden = !state.me.returnRoutes;
+    // The line watch's pictures are a page of their own (/watch): its script loads only there.
+    $('watch-link-box').hidden = !state.me.watch;
   } catch (err) {
     setStatus('reverse-status', err.message, true);
   }

@@ -7,6 +7,7 @@ import { createLookingGlass } from '../server/app.js';
 import { CarrierTable } from '../lookup/carriers.js';
 import { normalizeCidrs, parseListen, readServeConfig, readTokenFile, type ServeConfig } from '../server/config.js';
 import { returnRoutesFromConfig } from '../server/return-routes.js';
+import { serveWatch, type ServedWatch, watchDbBeside } from './serve-watch.js';
 import type { CommandIO } from './io.js';
 
 export interface ServeRun {
@@ -27,6 +28,10 @@ export interface ServeRun {
   keepCapabilities: boolean;
   /** Who to carry on as when started as root (--user; default nobody). */
   user?: string;
+  /** --watch: run a line watch of these targets (a file) in this process. */
+  watch?: string;
+  /** --watch-db: the watch's history; alone, a history another `vpsline watch` records (shown read-only). */
+  watchDb?: string;
 }
 
 /** Every family and protocol a visitor's trace may use. */
@@ -46,7 +51,7 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
     optional: true,
     keepCapabilities: run.keepCapabilities,
     ...(run.user ? { user: run.user } : {}),
-    reads: [run.config, run.tokenFile, run.carriers].filter((f): f is string => !!f),
+    reads: [run.config, run.tokenFile, run.carriers, run.watch, run.watchDb].filter((f): f is string => !!f),
     store: run.db,
     notice: (line) => io.stderr.write(`${line}\n`),
     listen: { host, port },
@@ -58,6 +63,18 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
   const publicHost = run.publicHost ?? config.publicHost;
   // Nothing is traced until a visitor asks for the table, and then at most once per period.
   const returnRoutes = returnRoutesFromConfig(config.returnRoutes, { engine, table: CarrierTable.load(run.carriers) });
+  // The line watch: run here (--watch or the config's watch block), or an existing history shown (--watch-db).
+  const watch: ServedWatch | undefined = serveWatch(
+    {
+      ...(run.watch !== undefined ? { targetsFile: run.watch } : {}),
+      db: run.watchDb ?? watchDbBeside(run.db),
+      dbGiven: run.watchDb !== undefined,
+      ...(config.watch ? { config: config.watch } : {}),
+      ...(run.carriers ? { carriers: run.carriers } : {}),
+    },
+    engine,
+    io,
+  );
   const lg = await createLookingGlass({
     db: run.db,
     tokens,
@@ -73,6 +90,7 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
     ...(publicHost ? { publicHost } : {}),
     engine,
     log: run.log,
+    ...(watch ? { watch: { store: watch.store, ...(watch.watcher ? { watcher: watch.watcher } : {}) } } : {}),
   });
   try {
     // Fastify passes the options to net's listen, where a descriptor wins over host and port;
@@ -80,7 +98,9 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
     const at = listenFd !== undefined ? ({ fd: listenFd, host: '0.0.0.0' } as { host: string }) : { host, port };
     await lg.app.listen(at);
   } catch (err) {
+    await watch?.stop();
     await lg.close();
+    watch?.close();
     const why = errnoCode(err) ?? (err instanceof Error ? err.message : String(err));
     throw new VpslineError('EVPSLINE_BAD_OPTION', `Cannot listen on ${run.listen}: ${why}.`, 1);
   }
@@ -90,9 +110,20 @@ export async function runServe(run: ServeRun, io: CommandIO): Promise<void> {
       ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
       : run.listen;
   io.stderr.write(`vpsline: looking glass on http://${where}/ (database ${run.db})\n`);
+  // Probing starts once the page is up: a server that cannot listen sends nothing.
+  if (watch) {
+    watch.start(lg.metrics.registry);
+    io.stderr.write(`vpsline: ${watch.describe()}\n`);
+  }
   // Serve until told to stop; then finish cleanly (running traces are stopped and stored).
   await new Promise<void>((resolve) => {
-    const stop = (): void => void lg.close().then(resolve, resolve);
+    // The watch first (a sample being measured is cut short and stored), then the page, then the history.
+    const stop = (): void =>
+      void (async () => {
+        await watch?.stop();
+        await lg.close();
+        watch?.close();
+      })().then(resolve, resolve);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -30,6 +30,7 @@ import security, { HELMET } from './plugins/security.js';
 import site from './plugins/site.js';
 import staticFiles from './plugins/static.js';
 import traces, { digest } from './plugins/traces.js';
+import watchPictures from './plugins/watch.js';
 import { refusalBody } from './refusals.js';
 import { TraceRunner } from './runner.js';
 import { Store } from './store.js';
@@ -62,7 +63,10 @@ export interface ServeOptions {
   site?: SiteFacts;
   /** The three-network return routes (made from the settings by the caller); none: the page has no such table. */
   returnRoutes?: ReturnRoutesView;
-  /** A line watch's history (and the watch itself when it runs in this process): the page's pictures. */
+  /**
+   * A line watch's history (and the watch itself when it runs in this process): the page's pictures at
+   * /watch. The caller owns both: it stops the watcher and closes the store after close().
+   */
   watch?: { store: WatchStore; watcher?: Watcher };
 }
 
@@ -180,6 +184,8 @@ export async function createLookingGlass(opts: ServeOptions): Promise<LookingGla
   await app.register(traces);
   await app.register(reports);
   await app.register(ops);
+  // The watch's history for /watch: only when the operator gave one (otherwise those routes are 404s).
+  if (opts.watch) await app.register(watchPictures);
   // Shut down in order: no new requests, running traces stored as interrupted, then the store.
   app.addHook('onClose', async () => {
     clearInterval(pruner);

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { errnoCode, VpslineError } from '../errors.js';
+import type { WatchTarget } from '../watch/types.js';
 import type { SiteFacts } from './app.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 
@@ -18,7 +19,25 @@ export interface ServeConfig {
   limits?: Partial<Limits>;
   returnRoutes?: ReturnRoutesConfig;
   site?: SiteFacts;
+  watch?: WatchConfig;
 }
+
+/** A line watch run by the looking glass (`vpsline serve --watch`), its history shown at /watch. */
+export interface WatchConfig {
+  /** A target list file (the backtrace format), or the targets themselves. */
+  targets?: string | WatchTarget[];
+  intervalSeconds: number;
+  rounds: number;
+  detailDays: number;
+  hourlyDays: number;
+}
+
+export const DEFAULT_WATCH: Omit<WatchConfig, 'targets'> = {
+  intervalSeconds: 60,
+  rounds: 10,
+  detailDays: 7,
+  hourlyDays: 400,
+};
 
 /** The page's three-network return routes (src/server/return-routes.ts). */
 export interface ReturnRoutesConfig {
@@ -44,6 +63,7 @@ const KNOWN = [
   'dns',
   'returnRoutes',
   'site',
+  'watch',
 ];
 const SITE_TEXTS = ['name', 'location', 'description'] as const;
 
@@ -131,7 +151,42 @@ export function parseServeConfig(doc: unknown, file: string): ServeConfig {
     config.limits = limits;
   }
   if (doc.returnRoutes !== undefined) config.returnRoutes = parseReturnRoutes(doc.returnRoutes, file);
+  if (doc.watch !== undefined) config.watch = parseWatch(doc.watch, file);
   return config;
+}
+
+/** The watch block: each figure within the bounds `vpsline watch` takes; targets a file or a list. */
+function parseWatch(v: unknown, file: string): WatchConfig {
+  const where = `--config ${file}: watch`;
+  if (!isRecord(v)) usage(`${where} must be an object.`);
+  const bounds: Record<Exclude<keyof WatchConfig, 'targets'>, [number, number]> = {
+    intervalSeconds: [1, 86_400],
+    rounds: [1, 600],
+    detailDays: [1, 366],
+    hourlyDays: [1, 3660],
+  };
+  for (const k of Object.keys(v))
+    if (k !== 'targets' && !(k in bounds))
+      usage(`${where}: unknown setting "${k}" (known: targets, ${Object.keys(bounds).join(', ')}).`);
+  const out: WatchConfig = { ...DEFAULT_WATCH };
+  for (const [k, [lo, hi]] of Object.entries(bounds) as [keyof typeof bounds, [number, number]][]) {
+    const n = v[k];
+    if (n === undefined) continue;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi)
+      usage(`${where}.${k} must be a whole number from ${lo} to ${hi}.`);
+    out[k] = n;
+  }
+  if (out.intervalSeconds / out.rounds < 0.01) usage(`${where}: at most 100 rounds per second of intervalSeconds.`);
+  if (typeof v.targets === 'string' && v.targets) out.targets = v.targets;
+  else if (Array.isArray(v.targets)) {
+    out.targets = v.targets.map((t, i) => {
+      if (!isRecord(t) || typeof t.name !== 'string' || !t.name || typeof t.address !== 'string' || !t.address)
+        usage(`${where}.targets[${i}] must be {"name": "...", "address": "..."} (carrier optional).`);
+      if (t.carrier !== undefined && typeof t.carrier !== 'string') usage(`${where}.targets[${i}].carrier is a text.`);
+      return { name: t.name, address: t.address, ...(typeof t.carrier === 'string' ? { carrier: t.carrier } : {}) };
+    });
+  } else if (v.targets !== undefined) usage(`${where}.targets must be a file name or a list of targets.`);
+  return out;
 }
 
 /** The returnRoutes object, each field checked; a missing field takes its default. */

@@ -174,6 +174,27 @@ const TEXT = {
     en: () => 'this server does not show three-network return routes',
     zh: () => '本服务器未开启三网回程路由',
   },
+  // ---- the line watch's pictures ----
+  'watch-no-target': {
+    en: (p) => `the watch has no target named ${p.target}`,
+    zh: (p) => `监测中没有名为 ${p.target} 的目标`,
+  },
+  'watch-bad-time': {
+    en: (p) => `${p.field} must be a date (2026-11-02T20:00+08:00) or milliseconds since 1970`,
+    zh: (p) => `${p.field} 须为日期（2026-11-02T20:00+08:00）或 1970 年以来的毫秒数`,
+  },
+  'watch-bad-range': {
+    en: (p) => `the range must run forwards and span at most ${p.days} days`,
+    zh: (p) => `时间范围须从早到晚，且最多 ${p.days} 天`,
+  },
+  'watch-bad-time-zone': {
+    en: (p) => `unknown time zone ${p.tz} (an IANA name such as Asia/Shanghai)`,
+    zh: (p) => `未知时区 ${p.tz}（请用 IANA 名称，如 Asia/Shanghai）`,
+  },
+  'watch-no-sample': {
+    en: () => 'no sample kept at that time (samples are kept in full for the detail days only)',
+    zh: () => '该时间没有保存的样本（完整样本只保留明细天数）',
+  },
   // ---- uploaded reports ----
   'report-unreadable': { en: (p) => String(p.detail), zh: (p) => `无法读取这份报告：${p.detail}` },
   'parse-deadline': {

@@ -81,6 +81,8 @@ export const WhoamiAnswer = Type.Object({
     hosts: Type.Object({ v4: Type.Optional(Type.String()), v6: Type.Optional(Type.String()) }),
   }),
   returnRoutes: Type.Boolean(),
+  /** The line watch's pictures are on (/watch). */
+  watch: Type.Boolean(),
 });
 
 /** Who measured what, and when: on every stored trace and upload. */
@@ -123,3 +125,129 @@ export const MaskAnswer = Type.Object({ masked: Type.Boolean() });
 
 /** Whatever the return-route cache says (return-routes.ts has its shape). */
 export const OpenAnswer = Type.Object({}, { additionalProperties: true });
+
+// ---- the line watch's pictures (plugins/watch.ts) ----
+
+const WatchTargetName = Type.String({ minLength: 1, maxLength: 100 });
+/** A time: ISO 8601, or milliseconds since 1970 (the page's links use ISO). */
+const WatchTime = Type.String({ minLength: 1, maxLength: 40 });
+const Names = Type.Object({ en: Type.String(), zh: Type.String() });
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+/** Each verdict that occurs in an answer, by name in both languages. */
+const LineNames = Type.Record(Type.String(), Names);
+
+export const WatchRangeQuery = Type.Object(
+  { target: WatchTargetName, from: Type.Optional(WatchTime), to: Type.Optional(WatchTime) },
+  { additionalProperties: false },
+);
+
+export const WatchProfileQuery = Type.Object(
+  {
+    target: WatchTargetName,
+    days: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+    to: Type.Optional(WatchTime),
+    tz: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+export const WatchSampleQuery = Type.Object({ target: WatchTargetName, t: WatchTime }, { additionalProperties: false });
+
+export const WatchTargetsAnswer = Type.Object({
+  /** True when the watch runs in this process; false: a history recorded by another process. */
+  running: Type.Boolean(),
+  intervalMs: Type.Union([Type.Integer(), Type.Null()]),
+  retention: Type.Object({ detailDays: Type.Number(), hourlyDays: Type.Number() }),
+  targets: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      address: Type.String(),
+      carrier: Type.Union([Type.String(), Type.Null()]),
+      lastSample: Type.Union([Type.Integer(), Type.Null()]),
+      verdict: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+  lines: LineNames,
+});
+
+export const WatchSeriesAnswer = Type.Object({
+  target: Type.String(),
+  from: Type.Integer(),
+  to: Type.Integer(),
+  /** 'sample': one point per stored sample; 'hour': hour rollups (a range too long or too old for samples). */
+  resolution: Type.Union([Type.Literal('sample'), Type.Literal('hour')]),
+  /** Time one point covers, ms (a longer gap between points is a gap in the line). */
+  stepMs: Type.Integer(),
+  t: Type.Array(Type.Integer()),
+  loss: Type.Array(NullableNumber),
+  p10: Type.Array(NullableNumber),
+  p25: Type.Array(NullableNumber),
+  p50: Type.Array(NullableNumber),
+  p75: Type.Array(NullableNumber),
+  p90: Type.Array(NullableNumber),
+  verdict: Type.Array(Type.Union([Type.String(), Type.Null()])),
+  pathId: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
+  lines: LineNames,
+});
+
+export const WatchEventsAnswer = Type.Object({
+  target: Type.String(),
+  from: Type.Integer(),
+  to: Type.Integer(),
+  events: Type.Array(
+    Type.Object(
+      {
+        id: Type.Integer(),
+        type: Type.String(),
+        start: Type.Integer(),
+        end: Type.Union([Type.Integer(), Type.Null()]),
+      },
+      { additionalProperties: true },
+    ),
+  ),
+  lines: LineNames,
+});
+
+export const WatchProfileAnswer = Type.Object({
+  target: Type.String(),
+  timeZone: Type.String(),
+  from: Type.Integer(),
+  to: Type.Integer(),
+  hours: Type.Array(
+    Type.Object({
+      hour: Type.Integer(),
+      samples: Type.Integer(),
+      loss: NullableNumber,
+      lossySamples: Type.Integer(),
+      p50: NullableNumber,
+      p90: NullableNumber,
+      verdicts: Type.Record(Type.String(), Type.Integer()),
+    }),
+  ),
+  lines: LineNames,
+});
+
+export const WatchSampleAnswer = Type.Object({
+  target: Type.String(),
+  t: Type.Integer(),
+  loss: NullableNumber,
+  p50: NullableNumber,
+  p90: NullableNumber,
+  verdict: Type.String(),
+  confidence: Type.String(),
+  carriers: Type.Array(Type.String()),
+  destinationTtl: Type.Union([Type.Integer(), Type.Null()]),
+  hops: Type.Array(
+    Type.Object({
+      ttl: Type.Integer(),
+      address: Type.Union([Type.String(), Type.Null()]),
+      addresses: Type.Array(Type.String()),
+      sent: Type.Integer(),
+      lost: Type.Integer(),
+      loss: NullableNumber,
+      p50: NullableNumber,
+      p90: NullableNumber,
+    }),
+  ),
+  lines: LineNames,
+});

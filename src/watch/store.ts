@@ -347,24 +347,24 @@ export class WatchStore {
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.target !== undefined) {
-      where.push('target_id = ?');
+      where.push('e.target_id = ?');
       args.push(this.targetId(q.target) ?? -1);
     }
     if (q.type) {
-      where.push('type = ?');
+      where.push('e.type = ?');
       args.push(q.type);
     }
     if (q.from !== undefined) {
-      where.push('coalesce(end, start) >= ?');
+      where.push('coalesce(e.end, e.start) >= ?');
       args.push(q.from);
     }
     if (q.to !== undefined) {
-      where.push('start < ?');
+      where.push('e.start < ?');
       args.push(q.to);
     }
     const sql =
       'SELECT e.*, t.name AS target FROM watch_events e JOIN watch_targets t ON t.id = e.target_id' +
-      (where.length ? ` WHERE ${where.map((w) => `e.${w}`).join(' AND ')}` : '') +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ` ORDER BY e.start, e.type = 'verdict-change', e.id LIMIT ${Math.max(1, Math.min(q.limit ?? 10_000, 100_000))}`;
     return (this.db.prepare(sql).all(...args) as Row[]).map((r) => ({
       id: r.id as number,

@@ -128,6 +128,13 @@ describe('vpsline watch, events and profile on the command line', () => {
     const text = await vpsline(['events', '--db', db, '--tz', 'Asia/Shanghai', '--type', 'verdict-change']);
     assert.equal(text.out.trim(), '2026-11-02 20:06:00  lab-ct  line changed: CN2 GIA -> ChinaNet 163');
 
+    // --since: events going on at or after it (a from-query once failed with an SQL syntax error).
+    const since = await vpsline(['events', '--db', db, '--json', '--since', '2026-11-02T12:06:00Z']);
+    assert.equal(since.out.trim().split('\n').length, 2, since.err);
+    const later = await vpsline(['events', '--db', db, '--json', '--since', '2026-11-02T12:07:00Z']);
+    assert.equal(later.code, 0, later.err);
+    assert.equal(later.out, '');
+
     const profile = await vpsline(['profile', '--db', db, '--days', '3650', '--json']);
     const [p] = JSON.parse(profile.out);
     assert.equal(p.timeZone, 'Asia/Shanghai');

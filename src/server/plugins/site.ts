@@ -52,6 +52,7 @@ const site: FastifyPluginAsyncTypebox = async (app) => {
         hosts: facts.hosts ?? {},
       },
       returnRoutes: app.lg.returnRoutes !== undefined,
+      watch: opts.watch !== undefined,
     };
   });
 

@@ -24,6 +24,9 @@ function assets(): Map<string, [string, Buffer]> {
     ['/chart.js', join(WEB, 'chart.js'), JS],
     ['/share.js', join(WEB, 'share.js'), JS],
     ['/style.css', join(WEB, 'style.css'), CSS],
+    // The line watch's view: its own page and script, so the main page does not carry them.
+    ['/watch', join(WEB, 'watch.html'), 'text/html; charset=utf-8'],
+    ['/watch.js', join(WEB, 'watch.js'), JS],
     ['/vendor/uPlot.iife.min.js', join(UPLOT, 'dist', 'uPlot.iife.min.js'), JS],
     ['/vendor/uPlot.min.css', join(UPLOT, 'dist', 'uPlot.min.css'), CSS],
   ];
@@ -37,6 +40,9 @@ function assets(): Map<string, [string, Buffer]> {
 export default async function staticFiles(app: FastifyInstance): Promise<void> {
   await app.register(fastifyEtag, { algorithm: 'sha1' });
   // no-cache: the browser asks each time, and the ETag makes the answer a 304 when nothing changed.
-  for (const [route, [type, body]] of assets())
+  const watchOn = app.lg.opts.watch !== undefined;
+  for (const [route, [type, body]] of assets()) {
+    if (!watchOn && (route === '/watch' || route === '/watch.js')) continue;
     app.get(route, (_req, reply) => reply.type(type).header('cache-control', 'no-cache').send(body));
+  }
 }
