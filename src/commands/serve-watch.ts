@@ -15,6 +15,7 @@ import { VpslineError } from '../errors.js';
 import { CarrierTable } from '../lookup/carriers.js';
 import type { ProbeEngine } from '../probe/engine.js';
 import { DEFAULT_WATCH, type WatchConfig } from '../server/config.js';
+import { Alerts, checkAlertTargets, readAlertSettings } from '../watch/alerts.js';
 import { WatchMetrics } from '../watch/metrics.js';
 import { WatchStore } from '../watch/store.js';
 import type { WatchTarget } from '../watch/types.js';
@@ -85,6 +86,15 @@ export function serveWatch(set: ServeWatchSettings, engine: ProbeEngine, io: Com
       trace: { engine, protocol: 'auto', maxTtl: 30 },
     },
   });
+  // Alert rules are read and checked now, so a mistake stops the server before it listens.
+  const alertSettings = c.alerts ? readAlertSettings(c.alerts) : undefined;
+  if (alertSettings && c.alerts)
+    checkAlertTargets(
+      alertSettings,
+      targets.map((t) => t.name),
+      c.alerts,
+    );
+  let alerts: Alerts | undefined;
   watcher.on('warning', (m) => io.stderr.write(`vpsline: watch: ${m}\n`));
   watcher.on('event', (e, phase) => io.stderr.write(`vpsline: watch: ${eventLine(e, phase)}\n`));
   let running: Promise<void> | undefined;
@@ -92,7 +102,15 @@ export function serveWatch(set: ServeWatchSettings, engine: ProbeEngine, io: Com
     store,
     watcher,
     start(registry) {
-      new WatchMetrics(watcher, store, registry);
+      const metrics = new WatchMetrics(watcher, store, registry);
+      if (alertSettings) {
+        alerts = new Alerts(alertSettings, {
+          store,
+          warn: (m) => io.stderr.write(`vpsline: watch: ${m}\n`),
+          onAlert: (target) => metrics.alertSent(target),
+        });
+        alerts.watch(watcher);
+      }
       running = watcher.run().catch((err: Error) => void io.stderr.write(`vpsline: watch stopped: ${err.message}\n`));
     },
     async stop() {
@@ -100,6 +118,7 @@ export function serveWatch(set: ServeWatchSettings, engine: ProbeEngine, io: Com
         await watcher.stop();
         await running;
       }
+      await alerts?.close();
     },
     close: () => store.close(),
     describe: () =>

@@ -102,11 +102,15 @@ export async function runWatch(run: WatchRun, io: CommandIO): Promise<void> {
   });
   watcher.on('warning', (m) => io.stderr.write(`vpsline: ${m}\n`));
   watcher.on('event', (e, phase) => io.stdout.write(`${eventLine(e, phase)}\n`));
+  const metrics = run.metricsListen ? new WatchMetrics(watcher, store) : undefined;
   const alerts = alertSettings
-    ? new Alerts(alertSettings, { store, warn: (m) => io.stderr.write(`vpsline: ${m}\n`) })
+    ? new Alerts(alertSettings, {
+        store,
+        warn: (m) => io.stderr.write(`vpsline: ${m}\n`),
+        onAlert: (target) => metrics?.alertSent(target),
+      })
     : undefined;
   alerts?.watch(watcher);
-  const metrics = run.metricsListen ? new WatchMetrics(watcher, store) : undefined;
   const server = run.metricsListen && metrics ? await serveWatchMetrics(run.metricsListen, metrics) : undefined;
   io.stderr.write(
     `vpsline: watching ${targets.length} target${targets.length === 1 ? '' : 's'} every ${run.intervalS} s ` +

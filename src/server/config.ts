@@ -30,6 +30,8 @@ export interface WatchConfig {
   rounds: number;
   detailDays: number;
   hourlyDays: number;
+  /** Alert rules and webhook (a file, `vpsline watch --alerts`'s format). */
+  alerts?: string;
 }
 
 export const DEFAULT_WATCH: Omit<WatchConfig, 'targets'> = {
@@ -159,15 +161,15 @@ export function parseServeConfig(doc: unknown, file: string): ServeConfig {
 function parseWatch(v: unknown, file: string): WatchConfig {
   const where = `--config ${file}: watch`;
   if (!isRecord(v)) usage(`${where} must be an object.`);
-  const bounds: Record<Exclude<keyof WatchConfig, 'targets'>, [number, number]> = {
+  const bounds: Record<Exclude<keyof WatchConfig, 'targets' | 'alerts'>, [number, number]> = {
     intervalSeconds: [1, 86_400],
     rounds: [1, 600],
     detailDays: [1, 366],
     hourlyDays: [1, 3660],
   };
   for (const k of Object.keys(v))
-    if (k !== 'targets' && !(k in bounds))
-      usage(`${where}: unknown setting "${k}" (known: targets, ${Object.keys(bounds).join(', ')}).`);
+    if (k !== 'targets' && k !== 'alerts' && !(k in bounds))
+      usage(`${where}: unknown setting "${k}" (known: targets, alerts, ${Object.keys(bounds).join(', ')}).`);
   const out: WatchConfig = { ...DEFAULT_WATCH };
   for (const [k, [lo, hi]] of Object.entries(bounds) as [keyof typeof bounds, [number, number]][]) {
     const n = v[k];
@@ -186,6 +188,10 @@ function parseWatch(v: unknown, file: string): WatchConfig {
       return { name: t.name, address: t.address, ...(typeof t.carrier === 'string' ? { carrier: t.carrier } : {}) };
     });
   } else if (v.targets !== undefined) usage(`${where}.targets must be a file name or a list of targets.`);
+  if (v.alerts !== undefined) {
+    if (typeof v.alerts !== 'string' || !v.alerts) usage(`${where}.alerts must be a file name.`);
+    out.alerts = v.alerts;
+  }
   return out;
 }
 

@@ -217,6 +217,8 @@ export interface AlertsOptions {
   /** How long close() waits for deliveries still going (default 10 s). */
   closeTimeoutMs?: number;
   maxQueue?: number;
+  /** Told of each alert as it is raised (the watch's metrics count them). */
+  onAlert?: (target: string, rule: string) => void;
 }
 
 /** A run of bad samples for one rule and target. */
@@ -443,6 +445,7 @@ export class Alerts {
   ): void {
     const payload = { alert: r.name, when: r.when, kind, target, time: new Date(t).toISOString(), message, ...extra };
     this.queue.push({ t, rule: r.name, target, kind, payload, message });
+    this.opts.onAlert?.(target, r.name);
   }
 }
 

@@ -31,6 +31,30 @@ describe('parseServeConfig', () => {
     assert.deepEqual(parseServeConfig({}, 'c.json'), {});
   });
 
+  it('takes a watch block with defaults, and refuses wrong watch settings in one line', () => {
+    const w = (v: unknown): unknown => parseServeConfig({ watch: v }, 'c.json').watch;
+    assert.deepEqual(w({ targets: 't.json', alerts: 'a.json' }), {
+      intervalSeconds: 60,
+      rounds: 10,
+      detailDays: 7,
+      hourlyDays: 400,
+      targets: 't.json',
+      alerts: 'a.json',
+    });
+    assert.deepEqual(w({ targets: [{ name: 'x', address: '198.18.0.1', carrier: 'ct' }], rounds: 5 }), {
+      intervalSeconds: 60,
+      rounds: 5,
+      detailDays: 7,
+      hourlyDays: 400,
+      targets: [{ name: 'x', address: '198.18.0.1', carrier: 'ct' }],
+    });
+    usageError(() => w({ rounds: 0 }), /watch\.rounds must be a whole number from 1 to 600/);
+    usageError(() => w({ alerts: 3 }), /watch\.alerts must be a file name/);
+    usageError(() => w({ alert: 'a.json' }), /unknown setting "alert" \(known: targets, alerts,/);
+    usageError(() => w({ intervalSeconds: 1, rounds: 600 }), /at most 100 rounds per second/);
+    usageError(() => w({ targets: [{ name: 'x' }] }), /watch\.targets\[0\] must be/);
+  });
+
   it('fills in returnRoutes defaults and takes the period bounds themselves', () => {
     const rr = (v: unknown): unknown => parseServeConfig({ returnRoutes: v }, 'c.json').returnRoutes;
     assert.deepEqual(rr({}), { enabled: true, periodMinutes: 60 });
