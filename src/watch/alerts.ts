@@ -445,7 +445,7 @@ export class Alerts {
   ): void {
     const payload = { alert: r.name, when: r.when, kind, target, time: new Date(t).toISOString(), message, ...extra };
     this.queue.push({ t, rule: r.name, target, kind, payload, message });
-    this.opts.onAlert?.(target, r.name);
+    if (kind === 'alert') this.opts.onAlert?.(target, r.name);
   }
 }
 

@@ -80,14 +80,14 @@ export class WatchMetrics {
       'target',
       'type',
     ]);
-    this.alerts = counter('vpsline_watch_alerts_total', 'Alerts sent (since this process started)', ['target']);
+    this.alerts = counter('vpsline_watch_alerts_total', 'Alerts raised by the alert rules', ['target']);
 
     for (const { name } of watcher.targets) this.startFromHistory(name);
     watcher.on('sample', (s) => this.onSample(s));
     watcher.on('event', (e, phase) => this.onEvent(e, phase));
   }
 
-  /** The alerts module calls this for each alert it delivers. */
+  /** The alerts module calls this for each alert it raises (resolved messages are not counted). */
   alertSent(target: string): void {
     this.alerts.inc({ target });
   }
@@ -99,7 +99,7 @@ export class WatchMetrics {
     this.samples.inc(t, history.samples);
     this.probesSent.inc(t, history.sent);
     this.probesAnswered.inc(t, history.received);
-    this.alerts.inc(t, 0);
+    this.alerts.inc(t, this.store.alertCount(target));
     const events = this.store.events({ target });
     const count = (type: EventType): number => events.filter((e) => e.type === type).length;
     for (const type of EVENT_TYPES) this.events.inc({ target, type }, count(type));

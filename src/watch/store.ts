@@ -419,6 +419,7 @@ export class WatchStore {
     list: Database.Statement;
     last: Database.Statement;
     prune: Database.Statement;
+    count: Database.Statement;
   };
 
   private alertStatements(): NonNullable<WatchStore['alertSt']> {
@@ -443,6 +444,7 @@ export class WatchStore {
       list: d.prepare('SELECT * FROM watch_alerts ORDER BY id LIMIT ?'),
       last: d.prepare("SELECT rule, target, max(t) AS t FROM watch_alerts WHERE kind = 'alert' GROUP BY rule, target"),
       prune: d.prepare('DELETE FROM watch_alerts WHERE t < ?'),
+      count: d.prepare("SELECT count(*) AS n FROM watch_alerts WHERE kind = 'alert' AND target = ?"),
     };
     return this.alertSt;
   }
@@ -477,6 +479,12 @@ export class WatchStore {
       error: r.error as string | null,
       updated: r.updated as number,
     }));
+  }
+
+  /** Alerts raised for a target (not resolved or test messages) that are still kept. */
+  alertCount(target: string): number {
+    const st = this.alertStatements();
+    return (st.count.get(target) as { n: number }).n;
   }
 
   /** The newest alert (not resolved or test message) per rule and target: a restarted watch keeps its quiet. */

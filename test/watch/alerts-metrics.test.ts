@@ -1,10 +1,12 @@
 // The alerts module tells the watch's metrics of each alert it raises
-// (vpsline_watch_alerts_total), as `vpsline watch` and `serve --watch` wire them.
+// (vpsline_watch_alerts_total), as `vpsline watch` and `serve --watch` wire them,
+// and a restarted watch's counter starts from the alerts stored.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { Registry } from 'prom-client';
 import { Alerts, parseAlertSettings } from '../../src/watch/alerts.js';
 import { WatchMetrics } from '../../src/watch/metrics.js';
 import type { SampleSettings } from '../../src/watch/sampler.js';
@@ -82,5 +84,8 @@ describe('alerts counted in the metrics', () => {
     await alerts.idle();
     assert.equal(await count(), '1');
     assert.equal(posts.length, 1);
+    // A restarted watch's counter starts from the alerts the database keeps.
+    const restarted = new WatchMetrics(watcher, store, new Registry());
+    assert.match(await restarted.registry.metrics(), /^vpsline_watch_alerts_total\{target="x"\} 1$/m);
   });
 });
