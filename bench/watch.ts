@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { Lab, labSkipReason } from '../lab/netns.js';
 import { parseScenario } from '../lab/sim/scenario.js';
 import { Simulator } from '../lab/sim/simulator.js';
+import { histogramOf } from '../src/watch/histogram.js';
 import { WatchStore } from '../src/watch/store.js';
 
 const exec = promisify(execFile);
@@ -67,6 +69,51 @@ async function watchRun(
   return { cpuS: (user ?? Number.NaN) + (sys ?? Number.NaN), wallS, db };
 }
 
+/** Bytes an hour rollup takes: ten days of minute samples with ten replies each, rolled up, read from dbstat. */
+function hourRowBytes(dir: string): number {
+  const file = join(dir, 'hours.db');
+  const store = new WatchStore(file, { detailDays: 1000, hourlyDays: 1000 });
+  store.addTarget({ name: 'x', address: TARGET });
+  const t0 = Date.UTC(2026, 0, 1);
+  const minutes = 10 * 24 * 60;
+  for (let i = 0; i < minutes; i++) {
+    // 150-190 ms with an occasional 100 ms more: a spread of buckets like a long path's.
+    const rtts = Array.from(
+      { length: 10 },
+      (_, k) => 150 + ((i * 7 + k * 13) % 40) + (k === 9 && i % 20 === 0 ? 100 : 0),
+    );
+    store.record({
+      sample: {
+        target: 'x',
+        t: t0 + i * 60_000,
+        rounds: 10,
+        sent: 10,
+        received: 10,
+        loss: 0,
+        rtt: null,
+        hist: histogramOf(rtts),
+        destinationTtl: 15,
+        hops: [],
+        verdict: 'cn2-gia',
+        confidence: 'high',
+        carriers: ['cn2'],
+      },
+      path: null,
+      newEvents: [],
+      updatedEvents: [],
+      state: {},
+    });
+  }
+  store.maintain(t0 + minutes * 60_000);
+  store.checkpoint();
+  const rows = store.hours('x').length;
+  store.close();
+  const db = new Database(file, { readonly: true });
+  const bytes = (db.prepare("SELECT sum(pgsize) AS b FROM dbstat WHERE name = 'watch_hours'").get() as { b: number }).b;
+  db.close();
+  return bytes / rows;
+}
+
 export async function watchBench(row: (name: string, value: string) => void): Promise<void> {
   const why = labSkipReason();
   if (why) {
@@ -108,6 +155,7 @@ export async function watchBench(row: (name: string, value: string) => void): Pr
     }
     store.close();
     empty.close();
+    row('watch: database bytes per hour rollup (10 days of 60 s samples)', `${hourRowBytes(dir).toFixed(0)} B`);
   } finally {
     await lab.close();
     rmSync(dir, { recursive: true, force: true });
