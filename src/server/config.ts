@@ -8,6 +8,9 @@ import type { WatchTarget } from '../watch/types.js';
 import type { SiteFacts } from './app.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 
+/** Shared with the watch's metrics server (src/listen.ts). */
+export { parseListen } from '../listen.js';
+
 export interface ServeConfig {
   tokens?: string[];
   trustProxy?: string[];
@@ -244,15 +247,6 @@ export function readTokenFile(file: string): string[] {
 }
 
 /** `ADDRESS:PORT` or `[V6]:PORT`. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(listen);
-  const host = m?.[1];
-  const port = Number(m?.[2]);
-  if (host === undefined || !ipaddr.isValid(host) || !(port >= 0 && port <= 65535))
-    usage(`--listen wants ADDRESS:PORT, like 127.0.0.1:8080 or [::]:8080 (got ${listen}).`);
-  return { host, port };
-}
-
 /** Addresses or CIDR blocks, each as a CIDR block. */
 export function normalizeCidrs(list: string[], what: string): string[] {
   return list.map((c) => {

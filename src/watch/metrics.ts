@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { errnoCode, VpslineError } from '../errors.js';
-import { parseListen } from '../server/config.js';
+import { parseListen } from '../listen.js';
 import type { StoredEvent, WatchStore } from './store.js';
 import type { EventType, Sample } from './types.js';
 import type { EventPhase, Watcher } from './watcher.js';
@@ -193,25 +193,12 @@ function storedCounts(store: WatchStore, target: string): { samples: number; sen
   return counts;
 }
 
-/** `host:port` for the metrics server; a clear line when it is not one. */
-function parseMetricsListen(listen: string): { host: string; port: number } {
-  try {
-    return parseListen(listen);
-  } catch {
-    throw new VpslineError(
-      'EVPSLINE_BAD_OPTION',
-      `--metrics-listen wants ADDRESS:PORT, like 127.0.0.1:9464 or [::1]:9464 (got ${listen}).`,
-      2,
-    );
-  }
-}
-
 /** Serve GET /metrics (and HEAD) at `listen`; anything else is 404, other methods 405. */
 export async function serveWatchMetrics(
   listen: string,
   metrics: WatchMetrics,
 ): Promise<{ address: string; close(): Promise<void> }> {
-  const { host, port } = parseMetricsListen(listen);
+  const { host, port } = parseListen(listen, '--metrics-listen', '127.0.0.1:9464 or [::1]:9464');
   const server = createServer((req, res) => void answer(req, res, metrics.registry));
   try {
     await new Promise<void>((resolve, reject) => {

@@ -10,10 +10,11 @@ import { promisify } from 'node:util';
 import { CarrierTable } from '../../src/lookup/carriers.js';
 import { ProbeEngine } from '../../src/probe/engine.js';
 import { WatchStore } from '../../src/watch/store.js';
-import type { HopSample, Sample } from '../../src/watch/types.js';
+import type { Sample } from '../../src/watch/types.js';
 import { scriptedClock, Watcher } from '../../src/watch/watcher.js';
 import { scratchDir } from '../support/scratch.js';
 import { scriptedTransport } from '../support/scripted-transport.js';
+import { watchHop } from '../support/watch-sample.js';
 
 const bin = new URL('../../bin/vpsline.js', import.meta.url).pathname;
 
@@ -26,16 +27,6 @@ async function vpsline(args: string[]): Promise<{ code: number; out: string; err
     return { code: x.code, out: x.stdout, err: x.stderr };
   }
 }
-
-const hop = (ttl: number, address: string): HopSample => ({
-  ttl,
-  address,
-  addresses: [address],
-  sent: 10,
-  lost: 0,
-  p50: ttl,
-  p90: ttl,
-});
 
 /** Samples by hand through the real detectors: 6 on one path, then 6 on another with another line. */
 function fill(db: string): void {
@@ -67,7 +58,7 @@ function fill(db: string): void {
       rtt: { min: 150, p10: 150, p25: 151, p50: 152, p75: 153, p90: 155, max: 160 },
       hist: {},
       destinationTtl: 4,
-      hops: [hop(1, '198.18.0.1'), hop(2, second ? '198.18.9.1' : '198.18.8.1'), hop(3, '198.18.7.1')],
+      hops: [watchHop(1, '198.18.0.1'), watchHop(2, second ? '198.18.9.1' : '198.18.8.1'), watchHop(3, '198.18.7.1')],
       verdict: second ? 'chinanet-163' : 'cn2-gia',
       confidence: 'high',
       carriers: [second ? 'chinanet-163' : 'cn2'],

@@ -225,7 +225,7 @@ describe('vpsline watch on a simulated path', { skip }, () => {
       assert.equal(s.verdict, 'cn2-gia');
     }
     // The CLI printed both events as they happened.
-    assert.match(w.output(), /Lab CT {2}route changed at TTL 2, 3, 4: chinanet-163 -> cn2/);
+    assert.match(w.output(), /Lab CT {2}route changed at TTL 2, 3, 4: 163 -> CN2/);
     assert.match(w.output(), /Lab CT {2}line changed: .* -> /);
   });
 

@@ -14,35 +14,12 @@ import { WatchStore } from '../../src/watch/store.js';
 import type { Sample } from '../../src/watch/types.js';
 import { scriptedClock, Watcher } from '../../src/watch/watcher.js';
 import { scratchDir } from '../support/scratch.js';
+import { watchSample } from '../support/watch-sample.js';
 
 const T0 = Date.UTC(2026, 10, 2, 12, 0);
 const NO_SAMPLER = { intervalS: 60, rounds: 10, trace: {}, table: {} } as unknown as SampleSettings;
 
-function sample(i: number, middle: string): Sample {
-  return {
-    target: 'x',
-    t: T0 + i * 60_000,
-    rounds: 10,
-    sent: 10,
-    received: 10,
-    loss: 0,
-    rtt: { min: 30, p10: 30, p25: 30, p50: 30, p75: 30, p90: 30, max: 30 },
-    hist: {},
-    destinationTtl: 3,
-    hops: ['198.18.0.1', middle].map((a, k) => ({
-      ttl: k + 1,
-      address: a,
-      addresses: [a],
-      sent: 10,
-      lost: 0,
-      p50: 1,
-      p90: 1,
-    })),
-    verdict: 'other',
-    confidence: 'low',
-    carriers: [],
-  };
-}
+const sample = (i: number, middle: string): Sample => watchSample('x', T0 + i * 60_000, ['198.18.0.1', middle]);
 
 describe('alerts counted in the metrics', () => {
   test('a route-change alert moves vpsline_watch_alerts_total of its target', async (t) => {

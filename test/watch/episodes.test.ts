@@ -12,6 +12,7 @@ import {
   type VerdictState,
 } from '../../src/watch/episodes.js';
 import type { Sample } from '../../src/watch/types.js';
+import { flatRtt } from '../support/watch-sample.js';
 
 const MIN = 60_000;
 
@@ -33,7 +34,7 @@ function sample(i: number, over: Partial<Sample> = {}): Sample {
     ...over,
   };
 }
-const rtt = (ms: number): Sample['rtt'] => ({ min: ms, p10: ms, p25: ms, p50: ms, p75: ms, p90: ms, max: ms });
+const rtt = flatRtt;
 
 describe('verdict changes', () => {
   test('three conclusive samples in a row name the new line; the change is dated at the first', () => {

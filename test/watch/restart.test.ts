@@ -11,35 +11,13 @@ import type { Sample, WatchTarget } from '../../src/watch/types.js';
 import { scriptedClock, Watcher } from '../../src/watch/watcher.js';
 import { scratchDir } from '../support/scratch.js';
 import { scriptedTransport } from '../support/scripted-transport.js';
+import { watchSample } from '../support/watch-sample.js';
 
 const TARGET: WatchTarget = { name: 'x', address: '198.18.5.5' };
 const T0 = Date.UTC(2026, 10, 2, 12, 0);
 
-function sample(i: number, middle: string, loss: number): Sample {
-  return {
-    target: 'x',
-    t: T0 + i * 60_000,
-    rounds: 10,
-    sent: 10,
-    received: 10 - loss * 10,
-    loss,
-    rtt: { min: 30, p10: 30, p25: 30, p50: 30, p75: 30, p90: 30, max: 30 },
-    hist: {},
-    destinationTtl: 4,
-    hops: ['198.18.0.1', middle, '198.18.7.1'].map((a, k) => ({
-      ttl: k + 1,
-      address: a,
-      addresses: [a],
-      sent: 10,
-      lost: 0,
-      p50: 1,
-      p90: 1,
-    })),
-    verdict: 'other',
-    confidence: 'low',
-    carriers: [],
-  };
-}
+const sample = (i: number, middle: string, loss: number): Sample =>
+  watchSample('x', T0 + i * 60_000, ['198.18.0.1', middle, '198.18.7.1'], { loss });
 
 function watcher(file: string): { w: Watcher; store: WatchStore; clock: ReturnType<typeof scriptedClock> } {
   const store = new WatchStore(file);
