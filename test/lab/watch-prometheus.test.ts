@@ -280,7 +280,9 @@ describe('a real Prometheus scrapes vpsline watch', { skip }, () => {
         [state?.verdict.verdict],
       );
       assert.equal(state?.verdict.verdict, target.lines.at(-1), `${target.name}: the scenario's line`);
-      assert.equal(samples.at(-1)?.verdict, target.lines.at(-1));
+      // The newest conclusive sample names it too (the last one may be cut short by the stop, or lossy enough
+      // to name no line: the path has 10 % loss on a hop and 25 % at the destination).
+      assert.equal(samples.filter((s) => s.verdict !== 'inconclusive').at(-1)?.verdict, target.lines.at(-1));
     }
   });
 
